@@ -1,0 +1,12 @@
+//! Pure data for wasm-host: per-call limits, capability requests and grants, the effective grant
+//! (requested ∩ granted), and the semver policy for our WIT interfaces.
+//!
+//! Nothing here touches wasmtime, the file system or the network; everything is testable as data.
+
+pub mod caps;
+pub mod limits;
+pub mod wit_policy;
+
+pub use caps::{CapabilityError, DirGrant, DirRequest, EffectiveGrant, Grants, HostPattern, Requests, effective_grant, effective_limits};
+pub use limits::{Limits, LimitsError, parse_duration, parse_size};
+pub use wit_policy::{HOST_WIT_PACKAGE, HOST_WIT_VERSION, ImportVerdict, check_import};

@@ -1,0 +1,42 @@
+//! The Rust guest SDK for wasm-host.
+//!
+//! A tool is a plain function `fn(Value) -> Result<Output, ToolError>` plus a description and a
+//! JSON Schema; [`export_tools!`] glues a list of them to the `wasm-host:mcp/tool` export.
+//! A program implements `fn(Value) -> Result<Value, String>` and calls tools through [`host`];
+//! [`export_program!`] glues it to `wasm-host:mcp/program`. Pick the world with the `tool`
+//! (default) or `program` cargo feature.
+#![allow(unsafe_code)] // the generated bindings contain the canonical-ABI glue.
+
+pub use serde_json::{self, Value, json};
+
+#[cfg(feature = "tool")]
+#[doc(hidden)]
+pub mod tool_bindings {
+    wit_bindgen::generate!({
+        path: "../wit/mcp",
+        world: "tool-component",
+        pub_export_macro: true,
+        export_macro_name: "__export_tool_component",
+        default_bindings_module: "wasm_host_sdk::tool_bindings",
+    });
+}
+
+#[cfg(feature = "program")]
+#[doc(hidden)]
+pub mod program_bindings {
+    wit_bindgen::generate!({
+        path: "../wit/mcp",
+        world: "program-component",
+        pub_export_macro: true,
+        export_macro_name: "__export_program_component",
+        default_bindings_module: "wasm_host_sdk::program_bindings",
+    });
+}
+
+#[cfg(feature = "tool")]
+mod tool;
+#[cfg(feature = "tool")]
+pub use tool::*;
+
+#[cfg(feature = "program")]
+pub mod host;

@@ -14,16 +14,12 @@ export const DEFAULT_MAX_BYTES = 32 << 20;
 const CHUNK = 1 << 20;
 const DISPOSE = Symbol.dispose || Symbol.for('dispose');
 
-let preopenCache;
+let granted;
 
-/** The granted directories as `[{ path, dir }]`, longest path first (fetched once). */
+/** The granted directories as `[{ path, dir }]` in the host's order (fetched once). */
 function preopens() {
-  if (preopenCache === undefined) {
-    preopenCache = getDirectories()
-      .map(([dir, path]) => ({ dir, path: normalize(path.startsWith('/') ? path : `/${path}`) }))
-      .sort((a, b) => b.path.length - a.path.length);
-  }
-  return preopenCache;
+  granted ??= getDirectories().map(([dir, path]) => ({ dir, path: normalize(path) }));
+  return granted;
 }
 
 /** Guest paths of the granted directories, e.g. `['/data']`. */
@@ -46,21 +42,22 @@ function normalize(path) {
 export function resolve(path) {
   if (typeof path !== 'string' || path === '') throw new InvalidArguments('path must be a non-empty string');
   if (path.startsWith('/')) return normalize(path);
-  const first = preopens()[preopens().length - 1];
+  const first = preopens()[0];
   return normalize(`${first ? first.path : ''}/${path}`);
 }
 
 /** The granted directory holding `path` and the path relative to it. */
 function locate(path) {
   const abs = resolve(path);
-  for (const p of preopens()) {
+  const longestFirst = [...preopens()].sort((a, b) => b.path.length - a.path.length);
+  for (const p of longestFirst) {
     if (p.path === '/' || abs === p.path || abs.startsWith(`${p.path}/`)) {
       const rel = abs.slice(p.path === '/' ? 1 : p.path.length + 1);
       return { abs, dir: p.dir, rel: rel === '' ? '.' : rel };
     }
   }
-  const granted = grantedDirectories();
-  throw new Denied(`${abs} is not inside a granted directory (${granted.length ? granted.join(', ') : 'none granted'})`);
+  const dirs = grantedDirectories();
+  throw new Denied(`${abs} is not inside a granted directory (${dirs.length ? dirs.join(', ') : 'none granted'})`);
 }
 
 /** Maps a WASI `error-code` (thrown as `{ payload }`) to an SDK error; rethrows anything else. */
@@ -101,7 +98,9 @@ export function stat(path) {
 /** A file's bytes; fails with `Failed` if it is larger than `maxBytes`. */
 export function readBytes(path, { maxBytes = DEFAULT_MAX_BYTES } = {}) {
   return withDescriptor(path, false, (fd, abs) => {
-    const size = Number(fd.stat().size);
+    const st = fd.stat();
+    if (st.type === 'directory') throw new InvalidArguments(`${abs} is a directory`);
+    const size = Number(st.size);
     if (size > maxBytes) throw new Failed(`${abs} is ${size} bytes, more than the ${maxBytes} this tool reads`);
     const out = new Uint8Array(size);
     let offset = 0;

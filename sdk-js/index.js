@@ -160,13 +160,20 @@ function shortTrace(e, frames = 4, limit = 2000) {
   return text.length <= limit ? text : `${text.slice(0, limit - 3)}...`;
 }
 
+/** A handler's return value as `ok(text | json)`; never throws. */
 function toResult(value) {
   if (typeof value === 'string') return ok({ tag: 'text', val: value });
-  const json = JSON.stringify(value === undefined ? null : value);
+  let json;
+  try {
+    json = JSON.stringify(value === undefined ? null : value);
+  } catch (e) {
+    return err('failed', `the tool returned a value that is not JSON: ${e.message}`);
+  }
   if (json === undefined) return err('failed', 'the tool returned a value that is not JSON');
   return ok({ tag: 'json', val: json });
 }
 
+/** A thrown value as `err(tool-error)`: `ToolError`s keep their kind, the rest are `failed`. */
 function toError(e) {
   if (e instanceof ToolError) return err(e.kind, e.message || e.name);
   return err('failed', shortTrace(e));

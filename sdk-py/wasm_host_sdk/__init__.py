@@ -8,7 +8,8 @@ A tool author writes::
     def add(a: int, b: int) -> dict:
         return {"sum": a + b}
 
-and builds with ``componentize-py -d wit/mcp -w tool-component componentize app -p . -p sdk-py``.
+and builds (from the repository root) with
+``componentize-py -d wit/mcp -w tool-component componentize app -p <tool dir> -p sdk-py -o out.wasm``.
 
 This module owns the registry of decorated tools, the ``Tool`` class that implements the
 ``wasm-host:mcp/tool`` export (``list-tools`` and ``call``), the mapping of Python values and

@@ -1,1 +1,111 @@
-fn main(){}
+//! `wasm-host`: build, inspect, call and run WASI components; benchmark them.
+//!
+//! Thin by design: parse arguments (CLI > `WASM_HOST_*` env > defaults) into typed settings once,
+//! call the library crates, print. Logs go to stderr; only results go to stdout.
+
+mod bench;
+mod commands;
+mod settings;
+
+use clap::{Parser, Subcommand};
+use settings::{GlobalArgs, GrantArgs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Runs MCP tools and programs as sandboxed WASI components.
+#[derive(Parser)]
+#[command(name = "wasm-host", version, about, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a Rust (Cargo.toml), JS (package.json) or Python (app.py) guest into a component.
+    Build {
+        /// The guest project directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output file (default: DIR/dist/NAME.wasm).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a component's manifest, WIT imports/exports with versions, and tools with schemas.
+    Inspect {
+        /// The component.
+        file: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call one tool of a tool component.
+    Call {
+        /// The component.
+        file: PathBuf,
+        /// The tool's name.
+        tool: String,
+        /// Arguments as a JSON object.
+        #[arg(default_value = "{}")]
+        args: String,
+        #[command(flatten)]
+        grants: GrantArgs,
+        /// Print the outcome (result, log, figures) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a program component, with tool components its `tools.call` can reach.
+    Run {
+        /// The program component.
+        file: PathBuf,
+        /// Input as JSON.
+        #[arg(default_value = "{}")]
+        input: String,
+        /// Tool components to load into the catalog (repeatable).
+        #[arg(long = "with", value_name = "TOOL.wasm")]
+        with: Vec<PathBuf>,
+        #[command(flatten)]
+        grants: GrantArgs,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure load, instantiate and call times of the example tools against process baselines.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WASM_HOST_LOG").unwrap_or_else(|_| "warn".into()))
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Build { dir, output, json } => commands::build(&dir, output.as_deref(), json),
+            Command::Inspect { file, json } => commands::inspect(&cli.global, &file, json).await,
+            Command::Call { file, tool, args, grants, json } => commands::call(&cli.global, &file, &tool, &args, &grants, json).await,
+            Command::Run { file, input, with, grants, json } => commands::run(&cli.global, &file, &input, &with, &grants, json).await,
+            Command::Bench(args) => bench::run(&cli.global, &args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,29 @@
-//! placeholder
+//! The only crate that touches wasmtime.
+//!
+//! - [`Runtime`]: one wasmtime `Engine` per process (epoch interruption, fuel metering, optional
+//!   pooling allocator), the on-disk compile cache, and one `Linker` per WIT world.
+//! - [`Runtime::load`]: compile (or load from cache), check imports against the semver policy,
+//!   resolve the effective grant, pre-instantiate, and read the component's tool list.
+//! - [`Executor`]: runs calls, each in a fresh instance whose store enforces memory, deadline,
+//!   fuel, output and log caps and exposes only the granted capabilities. Programs' `tools.call`
+//!   comes back through the same executor and [`Catalog`], one level deeper.
+//!
+//! No wasmtime type appears in this crate's public API.
+
+mod bindings;
+mod cache;
+mod call;
+mod catalog;
+mod error;
+mod http;
+mod limiter;
+mod output;
+mod runtime;
+mod state;
+
+pub use cache::CompileCache;
+pub use call::{CallOutcome, CallStats, Executor, LogLine, LogStream, Output};
+pub use catalog::{Catalog, ComponentKind, LoadedComponent, ToolHints, ToolInfo};
+pub use error::{CallError, LoadError, ToolErrorKind};
+pub use output::sanitize_for_terminal;
+pub use runtime::{LoadOptions, Runtime, RuntimeConfig};

@@ -1,0 +1,398 @@
+//! Running calls: a fresh instance per call in a store that enforces the component's limits and
+//! grants, then the result (capped), the captured log, and the call's figures.
+
+use crate::bindings::{ToolDef, ToolError, ToolOutput};
+use crate::catalog::{Catalog, ComponentKind, LoadedComponent, Pre};
+use crate::error::{CallError, ToolErrorKind};
+use crate::http::AllowListHooks;
+use crate::limiter::Limiter;
+use crate::output::{CallLog, CapturedStream, cut};
+use crate::runtime::Runtime;
+use crate::state::{CallState, Nesting};
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime_wasi::{FsPerms, I32Exit, ResourceTableError, WasiCtxBuilder};
+use wasmtime_wasi_http::WasiHttpCtx;
+
+pub use crate::output::{LogLine, LogStream};
+
+/// A successful result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum Output {
+    /// JSON text, as the guest produced it.
+    Json(String),
+    /// Plain text (also: JSON cut at the output limit, with its marker).
+    Text(String),
+}
+
+impl Output {
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Output::Json(s) | Output::Text(s) => s.len(),
+        }
+    }
+
+    /// Whether the output is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The text, JSON or not.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Output::Json(s) | Output::Text(s) => s,
+        }
+    }
+
+    pub(crate) fn into_wit(self) -> ToolOutput {
+        match self {
+            Output::Json(s) => ToolOutput::Json(s),
+            Output::Text(s) => ToolOutput::Text(s),
+        }
+    }
+}
+
+/// Figures for one call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CallStats {
+    /// Wall time of the whole call, instantiation included, in microseconds.
+    pub wall_us: u64,
+    /// Time to instantiate, in microseconds.
+    pub instantiate_us: u64,
+    /// Fuel consumed.
+    pub fuel_used: u64,
+    /// Peak linear memory of the instance, in bytes.
+    pub peak_memory_bytes: u64,
+    /// Bytes of result returned (after the cap).
+    pub bytes_out: u64,
+    /// Bytes that nested `tools.call`s returned into this call.
+    pub nested_bytes_in: u64,
+    /// Whether the result was cut at the output limit.
+    pub truncated: bool,
+}
+
+/// A call's result, log and figures. A failed call still has its log and figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallOutcome {
+    /// The result or the error.
+    #[serde(serialize_with = "ser_result")]
+    pub result: Result<Output, CallError>,
+    /// Captured stdout, stderr and log lines, capped.
+    pub log: Vec<LogLine>,
+    /// Log bytes dropped past the cap.
+    pub log_dropped_bytes: u64,
+    /// Figures.
+    pub stats: CallStats,
+}
+
+fn ser_result<S: serde::Serializer>(r: &Result<Output, CallError>, s: S) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "lowercase")]
+    enum R<'a> {
+        Ok(&'a Output),
+        Error { kind: &'static str, message: String },
+    }
+    match r {
+        Ok(o) => R::Ok(o).serialize(s),
+        Err(e) => R::Error { kind: e.kind(), message: e.to_string() }.serialize(s),
+    }
+}
+
+/// Runs calls against a catalog. Cheap to clone; clones share the runtime and catalog.
+#[derive(Clone)]
+pub struct Executor {
+    runtime: Arc<Runtime>,
+    catalog: Arc<Catalog>,
+}
+
+impl Executor {
+    /// An executor over `catalog`.
+    pub fn new(runtime: Arc<Runtime>, catalog: Arc<Catalog>) -> Self {
+        Executor { runtime, catalog }
+    }
+
+    /// The catalog calls resolve against.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// Calls `<component>.<tool>` from the catalog with JSON `arguments`.
+    pub async fn call(&self, qualified: &str, arguments: &str) -> CallOutcome {
+        self.call_nested(qualified, arguments, 0).await
+    }
+
+    /// Calls `tool` of `component` (which need not be in the catalog); for a program, `tool`
+    /// must be `run` and `arguments` is the program's input.
+    pub async fn call_component(&self, component: &LoadedComponent, tool: &str, arguments: &str) -> CallOutcome {
+        self.call_at_depth(component, tool, arguments, 0).await
+    }
+
+    /// A call from inside a program (`tools.call`), one level deeper.
+    pub(crate) fn call_nested<'a>(&'a self, qualified: &'a str, arguments: &'a str, depth: u32) -> Pin<Box<dyn Future<Output = CallOutcome> + Send + 'a>> {
+        Box::pin(async move {
+            let Some((component, tool)) = self.catalog.resolve(qualified) else {
+                return CallOutcome::failed(CallError::UnknownTool(qualified.to_string()));
+            };
+            if depth > component.limits.call_depth {
+                return CallOutcome::failed(CallError::Depth { limit: component.limits.call_depth, tool: qualified.to_string() });
+            }
+            self.call_at_depth(&component, &tool, arguments, depth).await
+        })
+    }
+
+    async fn call_at_depth(&self, component: &LoadedComponent, tool: &str, arguments: &str, depth: u32) -> CallOutcome {
+        let op = match component.kind {
+            ComponentKind::Tool => Op::Call { name: tool, arguments },
+            ComponentKind::Program if tool == "run" => Op::Run { input: arguments },
+            ComponentKind::Program => return CallOutcome::failed(CallError::UnknownTool(format!("{}.{tool}", component.name))),
+        };
+        let mut setup = match CallSetup::new(self, component, depth) {
+            Ok(s) => s,
+            Err(e) => return CallOutcome::failed(e),
+        };
+        let result = setup.perform(&component.pre, op).await;
+        let result = result.and_then(|r| match r {
+            OpResult::Call(Ok(out)) | OpResult::Run(Ok(out)) => Ok(out),
+            OpResult::Call(Err(e)) => Err(CallError::from_wit(e)),
+            OpResult::Run(Err(message)) => Err(CallError::Tool { kind: ToolErrorKind::Failed, message }),
+            OpResult::List(_) => Err(CallError::Setup("unexpected tool list".into())),
+        });
+        setup.finish(result, component.limits.output_bytes)
+    }
+}
+
+impl CallOutcome {
+    fn failed(error: CallError) -> Self {
+        CallOutcome { result: Err(error), log: Vec::new(), log_dropped_bytes: 0, stats: CallStats::default() }
+    }
+}
+
+impl CallError {
+    pub(crate) fn from_wit(e: ToolError) -> Self {
+        let (kind, message) = match e {
+            ToolError::InvalidArguments(m) => (ToolErrorKind::InvalidArguments, m),
+            ToolError::NotFound(m) => (ToolErrorKind::NotFound, m),
+            ToolError::Failed(m) => (ToolErrorKind::Failed, m),
+            ToolError::Denied(m) => (ToolErrorKind::Denied, m),
+        };
+        CallError::Tool { kind, message }
+    }
+
+    pub(crate) fn into_wit(self) -> ToolError {
+        match self {
+            CallError::Tool { kind: ToolErrorKind::InvalidArguments, message } => ToolError::InvalidArguments(message),
+            CallError::Tool { kind: ToolErrorKind::NotFound, message } => ToolError::NotFound(message),
+            CallError::Tool { kind: ToolErrorKind::Denied, message } => ToolError::Denied(message),
+            CallError::Tool { kind: ToolErrorKind::Failed, message } => ToolError::Failed(message),
+            CallError::UnknownTool(name) => ToolError::NotFound(format!("unknown tool `{name}`")),
+            other => ToolError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// What to do with a fresh instance.
+pub(crate) enum Op<'a> {
+    List,
+    Call { name: &'a str, arguments: &'a str },
+    Run { input: &'a str },
+}
+
+pub(crate) enum OpResult {
+    List(Vec<ToolDef>),
+    Call(Result<Output, ToolError>),
+    Run(Result<Output, String>),
+}
+
+/// One call's store, configured from the component's limits and effective grant.
+pub(crate) struct CallSetup {
+    store: Store<CallState>,
+    log: Arc<Mutex<CallLog>>,
+    timeout: Duration,
+    fuel_budget: u64,
+    fuel_metered: bool,
+    resource_limit: u64,
+    started: Instant,
+    instantiate: Duration,
+}
+
+impl CallSetup {
+    pub(crate) fn new(executor: &Executor, component: &LoadedComponent, depth: u32) -> Result<Self, CallError> {
+        let limits = &component.limits;
+        let log = Arc::new(Mutex::new(CallLog::new(limits.log_bytes)));
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(CapturedStream { log: log.clone(), stream: LogStream::Stdout })
+            .stderr(CapturedStream { log: log.clone(), stream: LogStream::Stderr })
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }));
+        for (k, v) in &component.grant.env {
+            wasi.env(k, v);
+        }
+        for d in &component.grant.dirs {
+            let perms = if d.read_only { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
+            wasi.preopened_dir(&d.host, &d.guest, perms)
+                .map_err(|e| CallError::Setup(format!("granted directory {} (guest {}) cannot be opened: {e}", d.host.display(), d.guest)))?;
+        }
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(limits.resource_handles as usize);
+        let state = CallState {
+            wasi: wasi.build(),
+            table,
+            http: WasiHttpCtx::new(),
+            hooks: AllowListHooks { grant: component.grant.clone(), denied: Vec::new() },
+            limiter: Limiter::new(limits.memory_bytes, limits.table_elements),
+            log: log.clone(),
+            nesting: Nesting { executor: executor.clone(), depth },
+            nested_bytes: 0,
+        };
+        let mut store = Store::new(&executor.runtime.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let fuel_budget = limits.fuel.unwrap_or(u64::MAX);
+        store.set_fuel(fuel_budget).map_err(|e| CallError::Setup(e.to_string()))?;
+        let deadline = Instant::now() + limits.timeout;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| Ok(if Instant::now() >= deadline { UpdateDeadline::Interrupt } else { UpdateDeadline::Yield(1) }));
+        Ok(CallSetup {
+            store,
+            log,
+            timeout: limits.timeout,
+            fuel_budget,
+            fuel_metered: limits.fuel.is_some(),
+            resource_limit: limits.resource_handles,
+            started: Instant::now(),
+            instantiate: Duration::ZERO,
+        })
+    }
+
+    /// Instantiates and performs `op` under the deadline. The host-side timeout (deadline plus
+    /// two epoch ticks) ends calls whose guest is blocked in a host call, where epochs cannot.
+    pub(crate) async fn perform(&mut self, pre: &Pre, op: Op<'_>) -> Result<OpResult, CallError> {
+        let grace = Duration::from_millis(20);
+        let timeout = self.timeout;
+        let outcome = tokio::time::timeout(timeout + grace, self.instantiate_and_run(pre, op)).await;
+        match outcome {
+            Err(_elapsed) => Err(CallError::Deadline { limit: timeout }),
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => Err(self.classify(e)),
+        }
+    }
+
+    async fn instantiate_and_run(&mut self, pre: &Pre, op: Op<'_>) -> wasmtime::Result<OpResult> {
+        let store = &mut self.store;
+        let t0 = Instant::now();
+        match (pre, op) {
+            (Pre::Tool(pre), Op::List) => {
+                let i = pre.instantiate_async(&mut *store).await?;
+                self.instantiate = t0.elapsed();
+                Ok(OpResult::List(i.wasm_host_mcp_tool().call_list_tools(&mut *store).await?))
+            }
+            (Pre::Tool(pre), Op::Call { name, arguments }) => {
+                let i = pre.instantiate_async(&mut *store).await?;
+                self.instantiate = t0.elapsed();
+                let r = i.wasm_host_mcp_tool().call_call(&mut *store, name, arguments).await?;
+                Ok(OpResult::Call(r.map(|o| match o {
+                    ToolOutput::Json(s) => Output::Json(s),
+                    ToolOutput::Text(s) => Output::Text(s),
+                })))
+            }
+            (Pre::Program(pre), Op::Run { input }) => {
+                let i = pre.instantiate_async(&mut *store).await?;
+                self.instantiate = t0.elapsed();
+                Ok(OpResult::Run(i.wasm_host_mcp_program().call_run(&mut *store, input).await?.map(Output::Json)))
+            }
+            (Pre::Program(_), _) | (Pre::Tool(_), Op::Run { .. }) => wasmtime::bail!("operation does not match the component's world"),
+        }
+    }
+
+    /// Turns a trap or host error into the error that names the limit involved.
+    fn classify(&self, e: wasmtime::Error) -> CallError {
+        let limiter = &self.store.data().limiter;
+        if let Some(requested) = limiter.memory_refused {
+            return CallError::Memory { limit: self.store.data().limiter_limit(), requested, detail: first_line(&e) };
+        }
+        if let Some(requested) = limiter.table_refused {
+            return CallError::Table { limit: self.store.data().table_limit(), requested };
+        }
+        if let Some(exit) = e.downcast_ref::<I32Exit>() {
+            return CallError::Exit(exit.0);
+        }
+        if e.downcast_ref::<ResourceTableError>().is_some_and(|r| matches!(r, ResourceTableError::Full)) {
+            return CallError::Resources { limit: self.resource_limit };
+        }
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => CallError::Deadline { limit: self.timeout },
+            Some(Trap::OutOfFuel) => CallError::OutOfFuel { budget: self.fuel_budget },
+            Some(Trap::StackOverflow) => CallError::Trap("call stack exhausted (deep recursion); the wasm stack limit is max_wasm_stack".into()),
+            _ => CallError::Trap(trim_trap(&e)),
+        }
+    }
+
+    /// Caps the result, collects the log and the figures.
+    pub(crate) fn finish(self, result: Result<Output, CallError>, output_cap: u64) -> CallOutcome {
+        let mut truncated = false;
+        // A memory refusal the guest turned into its own error is still reported as the limit.
+        let result = match (result, self.store.data().limiter.memory_refused) {
+            (Err(CallError::Tool { message, .. }), Some(requested)) => {
+                Err(CallError::Memory { limit: self.store.data().limiter_limit(), requested, detail: message })
+            }
+            (Ok(out), _) => {
+                let (kept, cut_) = match out {
+                    Output::Json(s) => match cut(s, output_cap) {
+                        (s, false) => (Output::Json(s), false),
+                        (s, true) => (Output::Text(s), true),
+                    },
+                    Output::Text(s) => {
+                        let (s, c) = cut(s, output_cap);
+                        (Output::Text(s), c)
+                    }
+                };
+                truncated = cut_;
+                Ok(kept)
+            }
+            (r, _) => r,
+        };
+        let remaining = self.store.get_fuel().unwrap_or(0);
+        let used = self.fuel_budget.saturating_sub(remaining);
+        let data = self.store.data();
+        let stats = CallStats {
+            wall_us: self.started.elapsed().as_micros() as u64,
+            instantiate_us: self.instantiate.as_micros() as u64,
+            fuel_used: if self.fuel_metered || used < u64::MAX / 2 { used } else { 0 },
+            peak_memory_bytes: data.limiter.peak_memory,
+            bytes_out: result.as_ref().map_or(0, |o| o.len() as u64),
+            nested_bytes_in: data.nested_bytes,
+            truncated,
+        };
+        for uri in &data.hooks.denied {
+            if let Ok(mut log) = self.log.lock() {
+                log.push(LogStream::Log, "warn", &format!("outbound HTTP to {uri} denied: host not granted (--allow-host)"));
+            }
+        }
+        let mut log = self.log.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
+        log.finish();
+        CallOutcome { result, log: log.lines, log_dropped_bytes: log.dropped_bytes, stats }
+    }
+}
+
+fn first_line(e: &wasmtime::Error) -> String {
+    format!("{e}").lines().next().unwrap_or_default().to_string()
+}
+
+/// A trap message with its wasm backtrace cut to a readable length.
+fn trim_trap(e: &wasmtime::Error) -> String {
+    let full = format!("{e:?}");
+    let lines: Vec<&str> = full.lines().collect();
+    let mut text = lines.iter().take(24).copied().collect::<Vec<_>>().join("\n");
+    if lines.len() > 24 {
+        text.push_str(&format!("\n… ({} more lines)", lines.len() - 24));
+    }
+    text
+}

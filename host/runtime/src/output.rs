@@ -1,0 +1,183 @@
+//! Capped capture of a guest's stdout, stderr and log lines. Nothing a guest writes reaches the
+//! host's own stdout (which may be the MCP stream).
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+/// Which stream a captured line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogStream {
+    /// The guest's stdout.
+    Stdout,
+    /// The guest's stderr.
+    Stderr,
+    /// The `wasm-host:mcp/log` import.
+    Log,
+}
+
+/// One captured line.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogLine {
+    /// Where it came from.
+    pub stream: LogStream,
+    /// `trace`..`error` for log lines; `info` for stdout, `warn` for stderr.
+    pub level: &'static str,
+    /// The text (lossy UTF-8), without the trailing newline.
+    pub text: String,
+}
+
+/// The call's log: lines up to a byte cap, then a count of what was dropped.
+#[derive(Debug, Default)]
+pub(crate) struct CallLog {
+    pub lines: Vec<LogLine>,
+    pub bytes: u64,
+    pub cap: u64,
+    pub dropped_bytes: u64,
+    partial: [Vec<u8>; 2],
+}
+
+impl CallLog {
+    pub fn new(cap: u64) -> Self {
+        CallLog { cap, ..Default::default() }
+    }
+
+    /// Records one complete line, or counts it as dropped past the cap.
+    pub fn push(&mut self, stream: LogStream, level: &'static str, text: &str) {
+        let len = text.len() as u64;
+        if self.bytes + len > self.cap {
+            self.dropped_bytes += len;
+            return;
+        }
+        self.bytes += len;
+        self.lines.push(LogLine { stream, level, text: text.to_string() });
+    }
+
+    /// Appends raw bytes from stdout/stderr, splitting them into lines.
+    fn write(&mut self, stream: LogStream, data: &[u8]) {
+        let idx = usize::from(stream == LogStream::Stderr);
+        let level = if idx == 0 { "info" } else { "warn" };
+        let mut partial = std::mem::take(&mut self.partial[idx]);
+        for chunk in data.split_inclusive(|b| *b == b'\n') {
+            if self.bytes + partial.len() as u64 > self.cap {
+                self.dropped_bytes += chunk.len() as u64;
+                continue;
+            }
+            partial.extend_from_slice(chunk);
+            if partial.last() == Some(&b'\n') {
+                partial.pop();
+                self.push(stream, level, &String::from_utf8_lossy(&partial));
+                partial.clear();
+            }
+        }
+        self.partial[idx] = partial;
+    }
+
+    /// Flushes unterminated stdout/stderr text as final lines.
+    pub fn finish(&mut self) {
+        for (idx, stream) in [(0, LogStream::Stdout), (1, LogStream::Stderr)] {
+            let rest = std::mem::take(&mut self.partial[idx]);
+            if !rest.is_empty() {
+                self.push(stream, if idx == 0 { "info" } else { "warn" }, &String::from_utf8_lossy(&rest));
+            }
+        }
+    }
+}
+
+/// A guest stdout or stderr that appends to the shared [`CallLog`].
+#[derive(Clone)]
+pub(crate) struct CapturedStream {
+    pub log: Arc<Mutex<CallLog>>,
+    pub stream: LogStream,
+}
+
+impl wasmtime_wasi::cli::IsTerminal for CapturedStream {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl wasmtime_wasi::cli::StdoutStream for CapturedStream {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+impl tokio::io::AsyncWrite for CapturedStream {
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        if let Ok(mut log) = self.log.lock() {
+            log.write(self.stream, buf);
+        }
+        // Accept everything: past the cap bytes are counted and dropped, never an error the guest
+        // could turn into a panic.
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Makes guest text safe to print on a terminal: control characters (ANSI escapes, bidi
+/// overrides, zero-width characters) are shown escaped instead of being interpreted.
+pub fn sanitize_for_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let invisible = matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+        if (c.is_control() && c != '\n' && c != '\t') || invisible {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Cuts `text` to at most `cap` bytes (on a character boundary) with a marker saying how much was cut.
+pub(crate) fn cut(text: String, cap: u64) -> (String, bool) {
+    let len = text.len() as u64;
+    if len <= cap {
+        return (text, false);
+    }
+    let mut end = cap as usize;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let marker = format!("\n…[output cut: {len} bytes, first {end} shown; the output limit is {cap} bytes]");
+    (format!("{}{marker}", &text[..end]), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_are_split_and_capped() {
+        let mut log = CallLog::new(10);
+        log.write(LogStream::Stdout, b"abc\nde");
+        log.write(LogStream::Stdout, b"f\n0123456789\n");
+        log.finish();
+        assert_eq!(log.lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["abc", "def"]);
+        assert_eq!(log.dropped_bytes, 11);
+    }
+
+    #[test]
+    fn cut_marks_what_was_removed() {
+        let (s, cut_) = cut("héllo world".into(), 2);
+        assert!(cut_);
+        assert!(s.starts_with('h') && s.contains("output cut: 12 bytes"), "{s}");
+        assert_eq!(cut("short".into(), 10), ("short".to_string(), false));
+    }
+
+    #[test]
+    fn terminal_controls_are_escaped() {
+        let s = sanitize_for_terminal("ok\u{1b}[31mred\u{202e}");
+        assert!(!s.contains('\u{1b}') && !s.contains('\u{202e}'), "{s}");
+        assert!(s.contains("\\u{1b}"));
+    }
+}

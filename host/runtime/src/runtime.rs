@@ -1,0 +1,290 @@
+//! The process-wide runtime: one wasmtime `Engine`, the compile cache, and one `Linker` per world.
+
+use crate::bindings::{program, tool};
+use crate::cache::CompileCache;
+use crate::call::{CallSetup, Executor, Op, OpResult};
+use crate::catalog::{Catalog, ComponentKind, LoadedComponent, Pre, ToolHints, ToolInfo};
+use crate::error::LoadError;
+use crate::state::CallState;
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wasm_host_meta::ComponentInfo;
+use wasm_host_policy::{EffectiveGrant, Grants, Limits, effective_grant, effective_limits};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+/// Engine-wide settings, fixed for the life of the process.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Directory of precompiled artifacts; `None` disables the on-disk cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Use the pooling allocator (pre-reserved slots, copy-on-write memory images). Default on.
+    pub pooling: bool,
+    /// Instances the pool holds at once (each component instance takes one). Default 256.
+    pub pool_instances: u32,
+    /// Largest component file accepted, in bytes. Default 64 MiB.
+    pub max_component_bytes: u64,
+    /// Epoch tick: how often deadlines are checked and long calls yield. Default 10 ms.
+    pub epoch_tick: Duration,
+    /// Wasm stack per call, in bytes; deeper recursion traps. Default 1 MiB.
+    pub max_wasm_stack: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            cache_dir: None,
+            pooling: true,
+            pool_instances: 256,
+            max_component_bytes: 64 << 20,
+            epoch_tick: Duration::from_millis(10),
+            max_wasm_stack: 1 << 20,
+        }
+    }
+}
+
+/// How to load one component.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Catalog name; defaults to the manifest's name, else the file stem.
+    pub name: Option<String>,
+    /// What the operator grants this component.
+    pub grants: Grants,
+    /// The operator's limits for this component.
+    pub limits: Limits,
+    /// Load only to look at it (`inspect`): grant nothing and skip the capability check.
+    pub inspect_only: bool,
+}
+
+/// The engine, caches and linkers. Create one per process and share it (`Arc`).
+pub struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) config: RuntimeConfig,
+    cache: Option<CompileCache>,
+    compiled: Mutex<HashMap<String, Component>>,
+    pub(crate) tool_linker: Linker<CallState>,
+    pub(crate) program_linker: Linker<CallState>,
+}
+
+impl Runtime {
+    /// Builds the engine and linkers and starts the epoch ticker.
+    pub fn new(config: RuntimeConfig) -> Result<Arc<Self>, LoadError> {
+        let engine = Engine::new(&engine_config(&config)).map_err(|e| LoadError::Compile(format!("engine setup: {e:#}")))?;
+        let cache = config.cache_dir.as_deref().map(|p| CompileCache::open(p, &engine)).transpose()?;
+        let link_err = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
+        let mut tool_linker = Linker::new(&engine);
+        add_wasi(&mut tool_linker).map_err(link_err)?;
+        tool::ToolComponent::add_to_linker::<_, HasSelf<_>>(&mut tool_linker, |s| s).map_err(link_err)?;
+        let mut program_linker = Linker::new(&engine);
+        add_wasi(&mut program_linker).map_err(link_err)?;
+        program::ProgramComponent::add_to_linker::<_, HasSelf<_>>(&mut program_linker, |s| s).map_err(link_err)?;
+        start_epoch_ticker(&engine, config.epoch_tick);
+        Ok(Arc::new(Runtime { engine, config, cache, compiled: Mutex::new(HashMap::new()), tool_linker, program_linker }))
+    }
+
+    /// The on-disk cache directory, if enabled.
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache.as_ref().map(CompileCache::path)
+    }
+
+    /// Reads and loads a component file. See [`Runtime::load_bytes`].
+    pub async fn load_file(self: &Arc<Self>, path: &Path, mut opts: LoadOptions) -> Result<Arc<LoadedComponent>, LoadError> {
+        let read_err = |source| LoadError::Read { path: path.display().to_string(), source };
+        let size = std::fs::metadata(path).map_err(read_err)?.len();
+        if size > self.config.max_component_bytes {
+            return Err(LoadError::TooLarge { size, limit: self.config.max_component_bytes });
+        }
+        let bytes = std::fs::read(path).map_err(read_err)?;
+        if opts.name.is_none() {
+            opts.name = path.file_stem().map(|s| s.to_string_lossy().replace(['_', '.'], "-").to_lowercase());
+        }
+        self.load_bytes(&bytes, opts).await
+    }
+
+    /// Validates, compiles (or loads from cache), links and lists the tools of a component.
+    /// The manifest's name wins over `opts.name` only when `opts.name` is unset.
+    pub async fn load_bytes(self: &Arc<Self>, bytes: &[u8], opts: LoadOptions) -> Result<Arc<LoadedComponent>, LoadError> {
+        if bytes.len() as u64 > self.config.max_component_bytes {
+            return Err(LoadError::TooLarge { size: bytes.len() as u64, limit: self.config.max_component_bytes });
+        }
+        let info = wasm_host_meta::inspect(bytes)?;
+        info.check_imports()?;
+        let requests = info.manifest.as_ref().map(|m| &m.capabilities);
+        let (grant, limits) = if opts.inspect_only {
+            (Arc::new(EffectiveGrant::default()), opts.limits.clone())
+        } else {
+            (Arc::new(effective_grant(requests, &opts.grants)?), effective_limits(requests, &opts.limits)?)
+        };
+        for ignored in &grant.ignored {
+            tracing::debug!(%ignored, "operator grant not requested by the component; not given");
+        }
+        let name = info.manifest.as_ref().map(|m| m.name.clone()).or(opts.name).unwrap_or_else(|| "component".into());
+        let started = Instant::now();
+        let (component, from_cache) = self.compile(bytes, &info).await?;
+        let load_time = started.elapsed();
+        let kind = kind_of(&info)?;
+        let pre = self.pre_instantiate(&component, kind)?;
+        let mut loaded = LoadedComponent {
+            name,
+            manifest: info.manifest.clone(),
+            sha256: info.sha256.clone(),
+            size: info.size,
+            kind,
+            tools: Vec::new(),
+            interfaces: info.interfaces.clone(),
+            grant,
+            limits,
+            load_time,
+            from_cache,
+            pre,
+        };
+        loaded.tools = match kind {
+            ComponentKind::Tool => self.list_tools(&loaded).await?,
+            ComponentKind::Program => vec![program_tool(&loaded)],
+        };
+        Ok(Arc::new(loaded))
+    }
+
+    async fn compile(&self, bytes: &[u8], info: &ComponentInfo) -> Result<(Component, bool), LoadError> {
+        if let Some(c) = self.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(&info.sha256) {
+            return Ok((c.clone(), true));
+        }
+        if let Some(c) = self.cache.as_ref().and_then(|cache| cache.get(&self.engine, &info.sha256)) {
+            self.remember(&info.sha256, &c);
+            return Ok((c, true));
+        }
+        let engine = self.engine.clone();
+        let owned = bytes.to_vec();
+        let component = tokio::task::spawn_blocking(move || Component::new(&engine, &owned))
+            .await
+            .map_err(|e| LoadError::Compile(e.to_string()))?
+            .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        if let Some(cache) = &self.cache {
+            match component.serialize() {
+                Ok(artifact) => cache.put(&info.sha256, &artifact)?,
+                Err(e) => tracing::warn!(error = %e, "cannot serialize a compiled component; not cached"),
+            }
+        }
+        self.remember(&info.sha256, &component);
+        Ok((component, false))
+    }
+
+    fn remember(&self, sha256: &str, component: &Component) {
+        self.compiled.lock().unwrap_or_else(|p| p.into_inner()).insert(sha256.to_string(), component.clone());
+    }
+
+    fn pre_instantiate(&self, component: &Component, kind: ComponentKind) -> Result<Pre, LoadError> {
+        let link_err = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
+        Ok(match kind {
+            ComponentKind::Tool => {
+                let pre = self.tool_linker.instantiate_pre(component).map_err(link_err)?;
+                Pre::Tool(tool::ToolComponentPre::new(pre).map_err(link_err)?)
+            }
+            ComponentKind::Program => {
+                let pre = self.program_linker.instantiate_pre(component).map_err(link_err)?;
+                Pre::Program(program::ProgramComponentPre::new(pre).map_err(link_err)?)
+            }
+        })
+    }
+
+    /// Calls `list-tools` once in a fresh sandbox with the component's own limits.
+    async fn list_tools(self: &Arc<Self>, loaded: &LoadedComponent) -> Result<Vec<ToolInfo>, LoadError> {
+        if !matches!(loaded.pre, Pre::Tool(_)) {
+            return Ok(Vec::new());
+        }
+        let executor = Executor::new(self.clone(), Arc::new(Catalog::new()));
+        let mut setup = CallSetup::new(&executor, loaded, 0).map_err(|e| LoadError::BadTools(e.to_string()))?;
+        let defs = match setup.perform(&loaded.pre, Op::List).await {
+            Ok(OpResult::List(defs)) => defs,
+            Ok(_) => return Err(LoadError::BadTools("unexpected result".into())),
+            Err(e) => return Err(LoadError::BadTools(format!("list-tools failed: {e}"))),
+        };
+        let mut tools = Vec::with_capacity(defs.len());
+        for def in defs {
+            let t = ToolInfo::from_wit(&loaded.name, def).map_err(LoadError::BadTools)?;
+            if tools.iter().any(|o: &ToolInfo| o.name == t.name) {
+                return Err(LoadError::BadTools(format!("tool `{}` is listed twice", t.name)));
+            }
+            tools.push(t);
+        }
+        Ok(tools)
+    }
+}
+
+fn kind_of(info: &ComponentInfo) -> Result<ComponentKind, LoadError> {
+    let exports = |iface: &str| info.interfaces.exports.iter().any(|e| e.split('@').next() == Some(iface));
+    if exports("wasm-host:mcp/tool") {
+        Ok(ComponentKind::Tool)
+    } else if exports("wasm-host:mcp/program") {
+        Ok(ComponentKind::Program)
+    } else {
+        Err(LoadError::Link(format!(
+            "exports neither wasm-host:mcp/tool nor wasm-host:mcp/program (it exports: {})",
+            info.interfaces.exports.join(", ")
+        )))
+    }
+}
+
+/// A program appears in the catalog as one tool, `run`, taking any JSON input.
+fn program_tool(loaded: &LoadedComponent) -> ToolInfo {
+    let description = loaded.manifest.as_ref().map(|m| m.description.clone()).unwrap_or_default();
+    ToolInfo {
+        qualified: format!("{}.run", loaded.name),
+        name: "run".into(),
+        title: None,
+        description: if description.is_empty() { format!("Run the program `{}`.", loaded.name) } else { description },
+        input_schema: json!({"type": "object", "description": "The program's input."}),
+        output_schema: None,
+        hints: ToolHints::default(),
+    }
+}
+
+fn engine_config(config: &RuntimeConfig) -> Config {
+    let mut c = Config::new();
+    c.wasm_component_model(true);
+    c.epoch_interruption(true);
+    c.consume_fuel(true);
+    c.max_wasm_stack(config.max_wasm_stack);
+    c.async_stack_size(config.max_wasm_stack + (1 << 20));
+    if config.pooling {
+        let mut pool = wasmtime::PoolingAllocationConfig::default();
+        let n = config.pool_instances;
+        pool.total_component_instances(n);
+        pool.total_core_instances(n * 32);
+        pool.total_memories(n * 4);
+        pool.total_tables(n * 8);
+        pool.max_memories_per_component(16);
+        pool.max_tables_per_component(64);
+        pool.max_core_instances_per_component(64);
+        pool.table_elements(100_000);
+        pool.max_memory_size(4 << 30);
+        pool.max_component_instance_size(1 << 20);
+        pool.max_core_instance_size(1 << 20);
+        c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    }
+    c
+}
+
+fn add_wasi(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
+}
+
+/// Ticks the engine's epoch until the engine is dropped.
+fn start_epoch_ticker(engine: &Engine, tick: Duration) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("wasm-host-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(tick);
+            }
+        })
+        .map(drop)
+        .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the epoch ticker; deadlines will rely on the host-side timeout"));
+}

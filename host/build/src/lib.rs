@@ -125,6 +125,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     std::fs::create_dir_all(parent).map_err(err)?;
     let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(err)?;
     tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(err)?;
+    #[cfg(unix)]
+    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
 }
@@ -134,7 +136,8 @@ pub(crate) fn run_step(step: &str, cmd: &mut Command) -> Result<std::process::Ou
     tracing::debug!(?cmd, "build step");
     let out = cmd.output().map_err(|e| BuildError::Io(format!("{step}: cannot start {:?}: {e}", cmd.get_program())))?;
     if !out.status.success() {
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        // Cargo's stdout is JSON messages; the human diagnostics are on stderr.
+        let text = if out.stderr.is_empty() { String::from_utf8_lossy(&out.stdout) } else { String::from_utf8_lossy(&out.stderr) };
         let tail: Vec<&str> = text.lines().rev().take(40).collect();
         let output = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
         return Err(BuildError::StepFailed { step: step.to_string(), status: out.status.to_string(), output });

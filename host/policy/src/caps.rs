@@ -252,10 +252,18 @@ pub fn effective_grant(requests: Option<&Requests>, grants: &Grants) -> Result<E
     }
     for h in &req.hosts {
         let pattern = HostPattern::parse(h)?;
-        if !grants.hosts.iter().any(|g| pattern.covered_by(g)) {
+        // The narrower of request and grant: `127.0.0.1` granted as `127.0.0.1:8080` is port 8080 only.
+        let narrowest = grants.hosts.iter().find_map(|g| {
+            if pattern.covered_by(g) {
+                Some(pattern.clone())
+            } else {
+                g.covered_by(&pattern).then(|| g.clone())
+            }
+        });
+        let Some(effective) = narrowest else {
             return Err(CapabilityError::Missing { what: format!("outbound HTTP to {pattern}"), how: format!("--allow-host {pattern}") });
-        }
-        out.hosts.push(pattern);
+        };
+        out.hosts.push(effective);
     }
     for key in &req.env {
         let Some((k, v)) = grants.env.iter().find(|(k, _)| k == key) else {
@@ -382,6 +390,15 @@ mod tests {
         assert!(HostPattern::parse("*.example.com").expect("r").covered_by(&g));
         assert!(!HostPattern::parse("*.com").expect("r").covered_by(&g));
         assert!(!HostPattern::parse("*.example.com").expect("r").covered_by(&HostPattern::parse("api.example.com").expect("g")));
+    }
+
+    #[test]
+    fn host_grant_narrower_than_the_request_wins() {
+        let req = Requests { hosts: vec!["127.0.0.1".into()], ..Default::default() };
+        let g = Grants { hosts: vec![HostPattern::parse("127.0.0.1:8080").expect("g")], ..Default::default() };
+        let eff = effective_grant(Some(&req), &g).expect("granted");
+        assert!(eff.allows_host("127.0.0.1", Some(8080)));
+        assert!(!eff.allows_host("127.0.0.1", Some(22)), "the grant's port restriction holds");
     }
 
     #[test]

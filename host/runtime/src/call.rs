@@ -197,6 +197,9 @@ impl CallError {
     }
 }
 
+/// Fuel given to calls without a budget: about 10^18 units, centuries of execution.
+const UNMETERED_FUEL: u64 = 1 << 60;
+
 /// What to do with a fresh instance.
 pub(crate) enum Op<'a> {
     List,
@@ -216,7 +219,6 @@ pub(crate) struct CallSetup {
     log: Arc<Mutex<CallLog>>,
     timeout: Duration,
     fuel_budget: u64,
-    fuel_metered: bool,
     resource_limit: u64,
     started: Instant,
     instantiate: Duration,
@@ -255,7 +257,8 @@ impl CallSetup {
         };
         let mut store = Store::new(&executor.runtime.engine, state);
         store.limiter(|s| &mut s.limiter);
-        let fuel_budget = limits.fuel.unwrap_or(u64::MAX);
+        // Unmetered calls still count fuel, from a budget they cannot exhaust in any deadline.
+        let fuel_budget = limits.fuel.unwrap_or(UNMETERED_FUEL);
         store.set_fuel(fuel_budget).map_err(|e| CallError::Setup(e.to_string()))?;
         let deadline = Instant::now() + limits.timeout;
         store.set_epoch_deadline(1);
@@ -265,7 +268,6 @@ impl CallSetup {
             log,
             timeout: limits.timeout,
             fuel_budget,
-            fuel_metered: limits.fuel.is_some(),
             resource_limit: limits.resource_handles,
             started: Instant::now(),
             instantiate: Duration::ZERO,
@@ -365,7 +367,7 @@ impl CallSetup {
         let stats = CallStats {
             wall_us: self.started.elapsed().as_micros() as u64,
             instantiate_us: self.instantiate.as_micros() as u64,
-            fuel_used: if self.fuel_metered || used < u64::MAX / 2 { used } else { 0 },
+            fuel_used: used,
             peak_memory_bytes: data.limiter.peak_memory,
             bytes_out: result.as_ref().map_or(0, |o| o.len() as u64),
             nested_bytes_in: data.nested_bytes,
@@ -386,13 +388,25 @@ fn first_line(e: &wasmtime::Error) -> String {
     format!("{e}").lines().next().unwrap_or_default().to_string()
 }
 
-/// A trap message with its wasm backtrace cut to a readable length.
+/// A trap's reason first, then the innermost guest frames (at most 12) of its wasm backtrace.
 fn trim_trap(e: &wasmtime::Error) -> String {
-    let full = format!("{e:?}");
-    let lines: Vec<&str> = full.lines().collect();
-    let mut text = lines.iter().take(24).copied().collect::<Vec<_>>().join("\n");
-    if lines.len() > 24 {
-        text.push_str(&format!("\n… ({} more lines)", lines.len() - 24));
+    let reason = match e.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => e.root_cause().to_string(),
+    };
+    let full = format!("{e:#}");
+    let frames: Vec<&str> = full.lines().filter(|l| l.trim_start().split(':').next().is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())).collect();
+    let mut text = reason;
+    if !frames.is_empty() {
+        text.push_str("\nwasm backtrace (innermost first):");
+        for f in frames.iter().take(12) {
+            let f = f.split(": wasm trap").next().unwrap_or(f);
+            text.push_str("\n  ");
+            text.push_str(f.trim());
+        }
+        if frames.len() > 12 {
+            text.push_str(&format!("\n  … {} more frames", frames.len() - 12));
+        }
     }
     text
 }

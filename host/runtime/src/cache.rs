@@ -85,7 +85,7 @@ impl CompileCache {
     #[cfg(unix)]
     fn trusted(&self, meta: &cap_std::fs::Metadata) -> bool {
         use cap_std::fs::MetadataExt;
-        // SAFETY-free: geteuid has no preconditions; read through std to avoid a libc dependency.
+        // The cache directory was created by us (0700); artifacts must have the same owner.
         let uid = std::fs::metadata(&self.path).map(|m| std::os::unix::fs::MetadataExt::uid(&m)).ok();
         meta.is_file() && meta.mode() & 0o022 == 0 && Some(meta.uid()) == uid
     }
@@ -99,7 +99,9 @@ impl CompileCache {
     /// fsync the directory.
     pub(crate) fn put(&self, sha256: &str, artifact: &[u8]) -> Result<(), LoadError> {
         let name = self.file_name(sha256);
-        let tmp = format!(".{name}.{}.tmp", std::process::id());
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = format!(".{name}.{}.{seq}.tmp", std::process::id());
         let err = |e: std::io::Error| LoadError::Cache(format!("writing {}: {e}", self.path.join(&name).display()));
         let mut opts = cap_std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);

@@ -56,11 +56,22 @@ pub enum ToolErrorKind {
     Denied,
 }
 
+impl std::fmt::Display for ToolErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ToolErrorKind::InvalidArguments => "invalid-arguments",
+            ToolErrorKind::NotFound => "not-found",
+            ToolErrorKind::Failed => "failed",
+            ToolErrorKind::Denied => "denied",
+        })
+    }
+}
+
 /// Why a call did not produce a result.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {
     /// The guest returned a typed error.
-    #[error("{kind:?}: {message}")]
+    #[error("{kind}: {message}")]
     Tool {
         /// Which WIT error case.
         kind: ToolErrorKind,

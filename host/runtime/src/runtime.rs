@@ -65,6 +65,8 @@ pub struct Runtime {
     pub(crate) config: RuntimeConfig,
     cache: Option<CompileCache>,
     compiled: Mutex<HashMap<String, Component>>,
+    /// Held while compiling, so concurrent loads of one component compile it once.
+    compiling: tokio::sync::Mutex<()>,
     pub(crate) tool_linker: Linker<CallState>,
     pub(crate) program_linker: Linker<CallState>,
 }
@@ -82,7 +84,7 @@ impl Runtime {
         add_wasi(&mut program_linker).map_err(link_err)?;
         program::ProgramComponent::add_to_linker::<_, HasSelf<_>>(&mut program_linker, |s| s).map_err(link_err)?;
         start_epoch_ticker(&engine, config.epoch_tick);
-        Ok(Arc::new(Runtime { engine, config, cache, compiled: Mutex::new(HashMap::new()), tool_linker, program_linker }))
+        Ok(Arc::new(Runtime { engine, config, cache, compiled: Mutex::new(HashMap::new()), compiling: tokio::sync::Mutex::new(()), tool_linker, program_linker }))
     }
 
     /// The on-disk cache directory, if enabled.
@@ -149,8 +151,12 @@ impl Runtime {
     }
 
     async fn compile(&self, bytes: &[u8], info: &ComponentInfo) -> Result<(Component, bool), LoadError> {
-        if let Some(c) = self.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(&info.sha256) {
-            return Ok((c.clone(), true));
+        if let Some(c) = self.remembered(&info.sha256) {
+            return Ok((c, true));
+        }
+        let _compiling = self.compiling.lock().await;
+        if let Some(c) = self.remembered(&info.sha256) {
+            return Ok((c, true));
         }
         if let Some(c) = self.cache.as_ref().and_then(|cache| cache.get(&self.engine, &info.sha256)) {
             self.remember(&info.sha256, &c);
@@ -170,6 +176,10 @@ impl Runtime {
         }
         self.remember(&info.sha256, &component);
         Ok((component, false))
+    }
+
+    fn remembered(&self, sha256: &str) -> Option<Component> {
+        self.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(sha256).cloned()
     }
 
     fn remember(&self, sha256: &str, component: &Component) {

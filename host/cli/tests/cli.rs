@@ -1,0 +1,170 @@
+//! The `wasm-host` binary end to end: build, inspect, call and run real components; exit codes;
+//! errors that name the capability or limit; nothing but results on stdout.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+use wasm_host_tests::{guest, repo, scratch};
+
+fn wasm_host(args: &[&str]) -> Output {
+    let cache = wasm_host_tests::guests_dir().join("cache");
+    Command::new(env!("CARGO_BIN_EXE_wasm-host")).args(args).env("WASM_HOST_CACHE_DIR", cache).output().expect("run wasm-host")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn data() -> tempfile::TempDir {
+    let d = scratch();
+    std::fs::write(d.path().join("notes.txt"), "TODO one\nfine\nTODO two\n").expect("write");
+    std::fs::write(d.path().join("sales.csv"), "region,units\neu,3\nus,5\neu,7\n").expect("write");
+    std::fs::write(d.path().join("items.json"), r#"{"items":[{"name":"a","n":1},{"name":"b","n":5}]}"#).expect("write");
+    d
+}
+
+fn dir_flag(d: &Path) -> String {
+    format!("{}::/data:ro", d.display())
+}
+
+#[test]
+fn build_then_inspect_shows_manifest_imports_and_tools() {
+    let out_dir = scratch();
+    let wasm = out_dir.path().join("grep.wasm");
+    let built = wasm_host(&["build", repo().join("guests/rust/grep").to_str().expect("utf8"), "-o", wasm.to_str().expect("utf8"), "--json"]);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let b: Value = serde_json::from_str(&stdout(&built)).expect("build --json");
+    assert_eq!((b["name"].as_str(), b["language"].as_str()), (Some("grep"), Some("rust")));
+    let inspected = wasm_host(&["inspect", wasm.to_str().expect("utf8"), "--json"]);
+    assert!(inspected.status.success(), "{}", stderr(&inspected));
+    let i: Value = serde_json::from_str(&stdout(&inspected)).expect("inspect --json");
+    assert_eq!(i["manifest"]["name"], "grep");
+    assert_eq!(i["manifest"]["version"], "0.1.0");
+    assert_eq!(i["manifest"]["capabilities"]["directories"][0], "/data");
+    assert!(i["imports"].as_array().expect("imports").iter().any(|x| x == "wasm-host:mcp/types@0.1.0"));
+    assert!(i["exports"].as_array().expect("exports").iter().any(|x| x == "wasm-host:mcp/tool@0.1.0"));
+    let search = i["tools"].as_array().expect("tools").iter().find(|t| t["qualified"] == "grep.search").expect("grep.search").clone();
+    assert_eq!(search["input_schema"]["required"], serde_json::json!(["pattern", "path"]));
+}
+
+#[test]
+fn call_runs_each_language_against_a_granted_directory() {
+    let d = data();
+    let cases = [
+        ("grep", "count", r#"{"pattern":"TODO","path":"/data"}"#, "total", Value::from(2)),
+        ("csv", "aggregate", r#"{"path":"/data/sales.csv","ops":["sum"],"column":"units"}"#, "groups", Value::from(1)),
+        ("json-query", "query", r#"{"file":"/data/items.json","select":"items[*].name"}"#, "total", Value::from(2)),
+    ];
+    for (name, tool, args, key, want) in cases {
+        let wasm = guest(name);
+        let out = wasm_host(&["call", wasm.to_str().expect("utf8"), tool, args, "--dir", &dir_flag(d.path()), "--json"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let v: Value = serde_json::from_str(&stdout(&out)).expect("outcome json");
+        let result: Value = serde_json::from_str(v["result"]["ok"]["value"].as_str().expect("ok value")).expect("result json");
+        assert_eq!(result[key], want, "{name}: {result}");
+        assert!(v["stats"]["wall_us"].as_u64().is_some_and(|w| w > 0));
+    }
+}
+
+#[test]
+fn call_without_the_grant_fails_naming_the_capability() {
+    let out = wasm_host(&["call", guest("grep").to_str().expect("utf8"), "count", r#"{"pattern":"x","path":"/data"}"#]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("directory /data") && stderr(&out).contains("--dir"), "{}", stderr(&out));
+}
+
+#[test]
+fn limits_fire_with_clear_errors_and_a_failing_exit_code() {
+    let d = scratch();
+    let h = guest("hostile-rust");
+    let base = ["call", h.to_str().expect("utf8")];
+    let grants = ["--dir", &format!("{}::/data", d.path().display()), "--dir", &format!("{}::/ro:ro", d.path().display()), "--env", "GRANTED=1"];
+    let cases: [(&str, &[&str], &str); 3] = [
+        ("spin", &["--timeout", "300ms"], "deadline exceeded"),
+        ("burn", &["--fuel", "100000"], "out of fuel"),
+        ("membomb", &["--memory", "32MiB"], "memory limit reached"),
+    ];
+    for (tool, flags, want) in cases {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend([tool, r#"{"iterations":100000000}"#]);
+        args.extend(grants.iter().map(|s| &**s));
+        args.extend(flags);
+        let out = wasm_host(&args);
+        assert!(!out.status.success(), "{tool}");
+        assert!(stderr(&out).contains(want), "{tool}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn bad_flag_values_are_named() {
+    let out = wasm_host(&["call", guest("grep").to_str().expect("utf8"), "count", "{}", "--memory", "12 parsecs"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--memory") && stderr(&out).contains("12 parsecs"), "{}", stderr(&out));
+    let out = wasm_host(&["call", guest("grep").to_str().expect("utf8"), "count", "[1,2]"]);
+    assert!(stderr(&out).contains("ARGS must be a JSON object"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_truncated_file_is_refused() {
+    let d = scratch();
+    let bytes = std::fs::read(guest("grep")).expect("read");
+    let cut = d.path().join("cut.wasm");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let out = wasm_host(&["call", cut.to_str().expect("utf8"), "count", "{}"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("malformed"), "{}", stderr(&out));
+}
+
+#[test]
+fn guest_stdout_never_reaches_our_stdout() {
+    let d = scratch();
+    let h = guest("hostile-rust");
+    let (data, ro) = (format!("{}::/data", d.path().display()), format!("{}::/ro:ro", d.path().display()));
+    let out = wasm_host(&["call", h.to_str().expect("utf8"), "stdout", r#"{"lines":50}"#, "--dir", &data, "--dir", &ro, "--env", "GRANTED=1", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "exactly one JSON document on stdout");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    assert!(v["log"].as_array().expect("log").iter().any(|l| l["text"].as_str().is_some_and(|t| t.contains("\"jsonrpc\""))));
+    // Human mode: the log goes to stderr with escape sequences neutralised.
+    let human = wasm_host(&["call", h.to_str().expect("utf8"), "stdout", r#"{"lines":5}"#, "--dir", &data, "--dir", &ro, "--env", "GRANTED=1"]);
+    assert_eq!(stdout(&human).trim(), "printed");
+    assert!(!stderr(&human).contains('\u{1b}') && stderr(&human).contains("\\u{1b}"), "{}", stderr(&human));
+}
+
+#[test]
+fn run_executes_a_program_with_tools() {
+    let d = data();
+    let out = wasm_host(&[
+        "run",
+        guest("report").to_str().expect("utf8"),
+        r#"{"pattern":"todo","top":1}"#,
+        "--with",
+        guest("grep").to_str().expect("utf8"),
+        "--dir",
+        &dir_flag(d.path()),
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let result: Value = serde_json::from_str(v["result"]["ok"]["value"].as_str().expect("value")).expect("json");
+    assert_eq!(result["top"][0]["file"], "/data/notes.txt");
+    assert_eq!(result["total"], 2);
+}
+
+#[test]
+fn build_errors_say_what_is_missing() {
+    let empty = scratch();
+    let out = wasm_host(&["build", empty.path().to_str().expect("utf8")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not a guest project"), "{}", stderr(&out));
+    // A JS project outside the repository has no pinned componentize-js above it.
+    let js = scratch();
+    std::fs::write(js.path().join("package.json"), r#"{"name":"x","version":"1.0.0","wasm-host":{"name":"x"}}"#).expect("write");
+    let out = wasm_host(&["build", js.path().to_str().expect("utf8")]);
+    assert!(stderr(&out).contains("componentize-js not found") && stderr(&out).contains("npm ci"), "{}", stderr(&out));
+}

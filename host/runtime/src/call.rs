@@ -234,6 +234,9 @@ impl CallSetup {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
+            // Local file I/O runs inline instead of hopping to the blocking pool per operation
+            // (~10x faster for small reads); deadlines still apply between operations.
+            .allow_blocking_current_thread(true)
             .socket_addr_check(|_, _| Box::pin(async { false }));
         for (k, v) in &component.grant.env {
             wasi.env(k, v);

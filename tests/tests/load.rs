@@ -102,3 +102,22 @@ async fn a_corrupt_cached_artifact_is_discarded_and_recompiled() {
     assert!(!again.from_cache);
     assert_eq!(again.tools.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_loads_of_one_component_compile_once() {
+    // Regression: parallel first loads raced on one temp file name in the cache.
+    let cache = scratch();
+    let rt = Runtime::new(RuntimeConfig { cache_dir: Some(cache.path().join("c")), ..RuntimeConfig::default() }).expect("runtime");
+    let loads = (0..4).map(|_| {
+        let rt = rt.clone();
+        tokio::spawn(async move { rt.load_file(&guest("grep"), LoadOptions { grants: grep_grants(), ..Default::default() }).await })
+    });
+    let mut compiled = 0;
+    for l in loads {
+        let c = l.await.expect("task").expect("load");
+        compiled += usize::from(!c.from_cache);
+    }
+    assert_eq!(compiled, 1, "one compile, three reuses");
+    let files: Vec<_> = std::fs::read_dir(cache.path().join("c")).expect("ls").flatten().map(|e| e.file_name()).collect();
+    assert_eq!(files.len(), 1, "one artifact, no temp files: {files:?}");
+}

@@ -5,6 +5,7 @@
 
 mod bench;
 mod commands;
+mod serve;
 mod settings;
 
 use clap::{Parser, Subcommand};
@@ -75,6 +76,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the tools of components over MCP (stdio by default, or streamable HTTP).
+    Serve(serve::ServeArgs),
     /// Measure load, instantiate and call times of the example tools against process baselines.
     Bench(bench::BenchArgs),
 }
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
             Command::Inspect { file, json } => commands::inspect(&cli.global, &file, json).await,
             Command::Call { file, tool, args, grants, json } => commands::call(&cli.global, &file, &tool, &args, &grants, json).await,
             Command::Run { file, input, with, grants, json } => commands::run(&cli.global, &file, &input, &with, &grants, json).await,
+            Command::Serve(args) => serve::run(&cli.global, &args).await,
             Command::Bench(args) => bench::run(&cli.global, &args).await,
         }
     });

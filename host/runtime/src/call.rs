@@ -226,6 +226,7 @@ pub(crate) struct CallSetup {
 
 impl CallSetup {
     pub(crate) fn new(executor: &Executor, component: &LoadedComponent, depth: u32) -> Result<Self, CallError> {
+        let started = Instant::now();
         let limits = &component.limits;
         let log = Arc::new(Mutex::new(CallLog::new(limits.log_bytes)));
         let mut wasi = WasiCtxBuilder::new();
@@ -272,7 +273,7 @@ impl CallSetup {
             timeout: limits.timeout,
             fuel_budget,
             resource_limit: limits.resource_handles,
-            started: Instant::now(),
+            started,
             instantiate: Duration::ZERO,
         })
     }

@@ -1,0 +1,87 @@
+//! Backpressure: bounded concurrency per tool and overall, with a bounded wait queue. When the
+//! queue is full a call fails at once with a clear "busy" error instead of piling up memory.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Concurrency limits. Defaults follow the architecture card: 64 per tool, 256 overall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GateLimits {
+    /// Calls of one tool running at once. Default 64.
+    pub per_tool: usize,
+    /// Calls running at once over all tools. Default 256.
+    pub total: usize,
+    /// Calls waiting for a slot before new ones are refused as busy. Default 1024.
+    pub queue: usize,
+}
+
+impl Default for GateLimits {
+    fn default() -> Self {
+        GateLimits { per_tool: 64, total: 256, queue: 1024 }
+    }
+}
+
+/// Why a call was not admitted.
+#[derive(Debug, thiserror::Error)]
+#[error("server busy: {waiting} calls are already waiting (queue limit {queue}; {total} may run at once, {per_tool} per tool); retry later")]
+pub(crate) struct Busy {
+    waiting: usize,
+    queue: usize,
+    total: usize,
+    per_tool: usize,
+}
+
+/// Holds the slots of one admitted call.
+pub(crate) struct Admitted {
+    _tool: OwnedSemaphorePermit,
+    _total: OwnedSemaphorePermit,
+}
+
+pub(crate) struct Gate {
+    limits: GateLimits,
+    total: Arc<Semaphore>,
+    per_tool: Mutex<HashMap<String, Arc<Semaphore>>>,
+    waiting: AtomicUsize,
+}
+
+impl Gate {
+    pub fn new(limits: GateLimits) -> Self {
+        Gate { limits, total: Arc::new(Semaphore::new(limits.total)), per_tool: Mutex::new(HashMap::new()), waiting: AtomicUsize::new(0) }
+    }
+
+    /// Waits for a slot for `tool`, or fails at once when the wait queue is full.
+    pub async fn enter(&self, tool: &str) -> Result<Admitted, Busy> {
+        let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _leave = Leave(&self.waiting);
+        if waiting >= self.limits.queue {
+            let l = self.limits;
+            return Err(Busy { waiting, queue: l.queue, total: l.total, per_tool: l.per_tool });
+        }
+        let tool_slots = {
+            let mut map = self.per_tool.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(tool.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_tool))).clone()
+        };
+        // The semaphores are never closed, so acquiring cannot fail.
+        let closed = |_| Busy { waiting, queue: 0, total: 0, per_tool: 0 };
+        let t = tool_slots.acquire_owned().await.map_err(closed)?;
+        let all = self.total.clone().acquire_owned().await.map_err(closed)?;
+        Ok(Admitted { _tool: t, _total: all })
+    }
+
+    /// Calls waiting for a slot right now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// Decrements the waiting count when the wait ends, however it ends.
+struct Leave<'a>(&'a AtomicUsize);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}

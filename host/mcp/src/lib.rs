@@ -1,0 +1,20 @@
+//! The MCP layer: an rmcp `ServerHandler` over the runtime's [`Catalog`](wasm_host_runtime::Catalog)
+//! and [`Executor`](wasm_host_runtime::Executor), served over stdio or streamable HTTP.
+//!
+//! Direct mode: every tool of every loaded component is an MCP tool named `<component>.<tool>`.
+//! Arguments are validated against the tool's JSON Schema before the guest runs. Tool failures,
+//! traps and limit hits are `isError: true` results; protocol problems (unknown tool, malformed
+//! requests) are JSON-RPC errors. This is the one place that maps runtime errors to MCP.
+
+// rmcp 3 marks MCP logging deprecated (SEP-2577), but current clients still use
+// `logging/setLevel` and log notifications; we keep serving them.
+#![allow(deprecated)]
+
+mod convert;
+mod gate;
+mod server;
+mod transport;
+
+pub use gate::GateLimits;
+pub use server::McpServer;
+pub use transport::{HttpOptions, serve_http, serve_stdio};

@@ -1,0 +1,192 @@
+//! The rmcp `ServerHandler`: lists the catalog's tools, validates arguments, admits calls through
+//! the gate, runs them (a cancelled request drops the call, which stops the guest), forwards the
+//! guest's log lines as logging notifications, and maps outcomes to MCP results.
+
+use crate::convert;
+use crate::gate::{Gate, GateLimits};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
+    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
+};
+use rmcp::service::{NotificationContext, Peer, RequestContext};
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use wasm_host_runtime::{CallOutcome, Executor};
+
+/// The MCP server over one executor and its catalog. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct McpServer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    executor: Executor,
+    gate: Gate,
+    listing: RwLock<Listing>,
+    level: Mutex<LoggingLevel>,
+    peers: Mutex<Vec<Peer<RoleServer>>>,
+}
+
+/// The MCP view of the catalog, rebuilt by [`McpServer::refresh`].
+#[derive(Default)]
+struct Listing {
+    tools: Vec<Tool>,
+    validators: HashMap<String, Arc<jsonschema::Validator>>,
+    structured: HashMap<String, bool>,
+}
+
+impl McpServer {
+    /// A server over `executor`'s catalog, with the given concurrency limits.
+    pub fn new(executor: Executor, limits: GateLimits) -> Self {
+        let server = McpServer {
+            inner: Arc::new(Inner {
+                executor,
+                gate: Gate::new(limits),
+                listing: RwLock::new(Listing::default()),
+                level: Mutex::new(LoggingLevel::Info),
+                peers: Mutex::new(Vec::new()),
+            }),
+        };
+        server.rebuild();
+        server
+    }
+
+    /// Re-reads the catalog (after components were added, replaced or removed) and tells every
+    /// connected client with `notifications/tools/list_changed`.
+    pub async fn refresh(&self) {
+        self.rebuild();
+        let peers: Vec<_> = {
+            let mut peers = self.inner.peers.lock().unwrap_or_else(|p| p.into_inner());
+            peers.retain(|p| !p.is_transport_closed());
+            peers.clone()
+        };
+        for p in peers {
+            let _ = p.notify_tool_list_changed().await;
+        }
+    }
+
+    /// Calls waiting for a concurrency slot.
+    pub fn queue_depth(&self) -> usize {
+        self.inner.gate.waiting()
+    }
+
+    fn rebuild(&self) {
+        let mut listing = Listing::default();
+        for info in self.inner.executor.catalog().tools() {
+            match jsonschema::validator_for(&info.input_schema) {
+                Ok(v) => {
+                    listing.validators.insert(info.qualified.clone(), Arc::new(v));
+                }
+                Err(e) => tracing::warn!(tool = %info.qualified, error = %e, "input schema is not a valid JSON Schema; arguments are not validated"),
+            }
+            listing.structured.insert(info.qualified.clone(), info.output_schema.is_some());
+            listing.tools.push(convert::tool(&info));
+        }
+        *self.inner.listing.write().unwrap_or_else(|p| p.into_inner()) = listing;
+    }
+
+    /// Schema violations of `args` for `tool`, at most five, each naming the path.
+    fn violations(&self, tool: &str, args: &Value) -> Vec<String> {
+        let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
+        let Some(v) = listing.validators.get(tool) else { return Vec::new() };
+        v.iter_errors(args)
+            .take(5)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                if at.is_empty() { e.to_string() } else { format!("{at}: {e}") }
+            })
+            .collect()
+    }
+
+    async fn forward_log(&self, tool: &str, outcome: &CallOutcome, peer: &Peer<RoleServer>) {
+        let min = convert::severity(*self.inner.level.lock().unwrap_or_else(|p| p.into_inner()));
+        for line in &outcome.log {
+            let level = convert::level(line.level);
+            if convert::severity(level) < min {
+                continue;
+            }
+            let data = json!({"tool": tool, "stream": line.stream, "text": line.text});
+            let _ = peer.notify_logging_message(LoggingMessageNotificationParam::new(level, data).with_logger(tool.to_string())).await;
+        }
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_logging().enable_tools().enable_tool_list_changed().build())
+            .with_server_info(Implementation::new("wasm-host", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Tools are WASI components run in a sandbox (memory, time and fuel limits; only granted directories, \
+                 hosts and env). Tool names are <component>.<tool>.",
+            )
+    }
+
+    async fn list_tools(&self, _req: Option<PaginatedRequestParams>, _cx: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).tools.clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(&self, req: CallToolRequestParams, cx: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+        let name = req.name.to_string();
+        let Some(structured) = self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).structured.get(&name).copied() else {
+            return Err(ErrorData::invalid_params(format!("unknown tool `{name}`; tools/list shows the available tools"), None));
+        };
+        let args = Value::Object(req.arguments.unwrap_or_default());
+        let problems = self.violations(&name, &args);
+        if !problems.is_empty() {
+            return Ok(convert::error(format!("invalid arguments for {name} (checked against its input schema): {}", problems.join("; "))).into());
+        }
+        let _slot = match self.inner.gate.enter(&name).await {
+            Ok(slot) => slot,
+            Err(busy) => return Ok(convert::error(busy.to_string()).into()),
+        };
+        let arguments = args.to_string();
+        let call = self.inner.executor.call(&name, &arguments);
+        let progress = report_progress(&cx);
+        let outcome = tokio::select! {
+            // Dropping the call future drops the store: the guest stops at once.
+            _ = cx.ct.cancelled() => return Err(ErrorData::internal_error(format!("call to {name} cancelled by the client"), None)),
+            outcome = call => outcome,
+        };
+        drop(progress);
+        self.forward_log(&name, &outcome, &cx.peer).await;
+        Ok(convert::result(&outcome, structured).into())
+    }
+
+    async fn set_level(&self, req: SetLevelRequestParams, _cx: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        *self.inner.level.lock().unwrap_or_else(|p| p.into_inner()) = req.level;
+        Ok(())
+    }
+
+    async fn on_initialized(&self, cx: NotificationContext<RoleServer>) {
+        self.inner.peers.lock().unwrap_or_else(|p| p.into_inner()).push(cx.peer);
+    }
+}
+
+/// Sends a progress notification every second while a call runs, if the client asked for
+/// progress; the task ends when the returned guard is dropped.
+fn report_progress(cx: &RequestContext<RoleServer>) -> Option<tokio_util::sync::DropGuard> {
+    let token = cx.meta.get_progress_token()?;
+    let peer = cx.peer.clone();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let guard = stop.clone().drop_guard();
+    tokio::spawn(async move {
+        let mut seconds = 0u32;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            seconds += 1;
+            let note = ProgressNotificationParam::new(token.clone(), f64::from(seconds)).with_message(format!("running for {seconds} s"));
+            let _ = peer.notify_progress(note).await;
+        }
+    });
+    Some(guard)
+}

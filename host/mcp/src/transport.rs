@@ -1,0 +1,79 @@
+//! The two transports: stdio (nothing but MCP on stdout; lines capped at 16 MiB) and streamable
+//! HTTP at `/mcp` (Host and Origin checked, 4 MiB body cap, bearer token required off loopback).
+
+use crate::McpServer;
+use anyhow::Context;
+use rmcp::ServiceExt;
+use rmcp::transport::async_rw::AsyncRwTransport;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Largest stdio message, in bytes (plus its newline).
+pub const MAX_STDIO_LINE: usize = 16 << 20;
+
+/// Serves MCP over this process's stdin/stdout until the client closes the stream.
+pub async fn serve_stdio(server: McpServer) -> anyhow::Result<()> {
+    let transport = AsyncRwTransport::new_server(tokio::io::stdin(), tokio::io::stdout()).with_max_line_length(MAX_STDIO_LINE + 1);
+    let running = server.serve(transport).await.context("MCP initialization over stdio")?;
+    running.waiting().await.context("MCP stdio session")?;
+    Ok(())
+}
+
+/// Streamable HTTP settings.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Address to bind. Loopback unless a token is set.
+    pub addr: SocketAddr,
+    /// Bearer token required on every request (mandatory off loopback).
+    pub token: Option<String>,
+    /// Largest request body, in bytes. Default 4 MiB; larger bodies get 413.
+    pub max_body: usize,
+}
+
+/// Binds `opts.addr` and serves MCP at `/mcp` until `shutdown` fires. Calls `ready` with the bound
+/// address once listening (port 0 picks a free port).
+pub async fn serve_http(server: McpServer, opts: HttpOptions, shutdown: CancellationToken, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    if !opts.addr.ip().is_loopback() && opts.token.is_none() {
+        anyhow::bail!("refusing to listen on {} (not loopback) without a bearer token: set --token or WASM_HOST_TOKEN", opts.addr);
+    }
+    let listener = tokio::net::TcpListener::bind(opts.addr).await.with_context(|| format!("binding {}", opts.addr))?;
+    let bound = listener.local_addr()?;
+    let port = bound.port();
+    let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    hosts.extend([format!("localhost:{port}"), format!("127.0.0.1:{port}"), format!("[::1]:{port}")]);
+    if !bound.ip().is_loopback() {
+        hosts.extend([bound.ip().to_string(), bound.to_string()]);
+    }
+    let config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"])
+        .with_max_request_body_bytes(opts.max_body)
+        .with_cancellation_token(shutdown.child_token());
+    let service = StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);
+    let mut app = axum::Router::new().nest_service("/mcp", service);
+    if let Some(token) = opts.token {
+        let expected: Arc<str> = format!("Bearer {token}").into();
+        app = app.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let expected = expected.clone();
+            async move {
+                let given = req.headers().get(axum::http::header::AUTHORIZATION).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
+                if constant_time_eq(&given, expected.as_bytes()) {
+                    Ok(next.run(req).await)
+                } else {
+                    Err((axum::http::StatusCode::UNAUTHORIZED, "missing or wrong bearer token"))
+                }
+            }
+        }));
+    }
+    ready(bound);
+    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled_owned().await }).await.context("HTTP server")?;
+    Ok(())
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a token matched.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -85,6 +85,7 @@ enum Command {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WASM_HOST_LOG").unwrap_or_else(|_| "warn".into()))
         .init();
     let cli = Cli::parse();

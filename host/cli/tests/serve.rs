@@ -1,0 +1,224 @@
+//! `wasm-host serve` through a real MCP client (rmcp) over stdio and streamable HTTP: tools in
+//! three languages, JSON-RPC vs tool errors, limits, guest stdout, cancellation, HTTP guards.
+#![allow(deprecated)] // rmcp marks MCP logging deprecated (SEP-2577); we still test it.
+
+use rmcp::model::{CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use serde_json::{Value, json};
+use std::io::{BufRead, Read, Write};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use wasm_host_tests::{guest, scratch};
+
+#[derive(Clone, Default)]
+struct Client {
+    logs: Arc<Mutex<Vec<String>>>,
+}
+
+impl ClientHandler for Client {
+    async fn on_logging_message(&self, p: LoggingMessageNotificationParam, _cx: NotificationContext<RoleClient>) {
+        self.logs.lock().expect("lock").push(p.data.to_string());
+    }
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(ClientCapabilities::default(), Implementation::new("wasm-host-tests", "0"))
+    }
+}
+
+fn data() -> tempfile::TempDir {
+    let d = scratch();
+    std::fs::write(d.path().join("notes.txt"), "TODO one\nfine\nTODO two\n").expect("write");
+    std::fs::write(d.path().join("sales.csv"), "region,units\neu,3\nus,5\neu,7\n").expect("write");
+    std::fs::write(d.path().join("items.json"), r#"{"items":[{"name":"a","n":1},{"name":"b","n":5}]}"#).expect("write");
+    d
+}
+
+fn serve_args(d: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["serve".to_string()];
+    for g in ["grep", "csv", "json-query", "hostile-rust"] {
+        args.push(guest(g).display().to_string());
+    }
+    args.extend(["--dir".into(), format!("{}::/data", d.display()), "--dir".into(), format!("{}::/ro:ro", d.display())]);
+    args.extend(["--env".into(), "GRANTED=1".into(), "--timeout".into(), "2s".into()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn command(args: &[String]) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"));
+    c.args(args).env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"));
+    c
+}
+
+async fn stdio_client(args: &[String]) -> RunningService<RoleClient, Client> {
+    let transport = TokioChildProcess::new(command(args).configure(|_| {})).expect("spawn");
+    Client::default().serve(transport).await.expect("initialize over stdio")
+}
+
+/// Starts `serve --http 127.0.0.1:0`, returns the child and the URL it printed.
+fn http_server(args: &[String]) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .args(args)
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let url = loop {
+        let line = lines.next().expect("server printed its URL").expect("utf8");
+        if let Some(rest) = line.split(" at ").nth(1).filter(|_| line.contains("serving")) {
+            break rest.split_whitespace().next().expect("url").to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+async fn call(client: &RunningService<RoleClient, Client>, tool: &str, args: Value) -> CallToolResult {
+    let Value::Object(map) = args else { panic!("args must be an object") };
+    client.call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(map)).await.expect("tools/call answered")
+}
+
+fn text(r: &CallToolResult) -> String {
+    r.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default()
+}
+
+/// The three example tools, called through whatever transport `client` uses.
+async fn three_languages(client: &RunningService<RoleClient, Client>) {
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    for want in ["grep.count", "csv.aggregate", "json-query.query"] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+    let grep = call(client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
+    assert_eq!(grep.is_error, Some(false), "{}", text(&grep));
+    assert_eq!(serde_json::from_str::<Value>(&text(&grep)).expect("json")["total"], 2);
+    let csv = call(client, "csv.aggregate", json!({"path": "/data/sales.csv", "group_by": "region", "column": "units", "ops": ["sum"]})).await;
+    assert!(text(&csv).contains("\"eu\"") && text(&csv).contains("10"), "{}", text(&csv));
+    let jq = call(client, "json-query.query", json!({"file": "/data/items.json", "select": "items[*].name"})).await;
+    assert_eq!(serde_json::from_str::<Value>(&text(&jq)).expect("json")["results"], json!(["a", "b"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdio_client_calls_rust_js_and_python_tools() {
+    let d = data();
+    let client = stdio_client(&serve_args(d.path(), &[])).await;
+    three_languages(&client).await;
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_client_calls_rust_js_and_python_tools() {
+    let d = data();
+    let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));
+    let client = Client::default().serve(StreamableHttpClientTransport::from_uri(url)).await.expect("initialize over HTTP");
+    three_languages(&client).await;
+    client.cancel().await.expect("close");
+    child.kill().expect("kill");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_errors_are_jsonrpc_errors_and_tool_failures_are_is_error() {
+    let d = data();
+    let client = stdio_client(&serve_args(d.path(), &[])).await;
+    let unknown = client.call_tool(CallToolRequestParams::new("nope.nothing")).await.expect_err("unknown tool");
+    assert!(unknown.to_string().contains("-32602") && unknown.to_string().contains("unknown tool"), "{unknown}");
+    let bad = call(&client, "grep.count", json!({"pattern": 5})).await;
+    assert_eq!(bad.is_error, Some(true));
+    assert!(text(&bad).contains("required") && text(&bad).contains("/pattern"), "{}", text(&bad));
+    let trap = call(&client, "hostile-rust.panic", json!({})).await;
+    assert_eq!(trap.is_error, Some(true));
+    assert!(text(&trap).contains("trapped"), "{}", text(&trap));
+    let started = Instant::now();
+    let spin = call(&client, "hostile-rust.spin", json!({})).await;
+    assert!(text(&spin).contains("deadline exceeded") && started.elapsed() < Duration::from_secs(4), "{}", text(&spin));
+    let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
+    assert_eq!(after.is_error, Some(false), "still serving after hostile calls");
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_stdout_becomes_log_notifications_not_protocol_messages() {
+    let d = data();
+    let client = stdio_client(&serve_args(d.path(), &[])).await;
+    client.set_level(SetLevelRequestParams::new(LoggingLevel::Debug)).await.expect("setLevel");
+    let out = call(&client, "hostile-rust.stdout", json!({"lines": 20})).await;
+    assert_eq!(text(&out), "printed");
+    // The fake JSON-RPC lines the guest printed arrive only as data inside log notifications.
+    let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
+    assert_eq!(after.is_error, Some(false));
+    let logs = client.service().logs.lock().expect("lock").clone();
+    assert!(logs.iter().any(|l| l.contains("jsonrpc") && l.contains("stdout")), "{logs:?}");
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancellation_stops_the_guest_and_the_server_keeps_serving() {
+    let d = data();
+    let mut args = serve_args(d.path(), &[]);
+    let t = args.iter().position(|a| a == "2s").expect("timeout flag");
+    args[t] = "30s".into();
+    let client = stdio_client(&args).await;
+    let started = Instant::now();
+    // Dropping the request future sends notifications/cancelled.
+    let cancelled = tokio::time::timeout(Duration::from_millis(300), call(&client, "hostile-rust.spin", json!({}))).await;
+    assert!(cancelled.is_err());
+    let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
+    assert_eq!(after.is_error, Some(false));
+    assert!(started.elapsed() < Duration::from_secs(5), "the spinning guest did not hold the server for its 30 s timeout");
+    client.cancel().await.expect("close");
+}
+
+/// One raw HTTP request to the server; returns the status code.
+fn raw_status(url: &str, host: &str, extra_headers: &str, body: &[u8]) -> u16 {
+    let addr = url.trim_start_matches("http://").trim_end_matches("/mcp");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let head = format!(
+        "POST /mcp HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n{extra_headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).expect("write");
+    let _ = s.write_all(body);
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+const INIT: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}"#;
+
+#[test]
+fn http_guards_host_origin_body_and_token() {
+    let d = data();
+    let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));
+    let port = url.rsplit(':').next().and_then(|p| p.split('/').next()).expect("port").to_string();
+    let host = format!("127.0.0.1:{port}");
+    assert_eq!(raw_status(&url, &host, "", INIT), 200, "a plain local request works");
+    assert_eq!(raw_status(&url, "evil.example", "", INIT), 403, "wrong Host");
+    assert_eq!(raw_status(&url, &host, "Origin: http://evil.example\r\n", INIT), 403, "wrong Origin");
+    assert_eq!(raw_status(&url, &host, "", &vec![b' '; 5 << 20]), 413, "body over 4 MiB");
+    child.kill().expect("kill");
+
+    let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0", "--token", "s3cret"]));
+    let host = url.trim_start_matches("http://").trim_end_matches("/mcp").to_string();
+    assert_eq!(raw_status(&url, &host, "", INIT), 401, "missing token");
+    assert_eq!(raw_status(&url, &host, "Authorization: Bearer wrong\r\n", INIT), 401, "wrong token");
+    assert_eq!(raw_status(&url, &host, "Authorization: Bearer s3cret\r\n", INIT), 200, "right token");
+    child.kill().expect("kill");
+}
+
+#[test]
+fn refuses_to_bind_a_public_address_without_a_token() {
+    let d = data();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .args(serve_args(d.path(), &["--http", "0.0.0.0:0"]))
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .env_remove("WASM_HOST_TOKEN")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("without a bearer token"), "{err}");
+}

@@ -35,7 +35,24 @@ fn data() -> tempfile::TempDir {
     d
 }
 
+/// Compiles every served component into the shared cache once, before servers start in parallel
+/// (each would otherwise compile the 12-19 MB JS and Python components itself).
+fn warm_cache() {
+    static WARM: std::sync::Once = std::sync::Once::new();
+    WARM.call_once(|| {
+        for g in ["grep", "csv", "json-query", "hostile-rust"] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+                .args(["inspect", &guest(g).display().to_string()])
+                .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+                .output()
+                .expect("inspect");
+            assert!(out.status.success(), "{g}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    });
+}
+
 fn serve_args(d: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    warm_cache();
     let mut args = vec!["serve".to_string()];
     for g in ["grep", "csv", "json-query", "hostile-rust"] {
         args.push(guest(g).display().to_string());
@@ -114,10 +131,25 @@ async fn stdio_client_calls_rust_js_and_python_tools() {
 async fn http_client_calls_rust_js_and_python_tools() {
     let d = data();
     let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));
-    let client = Client::default().serve(StreamableHttpClientTransport::from_uri(url)).await.expect("initialize over HTTP");
+    let client = Client::default().serve(StreamableHttpClientTransport::from_uri(url.clone())).await.expect("initialize over HTTP");
     three_languages(&client).await;
     client.cancel().await.expect("close");
+    let metrics = http_get(&url.replace("/mcp", "/metrics"));
+    assert!(metrics.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"ok\"} 1"), "{metrics}");
+    assert!(metrics.contains("wasm_host_call_seconds_count{tool=\"csv.aggregate\"} 1"), "{metrics}");
+    assert!(metrics.contains("wasm_host_instances_live 0") && metrics.contains("wasm_host_queue_depth 0"), "{metrics}");
     child.kill().expect("kill");
+}
+
+/// A plain GET; returns the body.
+fn http_get(url: &str) -> String {
+    let rest = url.trim_start_matches("http://");
+    let (addr, path) = rest.split_once('/').expect("path");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.write_all(format!("GET /{path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).expect("write");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,7 @@
 
 mod convert;
 mod gate;
+mod metrics;
 mod server;
 mod transport;
 

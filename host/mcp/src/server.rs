@@ -4,6 +4,7 @@
 
 use crate::convert;
 use crate::gate::{Gate, GateLimits};
+use crate::metrics::{Metrics, Sample};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
     PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
@@ -25,6 +26,7 @@ pub struct McpServer {
 struct Inner {
     executor: Executor,
     gate: Gate,
+    metrics: Metrics,
     listing: RwLock<Listing>,
     level: Mutex<LoggingLevel>,
     peers: Mutex<Vec<Peer<RoleServer>>>,
@@ -45,6 +47,7 @@ impl McpServer {
             inner: Arc::new(Inner {
                 executor,
                 gate: Gate::new(limits),
+                metrics: Metrics::default(),
                 listing: RwLock::new(Listing::default()),
                 level: Mutex::new(LoggingLevel::Info),
                 peers: Mutex::new(Vec::new()),
@@ -71,6 +74,15 @@ impl McpServer {
     /// Calls waiting for a concurrency slot.
     pub fn queue_depth(&self) -> usize {
         self.inner.gate.waiting()
+    }
+
+    /// The server's metrics in Prometheus text format.
+    pub fn metrics_text(&self) -> String {
+        self.inner.metrics.render(self.queue_depth())
+    }
+
+    fn count(&self, tool: &str, outcome: &'static str) {
+        self.inner.metrics.refused(tool, outcome);
     }
 
     fn rebuild(&self) {
@@ -140,21 +152,38 @@ impl ServerHandler for McpServer {
         let args = Value::Object(req.arguments.unwrap_or_default());
         let problems = self.violations(&name, &args);
         if !problems.is_empty() {
+            self.count(&name, "invalid-arguments");
             return Ok(convert::error(format!("invalid arguments for {name} (checked against its input schema): {}", problems.join("; "))).into());
         }
         let _slot = match self.inner.gate.enter(&name).await {
             Ok(slot) => slot,
-            Err(busy) => return Ok(convert::error(busy.to_string()).into()),
+            Err(busy) => {
+                self.count(&name, "busy");
+                return Ok(convert::error(busy.to_string()).into());
+            }
         };
+        let _live = self.inner.metrics.live();
         let arguments = args.to_string();
         let call = self.inner.executor.call(&name, &arguments);
         let progress = report_progress(&cx);
         let outcome = tokio::select! {
             // Dropping the call future drops the store: the guest stops at once.
-            _ = cx.ct.cancelled() => return Err(ErrorData::internal_error(format!("call to {name} cancelled by the client"), None)),
+            _ = cx.ct.cancelled() => {
+                self.count(&name, "cancelled");
+                return Err(ErrorData::internal_error(format!("call to {name} cancelled by the client"), None));
+            }
             outcome = call => outcome,
         };
         drop(progress);
+        let s = &outcome.stats;
+        let sample = Sample {
+            outcome: outcome.result.as_ref().map_or_else(|e| e.kind(), |_| "ok"),
+            latency: Duration::from_micros(s.wall_us),
+            fuel: s.fuel_used,
+            peak_memory: s.peak_memory_bytes,
+            bytes_out: s.bytes_out,
+        };
+        self.inner.metrics.record(&name, sample);
         self.forward_log(&name, &outcome, &cx.peer).await;
         Ok(convert::result(&outcome, structured).into())
     }

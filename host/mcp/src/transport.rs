@@ -1,5 +1,6 @@
 //! The two transports: stdio (nothing but MCP on stdout; lines capped at 16 MiB) and streamable
-//! HTTP at `/mcp` (Host and Origin checked, 4 MiB body cap, bearer token required off loopback).
+//! HTTP at `/mcp` (Host and Origin checked, 4 MiB body cap, bearer token required off loopback),
+//! with Prometheus metrics at `GET /metrics`.
 
 use crate::McpServer;
 use anyhow::Context;
@@ -52,8 +53,11 @@ pub async fn serve_http(server: McpServer, opts: HttpOptions, shutdown: Cancella
         .with_allowed_origins(["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"])
         .with_max_request_body_bytes(opts.max_body)
         .with_cancellation_token(shutdown.child_token());
+    let metrics = server.clone();
     let service = StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);
-    let mut app = axum::Router::new().nest_service("/mcp", service);
+    let mut app = axum::Router::new()
+        .route("/metrics", axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.metrics_text()) }))
+        .nest_service("/mcp", service);
     if let Some(token) = opts.token {
         let expected: Arc<str> = format!("Bearer {token}").into();
         app = app.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {

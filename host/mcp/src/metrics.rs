@@ -1,0 +1,143 @@
+//! Prometheus metrics for `GET /metrics` (text format 0.0.4): calls by tool and outcome, latency
+//! histograms, fuel and memory used, instances live, and the queue depth.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+/// Latency bucket bounds, in seconds.
+const BUCKETS: [f64; 11] = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0];
+
+#[derive(Default)]
+struct PerTool {
+    outcomes: BTreeMap<&'static str, u64>,
+    buckets: [u64; BUCKETS.len()],
+    latency_sum: f64,
+    latency_count: u64,
+    fuel: u64,
+    peak_memory: u64,
+    bytes_out: u64,
+}
+
+/// Counters shared by every session of one server.
+#[derive(Default)]
+pub(crate) struct Metrics {
+    tools: Mutex<BTreeMap<String, PerTool>>,
+    live: AtomicI64,
+}
+
+/// Figures of one finished call.
+pub(crate) struct Sample {
+    pub outcome: &'static str,
+    pub latency: Duration,
+    pub fuel: u64,
+    pub peak_memory: u64,
+    pub bytes_out: u64,
+}
+
+/// Counts an instance as live until dropped.
+pub(crate) struct Live<'a>(&'a AtomicI64);
+
+impl Drop for Live<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Metrics {
+    /// Marks a call as running (one fresh instance) until the guard drops.
+    pub fn live(&self) -> Live<'_> {
+        self.live.fetch_add(1, Ordering::SeqCst);
+        Live(&self.live)
+    }
+
+    /// Counts a call of `tool` that never ran (refused or cancelled): no latency sample.
+    pub fn refused(&self, tool: &str, outcome: &'static str) {
+        let mut tools = self.tools.lock().unwrap_or_else(|p| p.into_inner());
+        *tools.entry(tool.to_string()).or_default().outcomes.entry(outcome).or_default() += 1;
+    }
+
+    /// Records one call of `tool`.
+    pub fn record(&self, tool: &str, s: Sample) {
+        let mut tools = self.tools.lock().unwrap_or_else(|p| p.into_inner());
+        let t = tools.entry(tool.to_string()).or_default();
+        *t.outcomes.entry(s.outcome).or_default() += 1;
+        let secs = s.latency.as_secs_f64();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                t.buckets[i] += 1;
+            }
+        }
+        t.latency_sum += secs;
+        t.latency_count += 1;
+        t.fuel += s.fuel;
+        t.peak_memory = t.peak_memory.max(s.peak_memory);
+        t.bytes_out += s.bytes_out;
+    }
+
+    /// The metrics in Prometheus text format.
+    pub fn render(&self, queue_depth: usize) -> String {
+        let tools = self.tools.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP wasm_host_calls_total Tool calls by tool and outcome.\n# TYPE wasm_host_calls_total counter");
+        for (name, t) in tools.iter() {
+            for (outcome, n) in &t.outcomes {
+                let _ = writeln!(out, "wasm_host_calls_total{{tool=\"{}\",outcome=\"{outcome}\"}} {n}", escape(name));
+            }
+        }
+        let _ = writeln!(out, "# HELP wasm_host_call_seconds Tool call latency.\n# TYPE wasm_host_call_seconds histogram");
+        for (name, t) in tools.iter() {
+            let name = escape(name);
+            for (bound, n) in BUCKETS.iter().zip(t.buckets) {
+                let _ = writeln!(out, "wasm_host_call_seconds_bucket{{tool=\"{name}\",le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(out, "wasm_host_call_seconds_bucket{{tool=\"{name}\",le=\"+Inf\"}} {}", t.latency_count);
+            let _ = writeln!(out, "wasm_host_call_seconds_sum{{tool=\"{name}\"}} {}", t.latency_sum);
+            let _ = writeln!(out, "wasm_host_call_seconds_count{{tool=\"{name}\"}} {}", t.latency_count);
+        }
+        let gauges: [(&str, &str, &str, fn(&PerTool) -> u64); 3] = [
+            ("wasm_host_fuel_used_total", "counter", "Fuel consumed by a tool's calls.", |t| t.fuel),
+            ("wasm_host_peak_memory_bytes", "gauge", "Largest linear memory one call of a tool used.", |t| t.peak_memory),
+            ("wasm_host_bytes_out_total", "counter", "Result bytes a tool returned.", |t| t.bytes_out),
+        ];
+        for (metric, kind, help, get) in gauges {
+            let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} {kind}");
+            for (name, t) in tools.iter() {
+                let _ = writeln!(out, "{metric}{{tool=\"{}\"}} {}", escape(name), get(t));
+            }
+        }
+        let _ = writeln!(out, "# HELP wasm_host_instances_live Calls running now (one fresh instance each).\n# TYPE wasm_host_instances_live gauge");
+        let _ = writeln!(out, "wasm_host_instances_live {}", self.live.load(Ordering::SeqCst));
+        let _ = writeln!(out, "# HELP wasm_host_queue_depth Calls waiting for a concurrency slot.\n# TYPE wasm_host_queue_depth gauge");
+        let _ = writeln!(out, "wasm_host_queue_depth {queue_depth}");
+        out
+    }
+}
+
+/// Escapes a label value.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counts_histogram_and_gauges() {
+        let m = Metrics::default();
+        m.record("grep.count", Sample { outcome: "ok", latency: Duration::from_micros(300), fuel: 10, peak_memory: 1 << 20, bytes_out: 5 });
+        m.record("grep.count", Sample { outcome: "deadline", latency: Duration::from_secs(2), fuel: 7, peak_memory: 2 << 20, bytes_out: 0 });
+        let _live = m.live();
+        let text = m.render(3);
+        assert!(text.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"ok\"} 1"), "{text}");
+        assert!(text.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"deadline\"} 1"));
+        assert!(text.contains("wasm_host_call_seconds_bucket{tool=\"grep.count\",le=\"0.0005\"} 1"));
+        assert!(text.contains("wasm_host_call_seconds_bucket{tool=\"grep.count\",le=\"+Inf\"} 2"));
+        assert!(text.contains("wasm_host_fuel_used_total{tool=\"grep.count\"} 17"));
+        assert!(text.contains("wasm_host_peak_memory_bytes{tool=\"grep.count\"} 2097152"));
+        assert!(text.contains("wasm_host_instances_live 1") && text.contains("wasm_host_queue_depth 3"));
+    }
+}

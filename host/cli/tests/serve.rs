@@ -254,3 +254,47 @@ fn refuses_to_bind_a_public_address_without_a_token() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("without a bearer token"), "{err}");
 }
+
+#[test]
+fn malformed_messages_do_not_break_the_stdio_session() {
+    let d = data();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .args(serve_args(d.path(), &[]))
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let init = std::str::from_utf8(INIT).expect("utf8");
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    for line in [
+        "{bad json",
+        "\u{fffd}\u{0}not json at all",
+        deep.as_str(),
+        init,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        r#"{"jsonrpc":"2.0","id":2,"method":"no/such/method"}"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,
+    ] {
+        writeln!(stdin, "{line}").expect("write");
+    }
+    stdin.write_all(b"\xff\xfe bad utf-8\n").expect("write");
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":4,"method":"tools/list"}}"#).expect("write");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut seen = std::collections::HashMap::new();
+    while seen.len() < 4 {
+        let line = lines.next().expect("a response").expect("utf8");
+        let v: Value = serde_json::from_str(&line).expect("only JSON-RPC on stdout");
+        if let Some(id) = v["id"].as_i64() {
+            seen.insert(id, v);
+        }
+    }
+    assert!(seen[&1]["result"]["serverInfo"]["name"] == "wasm-host");
+    assert_eq!(seen[&2]["error"]["code"], -32601, "unknown method");
+    assert!(seen[&3]["result"]["tools"].as_array().is_some_and(|t| !t.is_empty()));
+    assert!(seen[&4]["result"]["tools"].is_array(), "still usable after bad UTF-8");
+    drop(stdin);
+    let _ = child.wait();
+}

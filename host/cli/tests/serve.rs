@@ -298,3 +298,44 @@ fn malformed_messages_do_not_break_the_stdio_session() {
     drop(stdin);
     let _ = child.wait();
 }
+
+/// Runs tests/py/mcp_client.py with the repository's venv (the `mcp` package is installed by
+/// scripts/setup) and returns what it printed.
+fn python_client(args: &[String]) -> Value {
+    let python = wasm_host_tests::repo().join(".venv/bin/python");
+    let script = wasm_host_tests::repo().join("tests/py/mcp_client.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .args(args)
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .output()
+        .expect("run the Python MCP client (scripts/setup installs it into .venv)");
+    assert!(out.status.success(), "python client failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("one JSON line")
+}
+
+fn check_python_view(v: &Value) {
+    let tools: Vec<&str> = v["tools"].as_array().expect("tools").iter().filter_map(Value::as_str).collect();
+    assert!(tools.contains(&"grep.count") && tools.contains(&"csv.aggregate") && tools.contains(&"json-query.query"), "{tools:?}");
+    assert_eq!(v["grep"]["total"], 2);
+    assert!(v["csv"]["results"].to_string().contains("\"eu\""), "{}", v["csv"]);
+    assert_eq!(v["jq"]["results"], json!(["a", "b"]));
+    assert_eq!(v["bad_is_error"], true);
+}
+
+#[test]
+fn official_python_client_over_stdio() {
+    warm_cache();
+    let d = data();
+    let mut args = vec!["stdio".to_string(), env!("CARGO_BIN_EXE_wasm-host").to_string(), d.path().display().to_string()];
+    args.extend(["grep", "csv", "json-query"].iter().map(|g| guest(g).display().to_string()));
+    check_python_view(&python_client(&args));
+}
+
+#[test]
+fn official_python_client_over_http() {
+    let d = data();
+    let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));
+    check_python_view(&python_client(&["http".to_string(), url]));
+    child.kill().expect("kill");
+}

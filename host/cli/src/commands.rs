@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use wasm_host_runtime::{CallOutcome, Catalog, Executor, LoadOptions, LoadedComponent, Output, sanitize_for_terminal};
+use wasm_host_runtime::{CallOutcome, Catalog, Executor, LoadOptions, LoadedComponent, Output, is_hidden_character, sanitize_for_terminal};
 
 /// `wasm-host build DIR [-o OUT]`.
 pub fn build(dir: &Path, output: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
@@ -93,7 +93,7 @@ pub async fn inspect(global: &GlobalArgs, file: &Path, json: bool) -> anyhow::Re
 
 /// Descriptions that carry invisible or direction-changing characters (hidden instructions).
 fn suspicious_text(loaded: Option<&LoadedComponent>) -> Vec<String> {
-    let hidden = |s: &str| s.chars().any(|c| matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}'));
+    let hidden = |s: &str| s.chars().any(is_hidden_character);
     loaded
         .iter()
         .flat_map(|l| l.tools.iter())

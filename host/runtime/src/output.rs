@@ -123,13 +123,18 @@ impl tokio::io::AsyncWrite for CapturedStream {
     }
 }
 
-/// Makes guest text safe to print on a terminal: control characters (ANSI escapes, bidi
-/// overrides, zero-width characters) are shown escaped instead of being interpreted.
+/// Whether `c` is invisible or reorders text: zero-width characters, bidi controls, BOM, tag
+/// characters — the usual carriers of hidden instructions in tool descriptions.
+pub fn is_hidden_character(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
+}
+
+/// Makes guest text safe to print on a terminal: control characters (ANSI escapes) and hidden
+/// characters ([`is_hidden_character`]) are shown escaped instead of being interpreted.
 pub fn sanitize_for_terminal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        let invisible = matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
-        if (c.is_control() && c != '\n' && c != '\t') || invisible {
+        if (c.is_control() && c != '\n' && c != '\t') || is_hidden_character(c) {
             out.extend(c.escape_unicode());
         } else {
             out.push(c);

@@ -78,11 +78,11 @@ async fn row2_fuel_burner_runs_out_with_the_same_count_every_time() {
         assert!(err.to_string().contains("out of fuel"));
         assert_eq!(out.stats.fuel_used, budget);
     }
-    let counts: Vec<u64> = futures_fuel(&f.component).await;
+    let counts: Vec<u64> = fuel_of_three_small_burns(&f.component).await;
     assert!(counts.windows(2).all(|w| w[0] == w[1]) && counts[0] > 0, "deterministic fuel: {counts:?}");
 }
 
-async fn futures_fuel(c: &LoadedComponent) -> Vec<u64> {
+async fn fuel_of_three_small_burns(c: &LoadedComponent) -> Vec<u64> {
     let mut counts = Vec::new();
     for _ in 0..3 {
         let out = call(c, "burn", json!({"iterations": 10_000})).await;

@@ -21,6 +21,8 @@ pub struct CompileCache {
     path: PathBuf,
     dir: Dir,
     engine_key: String,
+    /// Owner of the cache directory (created by us); artifacts must have the same owner.
+    owner: Option<u32>,
 }
 
 impl CompileCache {
@@ -45,7 +47,11 @@ impl CompileCache {
         let dir = parent_dir.open_dir(leaf).map_err(err)?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        Ok(CompileCache { path: path.to_path_buf(), dir, engine_key: format!("{:016x}", h.finish()) })
+        #[cfg(unix)]
+        let owner = std::fs::metadata(path).map(|m| std::os::unix::fs::MetadataExt::uid(&m)).ok();
+        #[cfg(not(unix))]
+        let owner = None;
+        Ok(CompileCache { path: path.to_path_buf(), dir, engine_key: format!("{:016x}", h.finish()), owner })
     }
 
     /// The cache directory.
@@ -85,9 +91,7 @@ impl CompileCache {
     #[cfg(unix)]
     fn trusted(&self, meta: &cap_std::fs::Metadata) -> bool {
         use cap_std::fs::MetadataExt;
-        // The cache directory was created by us (0700); artifacts must have the same owner.
-        let uid = std::fs::metadata(&self.path).map(|m| std::os::unix::fs::MetadataExt::uid(&m)).ok();
-        meta.is_file() && meta.mode() & 0o022 == 0 && Some(meta.uid()) == uid
+        meta.is_file() && meta.mode() & 0o022 == 0 && Some(meta.uid()) == self.owner
     }
 
     #[cfg(not(unix))]

@@ -85,3 +85,37 @@ impl Drop for Leave<'_> {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_at_once_and_slots_return() {
+        let gate = Arc::new(Gate::new(GateLimits { per_tool: 1, total: 4, queue: 2 }));
+        let first = gate.enter("t").await.expect("a free slot");
+        // The next call waits (in the queue) for the tool's only slot.
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter("t").await.map(drop) })
+        };
+        while gate.waiting() < 1 {
+            tokio::task::yield_now().await;
+        }
+        let other_tool = gate.enter("u").await.expect("other tools are not blocked by t's limit");
+        // `u` was admitted; one call waits. One more fills the queue; then busy.
+        let second_waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter("t").await.map(drop) })
+        };
+        while gate.waiting() < 2 {
+            tokio::task::yield_now().await;
+        }
+        let err = gate.enter("t").await.err().expect("busy");
+        assert!(err.to_string().contains("server busy") && err.to_string().contains("queue limit 2"), "{err}");
+        drop((first, other_tool));
+        waiter.await.expect("task").expect("admitted once the slot returned");
+        second_waiter.await.expect("task").expect("admitted in turn");
+        assert_eq!(gate.waiting(), 0);
+    }
+}

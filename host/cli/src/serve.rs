@@ -1,22 +1,31 @@
-//! `wasm-host serve`: load components (files or directories of `.wasm`) and serve their tools
-//! over MCP, on stdio (default) or streamable HTTP.
+//! `wasm-host serve`: load components (files, directories of `.wasm`, and the components of a
+//! `wasm-host.toml`) and serve their tools over MCP, on stdio (default) or streamable HTTP.
+//! Directories are watched: components added, replaced or removed there are hot-reloaded.
+//!
+//! Layering: flag > `WASM_HOST_*` env > `wasm-host.toml` > default. Grant flags add to every
+//! component's grants; limit flags override the file's limits.
 
-use crate::settings::{GlobalArgs, GrantArgs};
+use crate::config::{self, FileConfig, Transport};
+use crate::settings::{GlobalArgs, GrantArgs, LimitOverrides};
 use anyhow::Context;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use wasm_host_mcp::{GateLimits, HttpOptions, McpServer};
-use wasm_host_runtime::{Catalog, Executor, LoadOptions};
+use wasm_host_mcp::{GateLimits, HttpOptions, McpServer, ReloadEvent, Reloader, WatchedDir};
+use wasm_host_policy::{Grants, Limits};
+use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime};
 
 /// Options of `serve`.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
-    /// Component files, or directories whose `*.wasm` files are loaded.
-    #[arg(required = true, value_name = "COMPONENT.wasm|DIR")]
+    /// Component files, or directories whose `*.wasm` files are served and hot-reloaded.
+    #[arg(value_name = "COMPONENT.wasm|DIR")]
     pub paths: Vec<PathBuf>,
+    /// Configuration file (see examples/wasm-host.toml).
+    #[arg(long, env = "WASM_HOST_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Serve on stdin/stdout (the default).
     #[arg(long, conflicts_with = "http")]
     pub stdio: bool,
@@ -26,66 +35,140 @@ pub struct ServeArgs {
     /// Bearer token required on HTTP (mandatory when ADDR is not loopback).
     #[arg(long, env = "WASM_HOST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Do not watch directories for added, replaced or removed components.
+    #[arg(long)]
+    pub no_watch: bool,
+    /// On hot reload, accept changed bytes under an unchanged version (development only; by
+    /// default they are refused as a possible rug pull).
+    #[arg(long)]
+    pub reload_same_version: bool,
     #[command(flatten)]
     pub grants: GrantArgs,
 }
 
 /// Runs the server until the client disconnects (stdio) or Ctrl-C (HTTP).
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let file = match &args.config {
+        Some(path) => config::load(path)?,
+        None => FileConfig::default(),
+    };
+    anyhow::ensure!(
+        !args.paths.is_empty() || !file.components.is_empty() || !file.watch.is_empty(),
+        "nothing to serve: give component files or directories, or --config FILE with [components] or [server] watch"
+    );
+    let layers = Layers::new(&file, &args.grants)?;
     let runtime = global.runtime()?;
-    let (grants, limits) = args.grants.resolve()?;
     let catalog = Arc::new(Catalog::new());
-    for file in component_files(&args.paths)? {
-        let opts = LoadOptions { grants: grants.clone(), limits: limits.clone(), ..Default::default() };
-        let c = runtime.load_file(&file, opts).await.with_context(|| format!("loading {}", file.display()))?;
-        anyhow::ensure!(catalog.get(&c.name).is_none(), "two components are named `{}` ({})", c.name, file.display());
-        eprintln!("wasm-host: loaded {} {} ({} tools) from {}", c.name, c.manifest.as_ref().map(|m| m.version.to_string()).unwrap_or_default(), c.tools.len(), file.display());
-        catalog.insert(c);
+    let server = McpServer::new(Executor::new(runtime.clone(), catalog.clone()), GateLimits::default());
+    for c in &file.components {
+        let opts = LoadOptions { name: Some(c.name.clone()), grants: layers.grants(&c.grants), limits: layers.limits(&c.limits), ..Default::default() };
+        load_one(&runtime, &catalog, &c.source, opts).await?;
     }
+    let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) = args.paths.iter().cloned().partition(|p| p.is_dir());
+    for f in &files {
+        let opts = LoadOptions { grants: layers.grants(&file.grants), limits: layers.limits(&LimitOverrides::default()), ..Default::default() };
+        load_one(&runtime, &catalog, f, opts).await?;
+    }
+    let watched: Vec<WatchedDir> = dirs
+        .into_iter()
+        .chain(file.watch.iter().cloned())
+        .map(|dir| WatchedDir { dir, grants: layers.grants(&file.grants), limits: layers.limits(&LimitOverrides::default()) })
+        .collect();
+    let _watching = start_reloader(&runtime, &server, watched, args).await?;
+    server.refresh().await;
     let tools = catalog.tools().len();
-    let server = McpServer::new(Executor::new(runtime, catalog), GateLimits::default());
-    match args.http {
-        None => {
+    let transport = match (args.stdio, args.http) {
+        (true, _) => Transport::Stdio,
+        (false, Some(addr)) => Transport::Http(addr),
+        (false, None) => file.transport.unwrap_or(Transport::Stdio),
+    };
+    match transport {
+        Transport::Stdio => {
             eprintln!("wasm-host: serving {tools} tools over stdio");
             wasm_host_mcp::serve_stdio(server).await?;
         }
-        Some(addr) => {
-            let shutdown = CancellationToken::new();
-            let on_signal = shutdown.clone();
-            tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                on_signal.cancel();
-            });
-            let opts = HttpOptions { addr, token: args.token.clone(), max_body: 4 << 20 };
-            let token_note = if args.token.is_some() { " (send Authorization: Bearer <token>)" } else { "" };
-            wasm_host_mcp::serve_http(server, opts, shutdown, |bound| {
-                eprintln!("wasm-host: serving {tools} tools at http://{bound}/mcp{token_note}");
-                eprintln!("wasm-host: client config: {{\"mcpServers\":{{\"wasm-host\":{{\"type\":\"http\",\"url\":\"http://{bound}/mcp\"}}}}}}");
-            })
-            .await?;
-        }
+        Transport::Http(addr) => serve_http(server, addr, args.token.clone(), tools).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The `.wasm` files named by `paths` (directories expanded, sorted).
-fn component_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("reading {}", p.display()))?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|f| f.extension().is_some_and(|x| x == "wasm") && f.is_file())
-                .collect();
-            found.sort();
-            anyhow::ensure!(!found.is_empty(), "{}: no .wasm files", p.display());
-            files.extend(found);
-        } else {
-            anyhow::ensure!(Path::new(p).is_file(), "{}: no such component file", p.display());
-            files.push(p.clone());
+/// The configuration layers below the per-component tables: file defaults and flags.
+struct Layers {
+    file_limits: LimitOverrides,
+    flag_grants: Grants,
+    flag_limits: LimitOverrides,
+}
+
+impl Layers {
+    fn new(file: &FileConfig, flags: &GrantArgs) -> anyhow::Result<Self> {
+        let (flag_grants, flag_limits) = flags.parse()?;
+        Ok(Layers { file_limits: file.limits.clone(), flag_grants, flag_limits })
+    }
+
+    /// Default < `[limits]` < the component's own limits < flags.
+    fn limits(&self, own: &LimitOverrides) -> Limits {
+        let mut limits = Limits::default();
+        for layer in [&self.file_limits, own, &self.flag_limits] {
+            layer.apply(&mut limits);
+        }
+        limits
+    }
+
+    /// The component's grants plus the flags'.
+    fn grants(&self, own: &Grants) -> Grants {
+        let mut g = own.clone();
+        g.dirs.extend(self.flag_grants.dirs.iter().cloned());
+        g.hosts.extend(self.flag_grants.hosts.iter().cloned());
+        g.env.extend(self.flag_grants.env.iter().cloned());
+        g
+    }
+}
+
+async fn load_one(runtime: &Arc<Runtime>, catalog: &Catalog, file: &std::path::Path, opts: LoadOptions) -> anyhow::Result<()> {
+    anyhow::ensure!(file.is_file(), "{}: no such component file", file.display());
+    let c = runtime.load_file(file, opts).await.with_context(|| format!("loading {}", file.display()))?;
+    anyhow::ensure!(catalog.get(&c.name).is_none(), "two components are named `{}` ({})", c.name, file.display());
+    let version = c.manifest.as_ref().map(|m| m.version.to_string()).unwrap_or_default();
+    eprintln!("wasm-host: loaded {} {version} ({} tools) from {}", c.name, c.tools.len(), file.display());
+    catalog.insert(c);
+    Ok(())
+}
+
+/// Loads the watched directories' components (any failure stops the start) and, unless
+/// `--no-watch`, keeps watching them.
+async fn start_reloader(runtime: &Arc<Runtime>, server: &McpServer, dirs: Vec<WatchedDir>, args: &ServeArgs) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if dirs.is_empty() {
+        return Ok(None);
+    }
+    for d in &dirs {
+        anyhow::ensure!(d.dir.is_dir(), "{}: no such directory", d.dir.display());
+    }
+    let reloader = Reloader::new(runtime.clone(), server.clone(), dirs, args.reload_same_version);
+    for e in reloader.scan().await {
+        match e {
+            ReloadEvent::Added { name, file } => eprintln!("wasm-host: loaded {name} from {}", file.display()),
+            ReloadEvent::Failed { file, error } => anyhow::bail!("loading {}: {error}", file.display()),
+            other => anyhow::bail!("unexpected first scan result: {other:?}"),
         }
     }
-    Ok(files)
+    if args.no_watch {
+        return Ok(None);
+    }
+    Ok(Some(reloader.watch().context("watching component directories")?))
+}
+
+async fn serve_http(server: McpServer, addr: SocketAddr, token: Option<String>, tools: usize) -> anyhow::Result<()> {
+    let shutdown = CancellationToken::new();
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        on_signal.cancel();
+    });
+    let token_note = if token.is_some() { " (send Authorization: Bearer <token>)" } else { "" };
+    let opts = HttpOptions { addr, token, max_body: 4 << 20 };
+    wasm_host_mcp::serve_http(server, opts, shutdown, |bound| {
+        eprintln!("wasm-host: serving {tools} tools at http://{bound}/mcp{token_note}");
+        eprintln!("wasm-host: client config: {{\"mcpServers\":{{\"wasm-host\":{{\"type\":\"http\",\"url\":\"http://{bound}/mcp\"}}}}}}");
+    })
+    .await
 }

@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use wasm_host_policy::{DirGrant, Grants, HostPattern, Limits, parse_duration, parse_size};
 use wasm_host_runtime::{Runtime, RuntimeConfig};
 
@@ -67,8 +68,16 @@ pub struct GrantArgs {
 }
 
 impl GrantArgs {
-    /// Parses the flags into grants and limits, failing on the first bad value.
+    /// Parses the flags into grants and limits over the defaults, failing on the first bad value.
     pub fn resolve(&self) -> anyhow::Result<(Grants, Limits)> {
+        let (grants, overrides) = self.parse()?;
+        let mut limits = Limits::default();
+        overrides.apply(&mut limits);
+        Ok((grants, limits))
+    }
+
+    /// Parses the flags into grants and the limits they override (for layering over a config file).
+    pub fn parse(&self) -> anyhow::Result<(Grants, LimitOverrides)> {
         let mut grants = Grants::default();
         for d in &self.dirs {
             grants.dirs.push(DirGrant::parse(d)?);
@@ -77,25 +86,62 @@ impl GrantArgs {
             grants.hosts.push(HostPattern::parse(h)?);
         }
         for e in &self.env {
-            let (k, v) = match e.split_once('=') {
-                Some((k, v)) => (k.to_string(), v.to_string()),
-                None => (e.clone(), std::env::var(e).with_context(|| format!("--env {e}: the host has no such environment variable"))?),
-            };
-            anyhow::ensure!(!k.is_empty(), "--env {e}: empty name");
-            grants.env.push((k, v));
+            grants.env.push(parse_env(e).with_context(|| format!("--env {e}"))?);
         }
-        let mut limits = Limits::default();
-        if let Some(m) = &self.memory {
-            limits.memory_bytes = parse_size(m).context("--memory")?;
-        }
-        if let Some(t) = &self.timeout {
-            limits.timeout = parse_duration(t).context("--timeout")?;
-            anyhow::ensure!(!limits.timeout.is_zero(), "--timeout must be greater than zero");
-        }
-        limits.fuel = self.fuel;
-        if let Some(o) = &self.output_limit {
-            limits.output_bytes = parse_size(o).context("--output-limit")?;
-        }
-        Ok((grants, limits))
+        let overrides = LimitOverrides {
+            memory: self.memory.as_deref().map(parse_size).transpose().context("--memory")?,
+            timeout: self.timeout.as_deref().map(parse_timeout).transpose().context("--timeout")?,
+            fuel: self.fuel,
+            output: self.output_limit.as_deref().map(parse_size).transpose().context("--output-limit")?,
+        };
+        Ok((grants, overrides))
     }
+}
+
+/// Limits set explicitly at one configuration layer; unset ones fall through to the layer below.
+#[derive(Debug, Clone, Default)]
+pub struct LimitOverrides {
+    /// Memory per instance, in bytes.
+    pub memory: Option<u64>,
+    /// Wall clock per call.
+    pub timeout: Option<Duration>,
+    /// Fuel per call.
+    pub fuel: Option<u64>,
+    /// Result bytes before the cut.
+    pub output: Option<u64>,
+}
+
+impl LimitOverrides {
+    /// Writes the set values into `limits`.
+    pub fn apply(&self, limits: &mut Limits) {
+        if let Some(m) = self.memory {
+            limits.memory_bytes = m;
+        }
+        if let Some(t) = self.timeout {
+            limits.timeout = t;
+        }
+        if self.fuel.is_some() {
+            limits.fuel = self.fuel;
+        }
+        if let Some(o) = self.output {
+            limits.output_bytes = o;
+        }
+    }
+}
+
+/// A positive duration (`30s`, `250ms`).
+pub fn parse_timeout(text: &str) -> anyhow::Result<Duration> {
+    let t = parse_duration(text)?;
+    anyhow::ensure!(!t.is_zero(), "the timeout must be greater than zero");
+    Ok(t)
+}
+
+/// `K=V`, or `K` to pass the host's value of `K`.
+pub fn parse_env(spec: &str) -> anyhow::Result<(String, String)> {
+    let (k, v) = match spec.split_once('=') {
+        Some((k, v)) => (k.to_string(), v.to_string()),
+        None => (spec.to_string(), std::env::var(spec).map_err(|_| anyhow::anyhow!("the host has no environment variable `{spec}`"))?),
+    };
+    anyhow::ensure!(!k.is_empty(), "empty variable name");
+    Ok((k, v))
 }

@@ -13,9 +13,12 @@
 mod convert;
 mod gate;
 mod metrics;
+mod reload;
 mod server;
+mod stdio;
 mod transport;
 
 pub use gate::GateLimits;
+pub use reload::{ReloadEvent, Reloader, WatchedDir, wasm_files};
 pub use server::McpServer;
-pub use transport::{HttpOptions, serve_http, serve_stdio};
+pub use transport::{HttpOptions, serve_http, serve_stdio, serve_stdio_on};

@@ -61,14 +61,30 @@ impl McpServer {
     /// connected client with `notifications/tools/list_changed`.
     pub async fn refresh(&self) {
         self.rebuild();
-        let peers: Vec<_> = {
-            let mut peers = self.inner.peers.lock().unwrap_or_else(|p| p.into_inner());
-            peers.retain(|p| !p.is_transport_closed());
-            peers.clone()
-        };
-        for p in peers {
+        for p in self.live_peers() {
             let _ = p.notify_tool_list_changed().await;
         }
+    }
+
+    /// The executor (and through it the catalog) this server serves.
+    pub fn executor(&self) -> &Executor {
+        &self.inner.executor
+    }
+
+    /// Sends a logging notification to every connected client whose level lets it through.
+    pub async fn notify_clients(&self, level: LoggingLevel, logger: &str, data: Value) {
+        if convert::severity(level) < convert::severity(*self.inner.level.lock().unwrap_or_else(|p| p.into_inner())) {
+            return;
+        }
+        for p in self.live_peers() {
+            let _ = p.notify_logging_message(LoggingMessageNotificationParam::new(level, data.clone()).with_logger(logger.to_string())).await;
+        }
+    }
+
+    fn live_peers(&self) -> Vec<Peer<RoleServer>> {
+        let mut peers = self.inner.peers.lock().unwrap_or_else(|p| p.into_inner());
+        peers.retain(|p| !p.is_transport_closed());
+        peers.clone()
     }
 
     /// Calls waiting for a concurrency slot.

@@ -2,7 +2,7 @@
 //! HTTP at `/mcp` (Host and Origin checked, 4 MiB body cap, bearer token required off loopback),
 //! with Prometheus metrics at `GET /metrics`.
 
-use crate::McpServer;
+use crate::{McpServer, stdio};
 use anyhow::Context;
 use rmcp::ServiceExt;
 use rmcp::transport::async_rw::AsyncRwTransport;
@@ -17,10 +17,32 @@ pub const MAX_STDIO_LINE: usize = 16 << 20;
 
 /// Serves MCP over this process's stdin/stdout until the client closes the stream.
 pub async fn serve_stdio(server: McpServer) -> anyhow::Result<()> {
-    let transport = AsyncRwTransport::new_server(tokio::io::stdin(), tokio::io::stdout()).with_max_line_length(MAX_STDIO_LINE + 1);
-    let running = server.serve(transport).await.context("MCP initialization over stdio")?;
-    running.waiting().await.context("MCP stdio session")?;
-    Ok(())
+    serve_stdio_on(server, tokio::io::stdin(), tokio::io::stdout()).await
+}
+
+/// Serves MCP over any byte streams with the stdio framing (one JSON message per line), checking
+/// every line before rmcp sees it (see the `stdio` module).
+pub async fn serve_stdio_on(
+    server: McpServer,
+    input: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    output: impl tokio::io::AsyncWrite + Unpin + Send + 'static,
+) -> anyhow::Result<()> {
+    let (rmcp_in, to_rmcp) = tokio::io::simplex(1 << 16);
+    let (from_rmcp, rmcp_out) = tokio::io::simplex(1 << 16);
+    let (queue, queued) = tokio::sync::mpsc::channel(64);
+    let reader = tokio::spawn(stdio::read_lines(input, to_rmcp, queue.clone(), MAX_STDIO_LINE));
+    let forwarder = tokio::spawn(stdio::forward_lines(from_rmcp, queue));
+    let writer = tokio::spawn(stdio::write_lines(output, queued));
+    let transport = AsyncRwTransport::new_server(rmcp_in, rmcp_out).with_max_line_length(MAX_STDIO_LINE + 1);
+    let result = match server.serve(transport).await {
+        Ok(running) => running.waiting().await.map(drop).context("MCP stdio session"),
+        Err(e) => Err(anyhow::Error::new(e).context("MCP initialization over stdio")),
+    };
+    // The session is over: stop reading, let rmcp's last answers and ours reach stdout.
+    reader.abort();
+    let _ = forwarder.await;
+    let _ = writer.await;
+    result
 }
 
 /// Streamable HTTP settings.

@@ -49,7 +49,8 @@ impl Default for RuntimeConfig {
 /// How to load one component.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
-    /// Catalog name; defaults to the manifest's name, else the file stem.
+    /// Catalog name (tools are served as `NAME.tool`); defaults to the manifest's name, else the
+    /// file stem.
     pub name: Option<String>,
     /// What the operator grants this component.
     pub grants: Grants,
@@ -93,22 +94,24 @@ impl Runtime {
     }
 
     /// Reads and loads a component file. See [`Runtime::load_bytes`].
-    pub async fn load_file(self: &Arc<Self>, path: &Path, mut opts: LoadOptions) -> Result<Arc<LoadedComponent>, LoadError> {
+    pub async fn load_file(self: &Arc<Self>, path: &Path, opts: LoadOptions) -> Result<Arc<LoadedComponent>, LoadError> {
         let read_err = |source| LoadError::Read { path: path.display().to_string(), source };
         let size = std::fs::metadata(path).map_err(read_err)?.len();
         if size > self.config.max_component_bytes {
             return Err(LoadError::TooLarge { size, limit: self.config.max_component_bytes });
         }
         let bytes = std::fs::read(path).map_err(read_err)?;
-        if opts.name.is_none() {
-            opts.name = path.file_stem().map(|s| s.to_string_lossy().replace(['_', '.'], "-").to_lowercase());
-        }
-        self.load_bytes(&bytes, opts).await
+        let stem = path.file_stem().map(|s| s.to_string_lossy().replace(['_', '.'], "-").to_lowercase());
+        self.load(&bytes, opts, stem).await
     }
 
     /// Validates, compiles (or loads from cache), links and lists the tools of a component.
-    /// The manifest's name wins over `opts.name` only when `opts.name` is unset.
+    /// Its catalog name is `opts.name` if set, else the manifest's name, else `component`.
     pub async fn load_bytes(self: &Arc<Self>, bytes: &[u8], opts: LoadOptions) -> Result<Arc<LoadedComponent>, LoadError> {
+        self.load(bytes, opts, None).await
+    }
+
+    async fn load(self: &Arc<Self>, bytes: &[u8], opts: LoadOptions, fallback_name: Option<String>) -> Result<Arc<LoadedComponent>, LoadError> {
         if bytes.len() as u64 > self.config.max_component_bytes {
             return Err(LoadError::TooLarge { size: bytes.len() as u64, limit: self.config.max_component_bytes });
         }
@@ -123,7 +126,7 @@ impl Runtime {
         for ignored in &grant.ignored {
             tracing::debug!(%ignored, "operator grant not requested by the component; not given");
         }
-        let name = info.manifest.as_ref().map(|m| m.name.clone()).or(opts.name).unwrap_or_else(|| "component".into());
+        let name = opts.name.or_else(|| info.manifest.as_ref().map(|m| m.name.clone())).or(fallback_name).unwrap_or_else(|| "component".into());
         let started = Instant::now();
         let (component, from_cache) = self.compile(bytes, &info).await?;
         let load_time = started.elapsed();

@@ -1,0 +1,241 @@
+//! Hot reload: the `*.wasm` files of watched directories are served, and adding, replacing or
+//! removing one updates the catalog and sends `notifications/tools/list_changed`.
+//!
+//! A file whose bytes changed while its name and version stayed the same is a possible "rug
+//! pull" (HOSTILE row 22): it is refused and the old bytes keep serving, unless the operator
+//! allowed same-version reloads (for development). Files that fail to load (half-written, bad
+//! imports, capabilities not granted) are reported and retried on their next change; the
+//! previous version, if any, keeps serving.
+
+use crate::McpServer;
+use notify::Watcher;
+use rmcp::model::LoggingLevel;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::sync::Mutex;
+use wasm_host_policy::{Grants, Limits};
+use wasm_host_runtime::{LoadOptions, Runtime};
+
+/// How long to wait after a file event for writes to settle before rescanning.
+const SETTLE: Duration = Duration::from_millis(200);
+
+/// A directory whose components are served and hot-reloaded, with what they are granted.
+#[derive(Debug, Clone)]
+pub struct WatchedDir {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Grants for every component in it.
+    pub grants: Grants,
+    /// Limits for every component in it.
+    pub limits: Limits,
+}
+
+/// What one scan changed or refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReloadEvent {
+    /// A new component is served.
+    Added {
+        /// Component name.
+        name: String,
+        /// Component file.
+        file: PathBuf,
+    },
+    /// A component's bytes changed and the new ones are served.
+    Replaced {
+        /// Component name.
+        name: String,
+        /// Component file.
+        file: PathBuf,
+    },
+    /// A file was removed, and its component with it.
+    Removed {
+        /// Component name.
+        name: String,
+        /// Component file.
+        file: PathBuf,
+    },
+    /// New bytes under the same name and version were refused; the old ones keep serving.
+    Refused {
+        /// Component name.
+        name: String,
+        /// Component file.
+        file: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file could not be loaded.
+    Failed {
+        /// Component file.
+        file: PathBuf,
+        /// The load error.
+        error: String,
+    },
+}
+
+/// What the reloader knows about a served file.
+struct Known {
+    name: String,
+    sha256: String,
+    version: Option<String>,
+    stamp: (u64, SystemTime),
+}
+
+/// Scans watched directories and applies the differences to the server's catalog.
+pub struct Reloader {
+    runtime: Arc<Runtime>,
+    server: McpServer,
+    dirs: Vec<WatchedDir>,
+    allow_same_version: bool,
+    known: Mutex<HashMap<PathBuf, Known>>,
+}
+
+impl Reloader {
+    /// A reloader for `dirs` feeding `server`. `allow_same_version` accepts changed bytes under an
+    /// unchanged version (development); otherwise they are refused.
+    pub fn new(runtime: Arc<Runtime>, server: McpServer, dirs: Vec<WatchedDir>, allow_same_version: bool) -> Arc<Self> {
+        Arc::new(Reloader { runtime, server, dirs, allow_same_version, known: Mutex::new(HashMap::new()) })
+    }
+
+    /// One pass over every watched directory. Does not notify clients (see [`Reloader::watch`]).
+    pub async fn scan(&self) -> Vec<ReloadEvent> {
+        let mut known = self.known.lock().await;
+        let mut events = Vec::new();
+        for dir in &self.dirs {
+            let files = wasm_files(&dir.dir);
+            for file in &files {
+                if let Some(e) = self.scan_file(dir, file, &mut known).await {
+                    events.push(e);
+                }
+            }
+            let gone: Vec<PathBuf> = known.keys().filter(|f| f.parent() == Some(dir.dir.as_path()) && !files.contains(f)).cloned().collect();
+            for file in gone {
+                if let Some(k) = known.remove(&file) {
+                    self.server.executor().catalog().remove(&k.name);
+                    events.push(ReloadEvent::Removed { name: k.name, file });
+                }
+            }
+        }
+        events
+    }
+
+    async fn scan_file(&self, dir: &WatchedDir, file: &Path, known: &mut HashMap<PathBuf, Known>) -> Option<ReloadEvent> {
+        let stamp = stamp(file)?;
+        let old = known.get(file);
+        if old.is_some_and(|k| k.stamp == stamp) {
+            return None;
+        }
+        let opts = LoadOptions { grants: dir.grants.clone(), limits: dir.limits.clone(), ..Default::default() };
+        let c = match self.runtime.load_file(file, opts).await {
+            Ok(c) => c,
+            Err(e) => return Some(ReloadEvent::Failed { file: file.to_path_buf(), error: e.to_string() }),
+        };
+        let catalog = self.server.executor().catalog();
+        let version = c.manifest.as_ref().map(|m| m.version.to_string());
+        let entry = Known { name: c.name.clone(), sha256: c.sha256.clone(), version: version.clone(), stamp };
+        let name = c.name.clone();
+        let event = match old {
+            Some(k) if k.sha256 == c.sha256 => None,
+            Some(k) if k.name == c.name && k.version == version && !self.allow_same_version => {
+                let reason = format!(
+                    "bytes changed under the same version {} (sha256 {}… → {}…); refused, the old bytes keep serving: publish a new version",
+                    version.as_deref().unwrap_or("(none)"),
+                    &k.sha256[..12],
+                    &c.sha256[..12]
+                );
+                if let Some(k) = known.get_mut(file) {
+                    k.stamp = stamp;
+                }
+                return Some(ReloadEvent::Refused { name, file: file.to_path_buf(), reason });
+            }
+            Some(k) => {
+                if k.name != c.name {
+                    if let Some(e) = self.collision(&c.name, file, known) {
+                        return Some(e);
+                    }
+                    catalog.remove(&k.name);
+                }
+                Some(ReloadEvent::Replaced { name, file: file.to_path_buf() })
+            }
+            None => {
+                if let Some(e) = self.collision(&c.name, file, known) {
+                    return Some(e);
+                }
+                Some(ReloadEvent::Added { name, file: file.to_path_buf() })
+            }
+        };
+        catalog.insert(c);
+        known.insert(file.to_path_buf(), entry);
+        event
+    }
+
+    /// A load failure if `name` is already served from somewhere other than `file`.
+    fn collision(&self, name: &str, file: &Path, known: &HashMap<PathBuf, Known>) -> Option<ReloadEvent> {
+        let taken = self.server.executor().catalog().get(name).is_some() && !known.get(file).is_some_and(|k| k.name == name);
+        taken.then(|| ReloadEvent::Failed { file: file.to_path_buf(), error: format!("a component named `{name}` is already served from another file") })
+    }
+
+    /// Watches the directories until the returned handle is dropped or aborted: after each burst
+    /// of file events, rescans, logs what changed (stderr and MCP logging notifications) and
+    /// sends `notifications/tools/list_changed` when the tool list changed.
+    pub fn watch(self: &Arc<Self>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            if res.is_ok() {
+                let _ = tx.send(());
+            }
+        })?;
+        for d in &self.dirs {
+            watcher.watch(&d.dir, notify::RecursiveMode::NonRecursive)?;
+        }
+        let me = self.clone();
+        Ok(tokio::spawn(async move {
+            let _watcher = watcher;
+            while rx.recv().await.is_some() {
+                tokio::time::sleep(SETTLE).await;
+                while rx.try_recv().is_ok() {}
+                let events = me.scan().await;
+                me.report(&events).await;
+            }
+        }))
+    }
+
+    async fn report(&self, events: &[ReloadEvent]) {
+        let mut changed = false;
+        for e in events {
+            let (level, text) = match e {
+                ReloadEvent::Added { name, file } => (LoggingLevel::Info, format!("added {name} from {}", file.display())),
+                ReloadEvent::Replaced { name, file } => (LoggingLevel::Info, format!("replaced {name} from {}", file.display())),
+                ReloadEvent::Removed { name, file } => (LoggingLevel::Info, format!("removed {name} ({} is gone)", file.display())),
+                ReloadEvent::Refused { name, file, reason } => (LoggingLevel::Warning, format!("{name} ({}): {reason}", file.display())),
+                ReloadEvent::Failed { file, error } => (LoggingLevel::Error, format!("{}: {error}", file.display())),
+            };
+            changed |= matches!(e, ReloadEvent::Added { .. } | ReloadEvent::Replaced { .. } | ReloadEvent::Removed { .. });
+            if level == LoggingLevel::Info {
+                tracing::info!("hot reload: {text}");
+            } else {
+                tracing::warn!("hot reload: {text}");
+            }
+            eprintln!("wasm-host: hot reload: {text}");
+            self.server.notify_clients(level, "wasm-host.reload", serde_json::json!({"event": text})).await;
+        }
+        if changed {
+            self.server.refresh().await;
+        }
+    }
+}
+
+/// The `*.wasm` regular files directly in `dir`, sorted; empty if it cannot be read.
+pub fn wasm_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).filter(|f| f.extension().is_some_and(|x| x == "wasm") && f.is_file()).collect())
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+fn stamp(file: &Path) -> Option<(u64, SystemTime)> {
+    let m = std::fs::metadata(file).ok()?;
+    Some((m.len(), m.modified().ok()?))
+}

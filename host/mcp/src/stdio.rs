@@ -1,0 +1,240 @@
+//! The stdio front: a bounded line reader between the real stdin and rmcp, and one writer that
+//! owns stdout.
+//!
+//! rmcp drops an oversized line silently, answers malformed JSON with "Invalid request" and
+//! ignores a request whose params do not deserialize. In front of it, each line is checked
+//! first: too long (memory stays bounded: the rest of the line is skipped, not buffered) →
+//! -32600 naming the limit; not JSON → -32700; a request rmcp cannot read → -32602 (known method)
+//! or -32601 (unknown method), each with the request's id when it has one. Only lines that pass
+//! reach rmcp. Both our answers and rmcp's go through one channel to stdout, so each message is
+//! written whole.
+
+use rmcp::model::{
+    CallToolRequestParams, ClientJsonRpcMessage, ClientRequest, GetPromptRequestParams, InitializeRequestParams, JsonRpcMessage, ReadResourceRequestParams,
+    SetLevelRequestParams,
+};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+/// Methods a client may call on this server; a request for one of these that fails to
+/// deserialize has bad params rather than an unknown method.
+const KNOWN_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "tools/list",
+    "tools/call",
+    "logging/setLevel",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+];
+
+/// Reads lines from `input`, forwards the valid ones to `to_rmcp`, and queues error answers on
+/// `out`. Returns at end of input (dropping `to_rmcp` closes rmcp's input).
+pub async fn read_lines(input: impl AsyncRead + Unpin, mut to_rmcp: impl AsyncWrite + Unpin, out: mpsc::Sender<Vec<u8>>, max_line: usize) {
+    let mut input = BufReader::with_capacity(64 << 10, input);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let (complete, skipped) = match read_bounded(&mut input, &mut line, max_line).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading stdin");
+                return;
+            }
+        };
+        if !complete && line.is_empty() && skipped == 0 {
+            return;
+        }
+        if skipped > 0 {
+            let size = line.len() + skipped;
+            tracing::warn!(bytes = size, limit = max_line, "stdio message over the size limit; skipped");
+            let msg = format!("message too large: {size} bytes or more, over the limit of {max_line} bytes per stdio message ({} MiB); it was skipped", max_line >> 20);
+            let _ = out.send(error_line(Value::Null, -32600, msg)).await;
+            continue;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if let Some(answer) = check(&line) {
+            if !answer.is_empty() {
+                let _ = out.send(answer).await;
+            }
+            continue;
+        }
+        line.push(b'\n');
+        if to_rmcp.write_all(&line).await.is_err() || to_rmcp.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads one line (without its newline) into `line`, keeping at most `max` bytes. Returns whether
+/// a newline ended it and how many bytes past `max` were skipped.
+async fn read_bounded(input: &mut (impl AsyncBufReadExt + Unpin), line: &mut Vec<u8>, max: usize) -> std::io::Result<(bool, usize)> {
+    let mut skipped = 0usize;
+    loop {
+        let buf = input.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok((false, skipped));
+        }
+        let (chunk, found) = match memchr(buf) {
+            Some(i) => (&buf[..i], Some(i)),
+            None => (buf, None),
+        };
+        let room = max.saturating_sub(line.len());
+        if skipped == 0 && chunk.len() <= room {
+            line.extend_from_slice(chunk);
+        } else {
+            let kept = if skipped == 0 { room } else { 0 };
+            line.extend_from_slice(&chunk[..kept]);
+            skipped += chunk.len() - kept;
+        }
+        let used = found.map_or(buf.len(), |i| i + 1);
+        input.consume(used);
+        if found.is_some() {
+            return Ok((true, skipped));
+        }
+    }
+}
+
+fn memchr(buf: &[u8]) -> Option<usize> {
+    buf.iter().position(|&b| b == b'\n')
+}
+
+/// The error answer for a line rmcp would mishandle (empty: drop it without an answer, as for a
+/// malformed notification), or `None` to pass it on.
+fn check(line: &[u8]) -> Option<Vec<u8>> {
+    match serde_json::from_slice::<ClientJsonRpcMessage>(line) {
+        // rmcp reads a known method with params it cannot type as a custom request, then
+        // answers "method not found"; catch that here.
+        Ok(JsonRpcMessage::Request(r)) => match &r.request {
+            ClientRequest::CustomRequest(c) if KNOWN_METHODS.contains(&c.method.as_str()) => {
+                let params = c.params.clone().unwrap_or(Value::Null);
+                return Some(error_line(json!(r.id), -32602, format!("invalid params for {}: {}", c.method, params_error(&c.method, &params))));
+            }
+            _ => return None,
+        },
+        Ok(_) => return None,
+        Err(_) => {}
+    }
+    let value: Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => return Some(error_line(Value::Null, -32700, format!("parse error: not valid JSON ({e})"))),
+    };
+    if value.is_array() {
+        return Some(error_line(Value::Null, -32600, "invalid request: JSON-RPC batches are not supported by MCP".into()));
+    }
+    let id = value.get("id").cloned();
+    let method = value.get("method").and_then(Value::as_str);
+    match (id, method) {
+        (Some(id), Some(m)) if KNOWN_METHODS.contains(&m) => {
+            let why = params_error(m, value.get("params").unwrap_or(&Value::Null));
+            Some(error_line(id, -32602, format!("invalid params for {m}: {why}")))
+        }
+        (Some(id), Some(m)) => Some(error_line(id, -32601, format!("method not found: {m}"))),
+        (None, Some(m)) => {
+            tracing::warn!(method = m, "ignoring a malformed notification");
+            Some(Vec::new())
+        }
+        (id, None) => Some(error_line(id.unwrap_or(Value::Null), -32600, "invalid request: not a JSON-RPC 2.0 request, notification or response".into())),
+    }
+}
+
+/// Why `params` do not fit `method`, as serde tells it for the methods whose params are typed.
+fn params_error(method: &str, params: &Value) -> String {
+    fn why<T: serde::de::DeserializeOwned>(params: &Value) -> Option<String> {
+        serde_json::from_value::<T>(params.clone()).err().map(|e| e.to_string())
+    }
+    let found = match method {
+        "tools/call" => why::<CallToolRequestParams>(params),
+        "initialize" => why::<InitializeRequestParams>(params),
+        "logging/setLevel" => why::<SetLevelRequestParams>(params),
+        "resources/read" => why::<ReadResourceRequestParams>(params),
+        "prompts/get" => why::<GetPromptRequestParams>(params),
+        _ => None,
+    };
+    found.unwrap_or_else(|| format!("params {params} do not match the method's schema"))
+}
+
+fn error_line(id: Value, code: i64, message: String) -> Vec<u8> {
+    let mut v = serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})).unwrap_or_default();
+    v.push(b'\n');
+    v
+}
+
+/// Copies rmcp's output, line by line, into `out`.
+pub async fn forward_lines(from_rmcp: impl AsyncRead + Unpin, out: mpsc::Sender<Vec<u8>>) {
+    let mut lines = BufReader::new(from_rmcp);
+    loop {
+        let mut line = Vec::new();
+        match lines.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                if !line.ends_with(b"\n") {
+                    line.push(b'\n');
+                }
+                if out.send(line).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Writes every queued message to `stdout`, flushing after each, until all senders are gone.
+pub async fn write_lines(mut stdout: impl AsyncWrite + Unpin, mut queue: mpsc::Receiver<Vec<u8>>) {
+    while let Some(msg) = queue.recv().await {
+        if stdout.write_all(&msg).await.is_err() || stdout.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(line: &str) -> Option<Value> {
+        check(line.as_bytes()).map(|v| serde_json::from_slice(&v).expect("json"))
+    }
+
+    #[test]
+    fn valid_messages_pass_and_bad_ones_get_the_right_code() {
+        assert!(answer(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).is_none());
+        assert!(answer(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).is_none());
+        let a = answer("not json").expect("answer");
+        assert_eq!((a["error"]["code"].as_i64(), a["id"].is_null()), (Some(-32700), true));
+        let a = answer(r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":"wrong"}"#).expect("answer");
+        assert_eq!((a["error"]["code"].as_i64(), a["id"].as_i64()), (Some(-32602), Some(7)));
+        assert!(a["error"]["message"].as_str().is_some_and(|m| m.contains("tools/call")), "{a}");
+        let a = answer(r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":3}}"#).expect("answer");
+        assert_eq!((a["error"]["code"].as_i64(), a["id"].as_i64()), (Some(-32602), Some(8)));
+        assert!(a["error"]["message"].as_str().is_some_and(|m| m.contains("invalid type")), "{a}");
+        let a = answer(r#"{"jsonrpc":"2.0","id":9,"method":"bogus/method"}"#);
+        assert!(a.is_none(), "unknown methods go to rmcp, which answers -32601");
+        let a = answer(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#).expect("answer");
+        assert_eq!(a["error"]["code"].as_i64(), Some(-32600));
+        let a = answer(r#"{"id":3}"#).expect("answer");
+        assert_eq!((a["error"]["code"].as_i64(), a["id"].as_i64()), (Some(-32600), Some(3)));
+    }
+
+    #[tokio::test]
+    async fn an_oversized_line_is_skipped_with_an_error_and_the_next_one_passes() {
+        let mut input = vec![b'x'; 1000];
+        input.extend_from_slice(b"\n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n");
+        let (tx, mut rx) = mpsc::channel(8);
+        let mut passed = Vec::new();
+        read_lines(&input[..], &mut passed, tx, 100).await;
+        let err: Value = serde_json::from_slice(&rx.recv().await.expect("an error")).expect("json");
+        assert_eq!(err["error"]["code"].as_i64(), Some(-32600));
+        assert!(err["error"]["message"].as_str().is_some_and(|m| m.contains("1000 bytes") && m.contains("limit of 100")), "{err}");
+        assert_eq!(String::from_utf8(passed).expect("utf8"), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n");
+    }
+}

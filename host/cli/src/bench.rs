@@ -30,19 +30,30 @@ pub struct BenchArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Another benchmark instead of this one.
+    #[command(subcommand)]
+    pub mode: Option<BenchMode>,
+}
+
+/// The benchmarks besides the default one.
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchMode {
+    /// tools/call latency and throughput over MCP (streamable HTTP and stdio) against native rmcp tools.
+    Serve(crate::bench_serve::ServeBenchArgs),
 }
 
 /// One example tool and its baseline.
-struct Case {
-    language: &'static str,
-    component: &'static str,
+pub(crate) struct Case {
+    pub(crate) language: &'static str,
+    pub(crate) component: &'static str,
     project: &'static str,
-    tool: &'static str,
-    args: serde_json::Value,
+    pub(crate) tool: &'static str,
+    pub(crate) args: serde_json::Value,
     baseline: (&'static str, &'static [&'static str]),
 }
 
-fn cases() -> Vec<Case> {
+/// The example tools, then each language's floor.
+pub(crate) fn cases() -> Vec<Case> {
     vec![
         Case {
             language: "rust",
@@ -102,17 +113,35 @@ const PY_CSV: &str = "import csv,sys\ns={}\nfor r in csv.DictReader(open(sys.arg
 
 /// Runs the benchmark and prints the figures.
 pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(args.calls >= 2 && args.baseline_runs >= 2, "--calls and --baseline-runs must be at least 2");
+    if let Some(BenchMode::Serve(serve)) = &args.mode {
+        return crate::bench_serve::run(global, serve).await;
+    }
+    anyhow::ensure!(
+        args.calls >= 2 && args.baseline_runs >= 2,
+        "--calls and --baseline-runs must be at least 2"
+    );
     let data = tempfile::tempdir().context("temp dir")?;
     write_data(data.path(), args.scale.max(1))?;
     let cache = tempfile::tempdir().context("temp cache")?;
-    let config = RuntimeConfig { cache_dir: Some(cache.path().to_path_buf()), pooling: !global.no_pooling, ..RuntimeConfig::default() };
+    let config = RuntimeConfig {
+        cache_dir: Some(cache.path().to_path_buf()),
+        pooling: !global.no_pooling,
+        ..RuntimeConfig::default()
+    };
     // Each component gets only what it requests of these: the examples ask for /data read-only;
     // the hostile-rust floor fixture also needs /data writable, /ro and GRANTED.
     let grants = Grants {
         dirs: vec![
-            DirGrant { host: data.path().to_path_buf(), guest: "/data".into(), read_only: false },
-            DirGrant { host: data.path().to_path_buf(), guest: "/ro".into(), read_only: true },
+            DirGrant {
+                host: data.path().to_path_buf(),
+                guest: "/data".into(),
+                read_only: false,
+            },
+            DirGrant {
+                host: data.path().to_path_buf(),
+                guest: "/ro".into(),
+                read_only: true,
+            },
         ],
         env: vec![("GRANTED".into(), "1".into())],
         ..Default::default()
@@ -131,41 +160,61 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-fn component(dir: &Path, case: &Case) -> anyhow::Result<PathBuf> {
+/// The component of `case` in `dir`, built from its project first if missing.
+pub(crate) fn component(dir: &Path, case: &Case) -> anyhow::Result<PathBuf> {
     let path = dir.join(format!("{}.wasm", case.component));
     if !path.exists() {
         eprintln!("bench: building {} from {}", case.component, case.project);
-        wasm_host_build::build(Path::new(case.project), Some(&path), &|_| {}).with_context(|| format!("building {} (run from the repository root)", case.project))?;
+        wasm_host_build::build(Path::new(case.project), Some(&path), &|_| {})
+            .with_context(|| format!("building {} (run from the repository root)", case.project))?;
     }
     Ok(path)
 }
 
-fn write_data(dir: &Path, scale: usize) -> anyhow::Result<()> {
+/// Writes the generated data: `logs/`, `items.json` and `sales.csv`.
+pub(crate) fn write_data(dir: &Path, scale: usize) -> anyhow::Result<()> {
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs)?;
     for f in 0..5 * scale {
-        let text: String = (0..50).map(|i| if (i + f) % 7 == 0 { format!("{i} ERROR something broke\n") } else { format!("{i} INFO all good\n") }).collect();
+        let text: String = (0..50)
+            .map(|i| {
+                if (i + f) % 7 == 0 {
+                    format!("{i} ERROR something broke\n")
+                } else {
+                    format!("{i} INFO all good\n")
+                }
+            })
+            .collect();
         std::fs::write(logs.join(format!("app{f}.log")), text)?;
     }
-    let items: Vec<_> = (0..100 * scale).map(|n| json!({"name": format!("item{n}"), "n": n})).collect();
+    let items: Vec<_> = (0..100 * scale)
+        .map(|n| json!({"name": format!("item{n}"), "n": n}))
+        .collect();
     std::fs::write(dir.join("items.json"), json!({"items": items}).to_string())?;
-    let csv: String = std::iter::once("region,units\n".to_string()).chain((0..100 * scale).map(|i| format!("{},{}\n", ["eu", "us", "apac"][i % 3], i % 17))).collect();
+    let csv: String = std::iter::once("region,units\n".to_string())
+        .chain((0..100 * scale).map(|i| format!("{},{}\n", ["eu", "us", "apac"][i % 3], i % 17)))
+        .collect();
     std::fs::write(dir.join("sales.csv"), csv)?;
     Ok(())
 }
 
 /// Percentiles of a set of durations, in microseconds.
 #[derive(serde::Serialize)]
-struct Dist {
-    p50_us: f64,
-    p99_us: f64,
+pub(crate) struct Dist {
+    pub(crate) p50_us: f64,
+    pub(crate) p99_us: f64,
     n: usize,
 }
 
-fn dist(mut v: Vec<Duration>) -> Dist {
+/// The percentiles of `v`, which must not be empty.
+pub(crate) fn dist(mut v: Vec<Duration>) -> Dist {
     v.sort();
     let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6;
-    Dist { p50_us: at(0.5), p99_us: at(0.99), n: v.len() }
+    Dist {
+        p50_us: at(0.5),
+        p99_us: at(0.99),
+        n: v.len(),
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -187,9 +236,22 @@ struct Row {
     ratio_vs_process: f64,
 }
 
-async fn measure(case: &Case, wasm: &Path, config: &RuntimeConfig, grants: &Grants, data: &Path, args: &BenchArgs) -> anyhow::Result<Row> {
-    let opts = LoadOptions { grants: grants.clone(), limits: Limits::default(), ..Default::default() };
-    let first = Runtime::new(config.clone())?.load_file(wasm, opts.clone()).await?;
+async fn measure(
+    case: &Case,
+    wasm: &Path,
+    config: &RuntimeConfig,
+    grants: &Grants,
+    data: &Path,
+    args: &BenchArgs,
+) -> anyhow::Result<Row> {
+    let opts = LoadOptions {
+        grants: grants.clone(),
+        limits: Limits::default(),
+        ..Default::default()
+    };
+    let first = Runtime::new(config.clone())?
+        .load_file(wasm, opts.clone())
+        .await?;
     let compile_ms = first.load_time.as_secs_f64() * 1e3;
     let (mut cache_loads, mut totals) = (Vec::new(), Vec::new());
     for _ in 0..20 {
@@ -207,9 +269,14 @@ async fn measure(case: &Case, wasm: &Path, config: &RuntimeConfig, grants: &Gran
     let (mut inst, mut calls, mut both) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..args.calls + 10 {
         let out = exec.call_component(&component, case.tool, &arguments).await;
-        out.result.as_ref().map_err(|e| anyhow::anyhow!("{}.{}: {e}", case.component, case.tool))?;
+        out.result
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{}.{}: {e}", case.component, case.tool))?;
         if i >= 10 {
-            let (w, n) = (Duration::from_micros(out.stats.wall_us), Duration::from_micros(out.stats.instantiate_us));
+            let (w, n) = (
+                Duration::from_micros(out.stats.wall_us),
+                Duration::from_micros(out.stats.instantiate_us),
+            );
             inst.push(n);
             calls.push(w.saturating_sub(n));
             both.push(w);
@@ -218,8 +285,16 @@ async fn measure(case: &Case, wasm: &Path, config: &RuntimeConfig, grants: &Gran
     let mut base = Vec::new();
     for _ in 0..args.baseline_runs {
         let started = Instant::now();
-        let out = Command::new(case.baseline.0).args(case.baseline.1).arg(data).output().with_context(|| format!("running {}", case.baseline.0))?;
-        anyhow::ensure!(out.status.success(), "baseline failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(case.baseline.0)
+            .args(case.baseline.1)
+            .arg(data)
+            .output()
+            .with_context(|| format!("running {}", case.baseline.0))?;
+        anyhow::ensure!(
+            out.status.success(),
+            "baseline failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         base.push(started.elapsed());
     }
     let (both, base) = (dist(both), dist(base));
@@ -246,10 +321,20 @@ fn print_table(rows: &[Row], args: &BenchArgs) {
     );
     println!(
         "{:<11} {:>8} {:>10} {:>17} {:>17} {:>17} {:>17} {:>19} {:>9} {:>7}",
-        "language", "size MB", "compile ms", "cache load ms", "load total ms", "instantiate µs", "call µs", "inst+call µs", "process", "ratio"
+        "language",
+        "size MB",
+        "compile ms",
+        "cache load ms",
+        "load total ms",
+        "instantiate µs",
+        "call µs",
+        "inst+call µs",
+        "process",
+        "ratio"
     );
     for r in rows {
-        let pair = |d: &Dist, scale: f64| format!("{:.2} / {:.2}", d.p50_us / scale, d.p99_us / scale);
+        let pair =
+            |d: &Dist, scale: f64| format!("{:.2} / {:.2}", d.p50_us / scale, d.p99_us / scale);
         println!(
             "{:<11} {:>8.1} {:>10.0} {:>17} {:>17} {:>17} {:>17} {:>19} {:>7.1}ms {:>6.3}x",
             r.language,
@@ -264,5 +349,7 @@ fn print_table(rows: &[Row], args: &BenchArgs) {
             r.ratio_vs_process
         );
     }
-    println!("ratio = wasm-host instantiate+call p50 / `{{python3 -c | node -e}}` process p50 doing the same work (lower is better)");
+    println!(
+        "ratio = wasm-host instantiate+call p50 / `{{python3 -c | node -e}}` process p50 doing the same work (lower is better)"
+    );
 }

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+use wasm_host_mcp::GateLimits;
 use wasm_host_policy::{DirGrant, Grants, HostPattern, parse_size};
 
 /// How the server talks to its clients.
@@ -29,6 +30,8 @@ pub struct FileConfig {
     pub transport: Option<Transport>,
     /// Directories whose `*.wasm` files are served and hot-reloaded (`[server] watch`).
     pub watch: Vec<PathBuf>,
+    /// Concurrency: `[server] max_calls`, `max_calls_per_tool`, `max_queue`.
+    pub gate: GateLimits,
     /// Default limits for every component (`[limits]`).
     pub limits: LimitOverrides,
     /// Grants for components found in watched directories (`[grants]`).
@@ -82,6 +85,9 @@ struct RawServer {
     http: Option<Spanned<String>>,
     #[serde(default)]
     watch: Vec<Spanned<String>>,
+    max_calls: Option<Spanned<usize>>,
+    max_calls_per_tool: Option<Spanned<usize>>,
+    max_queue: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -121,7 +127,11 @@ struct RawComponent {
 /// Reads and validates `path`.
 pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError { file: file.clone(), line: None, reason: format!("cannot read: {e}") })?;
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: file.clone(),
+        line: None,
+        reason: format!("cannot read: {e}"),
+    })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse(&text, &file, &base)
 }
@@ -131,24 +141,53 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
     let cx = Cx { text, file, base };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| cx.line_of(s.start));
-        ConfigError { file: file.to_string(), line, reason: e.message().trim().to_string() }
+        ConfigError {
+            file: file.to_string(),
+            line,
+            reason: e.message().trim().to_string(),
+        }
     })?;
     let transport = cx.transport(&raw.server)?;
-    let watch = raw.server.watch.iter().map(|w| cx.path(w.get_ref())).collect();
+    let watch = raw
+        .server
+        .watch
+        .iter()
+        .map(|w| cx.path(w.get_ref()))
+        .collect();
     let mut components = Vec::new();
     for (name, c) in &raw.components {
         if !name_is_valid(name) {
             return Err(cx.err(c.span().start, format!("component name `{name}`: use lowercase letters, digits and `-` only (at most 64)")));
         }
         let c = c.get_ref();
-        let grants = cx.grants(&RawGrants { dirs: c.dirs.clone(), hosts: c.hosts.clone(), env: c.env.clone() })?;
-        components.push(ComponentConfig { name: name.clone(), source: cx.path(c.source.get_ref()), grants, limits: cx.limits(&c.limits)? });
+        let grants = cx.grants(&RawGrants {
+            dirs: c.dirs.clone(),
+            hosts: c.hosts.clone(),
+            env: c.env.clone(),
+        })?;
+        components.push(ComponentConfig {
+            name: name.clone(),
+            source: cx.path(c.source.get_ref()),
+            grants,
+            limits: cx.limits(&c.limits)?,
+        });
     }
-    Ok(FileConfig { transport, watch, limits: cx.limits(&raw.limits)?, grants: cx.grants(&raw.grants)?, components })
+    Ok(FileConfig {
+        transport,
+        watch,
+        gate: cx.gate(&raw.server)?,
+        limits: cx.limits(&raw.limits)?,
+        grants: cx.grants(&raw.grants)?,
+        components,
+    })
 }
 
 fn name_is_valid(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 64 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// The text being parsed, for turning spans into lines and relative paths into absolute ones.
@@ -160,44 +199,111 @@ struct Cx<'a> {
 
 impl Cx<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
     }
 
     fn err(&self, offset: usize, reason: String) -> ConfigError {
-        ConfigError { file: self.file.to_string(), line: Some(self.line_of(offset)), reason }
+        ConfigError {
+            file: self.file.to_string(),
+            line: Some(self.line_of(offset)),
+            reason,
+        }
     }
 
     /// Parses one spanned value, putting the key and the value's line on failure.
-    fn check<T, E: std::fmt::Display>(&self, key: &str, v: &Spanned<String>, parse: impl FnOnce(&str) -> Result<T, E>) -> Result<T, ConfigError> {
-        parse(v.get_ref()).map_err(|e| self.err(v.span().start, format!("{key} = \"{}\": {e}", v.get_ref())))
+    fn check<T, E: std::fmt::Display>(
+        &self,
+        key: &str,
+        v: &Spanned<String>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, ConfigError> {
+        parse(v.get_ref())
+            .map_err(|e| self.err(v.span().start, format!("{key} = \"{}\": {e}", v.get_ref())))
     }
 
     fn path(&self, p: &str) -> PathBuf {
         let p = Path::new(p);
-        if p.is_absolute() { p.to_path_buf() } else { self.base.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        }
     }
 
     fn transport(&self, s: &RawServer) -> Result<Option<Transport>, ConfigError> {
-        let addr = s.http.as_ref().map(|h| self.check("http", h, str::parse::<SocketAddr>)).transpose()?;
-        let Some(t) = &s.transport else { return Ok(addr.map(Transport::Http)) };
+        let addr = s
+            .http
+            .as_ref()
+            .map(|h| self.check("http", h, str::parse::<SocketAddr>))
+            .transpose()?;
+        let Some(t) = &s.transport else {
+            return Ok(addr.map(Transport::Http));
+        };
         match (t.get_ref().as_str(), addr) {
             ("stdio", _) => Ok(Some(Transport::Stdio)),
             ("http", Some(a)) => Ok(Some(Transport::Http(a))),
-            ("http", None) => Err(self.err(t.span().start, "transport = \"http\" needs an address: http = \"127.0.0.1:8080\"".into())),
-            (other, _) => Err(self.err(t.span().start, format!("transport = \"{other}\": expected \"stdio\" or \"http\""))),
+            ("http", None) => Err(self.err(
+                t.span().start,
+                "transport = \"http\" needs an address: http = \"127.0.0.1:8080\"".into(),
+            )),
+            (other, _) => Err(self.err(
+                t.span().start,
+                format!("transport = \"{other}\": expected \"stdio\" or \"http\""),
+            )),
         }
+    }
+
+    fn gate(&self, s: &RawServer) -> Result<GateLimits, ConfigError> {
+        let mut gate = GateLimits::default();
+        for (key, value, slot) in [
+            ("max_calls", &s.max_calls, &mut gate.total),
+            (
+                "max_calls_per_tool",
+                &s.max_calls_per_tool,
+                &mut gate.per_tool,
+            ),
+        ] {
+            if let Some(v) = value {
+                if *v.get_ref() == 0 {
+                    return Err(self.err(v.span().start, format!("{key} = 0: must be at least 1")));
+                }
+                *slot = *v.get_ref();
+            }
+        }
+        gate.queue = s.max_queue.unwrap_or(gate.queue);
+        Ok(gate)
     }
 
     fn limits(&self, l: &RawLimits) -> Result<LimitOverrides, ConfigError> {
         let fuel = match &l.fuel {
-            Some(f) if *f.get_ref() == 0 => return Err(self.err(f.span().start, "fuel = 0: must be greater than zero (leave it out for unmetered)".into())),
+            Some(f) if *f.get_ref() == 0 => {
+                return Err(self.err(
+                    f.span().start,
+                    "fuel = 0: must be greater than zero (leave it out for unmetered)".into(),
+                ));
+            }
             f => f.as_ref().map(|f| *f.get_ref()),
         };
         Ok(LimitOverrides {
-            memory: l.memory.as_ref().map(|v| self.check("memory", v, parse_size)).transpose()?,
-            timeout: l.timeout.as_ref().map(|v| self.check("timeout", v, parse_timeout)).transpose()?,
+            memory: l
+                .memory
+                .as_ref()
+                .map(|v| self.check("memory", v, parse_size))
+                .transpose()?,
+            timeout: l
+                .timeout
+                .as_ref()
+                .map(|v| self.check("timeout", v, parse_timeout))
+                .transpose()?,
             fuel,
-            output: l.output.as_ref().map(|v| self.check("output", v, parse_size)).transpose()?,
+            output: l
+                .output
+                .as_ref()
+                .map(|v| self.check("output", v, parse_size))
+                .transpose()?,
         })
     }
 
@@ -211,7 +317,9 @@ impl Cx<'_> {
             grants.dirs.push(dir);
         }
         for h in &g.hosts {
-            grants.hosts.push(self.check("hosts", h, HostPattern::parse)?);
+            grants
+                .hosts
+                .push(self.check("hosts", h, HostPattern::parse)?);
         }
         for e in &g.env {
             grants.env.push(self.check("env", e, parse_env)?);
@@ -229,7 +337,9 @@ mod tests {
     }
 
     fn parse_err(text: &str) -> String {
-        parse(text, "t.toml", Path::new("/etc/wh")).expect_err("invalid config").to_string()
+        parse(text, "t.toml", Path::new("/etc/wh"))
+            .expect_err("invalid config")
+            .to_string()
     }
 
     #[test]
@@ -240,6 +350,8 @@ mod tests {
 transport = "http"
 http = "127.0.0.1:9000"
 watch = ["tools"]
+max_calls_per_tool = 2
+max_queue = 0
 [limits]
 memory = "64MiB"
 timeout = "5s"
@@ -253,16 +365,26 @@ timeout = "1s"
 fuel = 1000
 "#,
         );
-        assert_eq!(c.transport, Some(Transport::Http("127.0.0.1:9000".parse().expect("addr"))));
+        assert_eq!(
+            c.transport,
+            Some(Transport::Http("127.0.0.1:9000".parse().expect("addr")))
+        );
         assert_eq!(c.watch, vec![PathBuf::from("/etc/wh/tools")]);
+        assert_eq!((c.gate.per_tool, c.gate.total, c.gate.queue), (2, 256, 0));
         assert_eq!(c.limits.memory, Some(64 << 20));
         let g = &c.components[0];
-        assert_eq!((g.name.as_str(), g.source.as_path()), ("grep", Path::new("/etc/wh/grep.wasm")));
+        assert_eq!(
+            (g.name.as_str(), g.source.as_path()),
+            ("grep", Path::new("/etc/wh/grep.wasm"))
+        );
         assert_eq!(g.grants.dirs[0].host, PathBuf::from("/etc/wh/data"));
         assert!(g.grants.dirs[0].read_only);
         assert_eq!(g.grants.dirs[1].host, PathBuf::from("/abs"));
         assert_eq!(g.grants.env, vec![("MODE".to_string(), "fast".to_string())]);
-        assert_eq!((g.limits.timeout, g.limits.fuel), (Some(std::time::Duration::from_secs(1)), Some(1000)));
+        assert_eq!(
+            (g.limits.timeout, g.limits.fuel),
+            (Some(std::time::Duration::from_secs(1)), Some(1000))
+        );
     }
 
     #[test]
@@ -277,9 +399,12 @@ fuel = 1000
         assert!(e.starts_with("t.toml:2: memory = \"lots\""), "{e}");
         assert!(e.contains("not a size"), "{e}");
         let e = parse_err("[server]\n\ntransport = \"carrier-pigeon\"\n");
-        assert!(e.starts_with("t.toml:3:") && e.contains("expected \"stdio\" or \"http\""), "{e}");
-        let e = parse_err("[components.x]\nsource = \"x.wasm\"\ndirs = [\"/a:rx:ro:\"]\n");
-        assert!(e.starts_with("t.toml:3: dirs ="), "{e}");
+        assert!(
+            e.starts_with("t.toml:3:") && e.contains("expected \"stdio\" or \"http\""),
+            "{e}"
+        );
+        let e = parse_err("[components.x]\nsource = \"x.wasm\"\nhosts = [\"http://a/b\"]\n");
+        assert!(e.starts_with("t.toml:3: hosts ="), "{e}");
         let e = parse_err("[server]\nhttp = \"nowhere\"\n");
         assert!(e.starts_with("t.toml:2: http = \"nowhere\""), "{e}");
     }
@@ -292,6 +417,8 @@ fuel = 1000
         assert!(e.starts_with("t.toml:1:"), "{e}");
         let e = parse_err("[components.x]\ndirs = []\n");
         assert!(e.contains("source"), "{e}");
+        let e = parse_err("[server]\nmax_calls = 0\n");
+        assert!(e.starts_with("t.toml:2: max_calls = 0"), "{e}");
         let e = parse_err("[limits]\nfuel = 0\n");
         assert!(e.starts_with("t.toml:2: fuel = 0"), "{e}");
         let e = parse_err("[components.\"a.b\"]\nsource = \"x\"\n");

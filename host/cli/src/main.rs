@@ -4,7 +4,10 @@
 //! call the library crates, print. Logs go to stderr; only results go to stdout.
 
 mod bench;
+mod bench_serve;
 mod commands;
+mod config;
+mod native_tools;
 mod serve;
 mod settings;
 
@@ -80,13 +83,19 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Measure load, instantiate and call times of the example tools against process baselines.
     Bench(bench::BenchArgs),
+    /// Serve native rmcp versions of the example tools over stdio (for `bench serve`).
+    #[command(hide = true)]
+    NativeServer(native_tools::NativeServerArgs),
 }
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WASM_HOST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WASM_HOST_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .init();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -100,10 +109,23 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Build { dir, output, json } => commands::build(&dir, output.as_deref(), json),
             Command::Inspect { file, json } => commands::inspect(&cli.global, &file, json).await,
-            Command::Call { file, tool, args, grants, json } => commands::call(&cli.global, &file, &tool, &args, &grants, json).await,
-            Command::Run { file, input, with, grants, json } => commands::run(&cli.global, &file, &input, &with, &grants, json).await,
+            Command::Call {
+                file,
+                tool,
+                args,
+                grants,
+                json,
+            } => commands::call(&cli.global, &file, &tool, &args, &grants, json).await,
+            Command::Run {
+                file,
+                input,
+                with,
+                grants,
+                json,
+            } => commands::run(&cli.global, &file, &input, &with, &grants, json).await,
             Command::Serve(args) => serve::run(&cli.global, &args).await,
             Command::Bench(args) => bench::run(&cli.global, &args).await,
+            Command::NativeServer(args) => native_tools::run(&args).await,
         }
     });
     match result {

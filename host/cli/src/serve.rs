@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use wasm_host_mcp::{GateLimits, HttpOptions, McpServer, ReloadEvent, Reloader, WatchedDir};
+use wasm_host_mcp::{HttpOptions, McpServer, ReloadEvent, Reloader, WatchedDir};
 use wasm_host_policy::{Grants, Limits};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime};
 
@@ -59,20 +59,34 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     let layers = Layers::new(&file, &args.grants)?;
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
-    let server = McpServer::new(Executor::new(runtime.clone(), catalog.clone()), GateLimits::default());
+    let server = McpServer::new(Executor::new(runtime.clone(), catalog.clone()), file.gate);
     for c in &file.components {
-        let opts = LoadOptions { name: Some(c.name.clone()), grants: layers.grants(&c.grants), limits: layers.limits(&c.limits), ..Default::default() };
+        let opts = LoadOptions {
+            name: Some(c.name.clone()),
+            grants: layers.grants(&c.grants),
+            limits: layers.limits(&c.limits),
+            ..Default::default()
+        };
         load_one(&runtime, &catalog, &c.source, opts).await?;
     }
-    let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) = args.paths.iter().cloned().partition(|p| p.is_dir());
+    let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
+        args.paths.iter().cloned().partition(|p| p.is_dir());
     for f in &files {
-        let opts = LoadOptions { grants: layers.grants(&file.grants), limits: layers.limits(&LimitOverrides::default()), ..Default::default() };
+        let opts = LoadOptions {
+            grants: layers.grants(&file.grants),
+            limits: layers.limits(&LimitOverrides::default()),
+            ..Default::default()
+        };
         load_one(&runtime, &catalog, f, opts).await?;
     }
     let watched: Vec<WatchedDir> = dirs
         .into_iter()
         .chain(file.watch.iter().cloned())
-        .map(|dir| WatchedDir { dir, grants: layers.grants(&file.grants), limits: layers.limits(&LimitOverrides::default()) })
+        .map(|dir| WatchedDir {
+            dir,
+            grants: layers.grants(&file.grants),
+            limits: layers.limits(&LimitOverrides::default()),
+        })
         .collect();
     let _watching = start_reloader(&runtime, &server, watched, args).await?;
     server.refresh().await;
@@ -102,7 +116,11 @@ struct Layers {
 impl Layers {
     fn new(file: &FileConfig, flags: &GrantArgs) -> anyhow::Result<Self> {
         let (flag_grants, flag_limits) = flags.parse()?;
-        Ok(Layers { file_limits: file.limits.clone(), flag_grants, flag_limits })
+        Ok(Layers {
+            file_limits: file.limits.clone(),
+            flag_grants,
+            flag_limits,
+        })
     }
 
     /// Default < `[limits]` < the component's own limits < flags.
@@ -124,48 +142,99 @@ impl Layers {
     }
 }
 
-async fn load_one(runtime: &Arc<Runtime>, catalog: &Catalog, file: &std::path::Path, opts: LoadOptions) -> anyhow::Result<()> {
+async fn load_one(
+    runtime: &Arc<Runtime>,
+    catalog: &Catalog,
+    file: &std::path::Path,
+    opts: LoadOptions,
+) -> anyhow::Result<()> {
     anyhow::ensure!(file.is_file(), "{}: no such component file", file.display());
-    let c = runtime.load_file(file, opts).await.with_context(|| format!("loading {}", file.display()))?;
-    anyhow::ensure!(catalog.get(&c.name).is_none(), "two components are named `{}` ({})", c.name, file.display());
-    let version = c.manifest.as_ref().map(|m| m.version.to_string()).unwrap_or_default();
-    eprintln!("wasm-host: loaded {} {version} ({} tools) from {}", c.name, c.tools.len(), file.display());
+    let c = runtime
+        .load_file(file, opts)
+        .await
+        .with_context(|| format!("loading {}", file.display()))?;
+    anyhow::ensure!(
+        catalog.get(&c.name).is_none(),
+        "two components are named `{}` ({})",
+        c.name,
+        file.display()
+    );
+    let version = c
+        .manifest
+        .as_ref()
+        .map(|m| m.version.to_string())
+        .unwrap_or_default();
+    eprintln!(
+        "wasm-host: loaded {} {version} ({} tools) from {}",
+        c.name,
+        c.tools.len(),
+        file.display()
+    );
     catalog.insert(c);
     Ok(())
 }
 
 /// Loads the watched directories' components (any failure stops the start) and, unless
 /// `--no-watch`, keeps watching them.
-async fn start_reloader(runtime: &Arc<Runtime>, server: &McpServer, dirs: Vec<WatchedDir>, args: &ServeArgs) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+async fn start_reloader(
+    runtime: &Arc<Runtime>,
+    server: &McpServer,
+    dirs: Vec<WatchedDir>,
+    args: &ServeArgs,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     if dirs.is_empty() {
         return Ok(None);
     }
     for d in &dirs {
         anyhow::ensure!(d.dir.is_dir(), "{}: no such directory", d.dir.display());
     }
-    let reloader = Reloader::new(runtime.clone(), server.clone(), dirs, args.reload_same_version);
+    let reloader = Reloader::new(
+        runtime.clone(),
+        server.clone(),
+        dirs,
+        args.reload_same_version,
+    );
     for e in reloader.scan().await {
         match e {
-            ReloadEvent::Added { name, file } => eprintln!("wasm-host: loaded {name} from {}", file.display()),
-            ReloadEvent::Failed { file, error } => anyhow::bail!("loading {}: {error}", file.display()),
+            ReloadEvent::Added { name, file } => {
+                eprintln!("wasm-host: loaded {name} from {}", file.display())
+            }
+            ReloadEvent::Failed { file, error } => {
+                anyhow::bail!("loading {}: {error}", file.display())
+            }
             other => anyhow::bail!("unexpected first scan result: {other:?}"),
         }
     }
     if args.no_watch {
         return Ok(None);
     }
-    Ok(Some(reloader.watch().context("watching component directories")?))
+    Ok(Some(
+        reloader.watch().context("watching component directories")?,
+    ))
 }
 
-async fn serve_http(server: McpServer, addr: SocketAddr, token: Option<String>, tools: usize) -> anyhow::Result<()> {
+async fn serve_http(
+    server: McpServer,
+    addr: SocketAddr,
+    token: Option<String>,
+    tools: usize,
+) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         on_signal.cancel();
     });
-    let token_note = if token.is_some() { " (send Authorization: Bearer <token>)" } else { "" };
-    let opts = HttpOptions { addr, token, max_body: 4 << 20 };
+    let token_note = if token.is_some() {
+        " (send Authorization: Bearer <token>)"
+    } else {
+        ""
+    };
+    let opts = HttpOptions {
+        addr,
+        token,
+        max_body: 4 << 20,
+    };
     wasm_host_mcp::serve_http(server, opts, shutdown, |bound| {
         eprintln!("wasm-host: serving {tools} tools at http://{bound}/mcp{token_note}");
         eprintln!("wasm-host: client config: {{\"mcpServers\":{{\"wasm-host\":{{\"type\":\"http\",\"url\":\"http://{bound}/mcp\"}}}}}}");

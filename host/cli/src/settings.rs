@@ -26,8 +26,16 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     /// The runtime these settings describe.
     pub fn runtime(&self) -> anyhow::Result<Arc<Runtime>> {
-        let cache_dir = if self.no_cache { None } else { Some(self.cache_dir.clone().unwrap_or_else(default_cache_dir)) };
-        let config = RuntimeConfig { cache_dir, pooling: !self.no_pooling, ..RuntimeConfig::default() };
+        let cache_dir = if self.no_cache {
+            None
+        } else {
+            Some(self.cache_dir.clone().unwrap_or_else(default_cache_dir))
+        };
+        let config = RuntimeConfig {
+            cache_dir,
+            pooling: !self.no_pooling,
+            ..RuntimeConfig::default()
+        };
         Runtime::new(config).context("starting the wasm runtime")
     }
 }
@@ -86,13 +94,30 @@ impl GrantArgs {
             grants.hosts.push(HostPattern::parse(h)?);
         }
         for e in &self.env {
-            grants.env.push(parse_env(e).with_context(|| format!("--env {e}"))?);
+            grants
+                .env
+                .push(parse_env(e).with_context(|| format!("--env {e}"))?);
         }
         let overrides = LimitOverrides {
-            memory: self.memory.as_deref().map(parse_size).transpose().context("--memory")?,
-            timeout: self.timeout.as_deref().map(parse_timeout).transpose().context("--timeout")?,
+            memory: self
+                .memory
+                .as_deref()
+                .map(parse_size)
+                .transpose()
+                .context("--memory")?,
+            timeout: self
+                .timeout
+                .as_deref()
+                .map(parse_timeout)
+                .transpose()
+                .context("--timeout")?,
             fuel: self.fuel,
-            output: self.output_limit.as_deref().map(parse_size).transpose().context("--output-limit")?,
+            output: self
+                .output_limit
+                .as_deref()
+                .map(parse_size)
+                .transpose()
+                .context("--output-limit")?,
         };
         Ok((grants, overrides))
     }
@@ -140,7 +165,11 @@ pub fn parse_timeout(text: &str) -> anyhow::Result<Duration> {
 pub fn parse_env(spec: &str) -> anyhow::Result<(String, String)> {
     let (k, v) = match spec.split_once('=') {
         Some((k, v)) => (k.to_string(), v.to_string()),
-        None => (spec.to_string(), std::env::var(spec).map_err(|_| anyhow::anyhow!("the host has no environment variable `{spec}`"))?),
+        None => (
+            spec.to_string(),
+            std::env::var(spec)
+                .map_err(|_| anyhow::anyhow!("the host has no environment variable `{spec}`"))?,
+        ),
     };
     anyhow::ensure!(!k.is_empty(), "empty variable name");
     Ok((k, v))

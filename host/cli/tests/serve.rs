@@ -2,121 +2,57 @@
 //! three languages, JSON-RPC vs tool errors, limits, guest stdout, cancellation, HTTP guards.
 #![allow(deprecated)] // rmcp marks MCP logging deprecated (SEP-2577); we still test it.
 
-use rmcp::model::{CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation, LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams};
-use rmcp::service::{NotificationContext, RunningService};
-use rmcp::transport::{ConfigureCommandExt, StreamableHttpClientTransport, TokioChildProcess};
-use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use rmcp::model::{CallToolRequestParams, LoggingLevel, SetLevelRequestParams};
+use rmcp::service::RunningService;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use std::io::{BufRead, Read, Write};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use wasm_host_tests::{guest, scratch};
+use wasm_host_tests::guest;
 
-#[derive(Clone, Default)]
-struct Client {
-    logs: Arc<Mutex<Vec<String>>>,
-}
+mod common;
+use common::*;
 
-impl ClientHandler for Client {
-    async fn on_logging_message(&self, p: LoggingMessageNotificationParam, _cx: NotificationContext<RoleClient>) {
-        self.logs.lock().expect("lock").push(p.data.to_string());
-    }
-    fn get_info(&self) -> ClientConfig {
-        ClientConfig::new(ClientCapabilities::default(), Implementation::new("wasm-host-tests", "0"))
-    }
-}
-
-fn data() -> tempfile::TempDir {
-    let d = scratch();
-    std::fs::write(d.path().join("notes.txt"), "TODO one\nfine\nTODO two\n").expect("write");
-    std::fs::write(d.path().join("sales.csv"), "region,units\neu,3\nus,5\neu,7\n").expect("write");
-    std::fs::write(d.path().join("items.json"), r#"{"items":[{"name":"a","n":1},{"name":"b","n":5}]}"#).expect("write");
-    d
-}
-
-/// Compiles every served component into the shared cache once, before servers start in parallel
-/// (each would otherwise compile the 12-19 MB JS and Python components itself).
-fn warm_cache() {
-    static WARM: std::sync::Once = std::sync::Once::new();
-    WARM.call_once(|| {
-        for g in ["grep", "csv", "json-query", "hostile-rust"] {
-            let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
-                .args(["inspect", &guest(g).display().to_string()])
-                .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
-                .output()
-                .expect("inspect");
-            assert!(out.status.success(), "{g}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-    });
-}
-
-fn serve_args(d: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    warm_cache();
-    let mut args = vec!["serve".to_string()];
-    for g in ["grep", "csv", "json-query", "hostile-rust"] {
-        args.push(guest(g).display().to_string());
-    }
-    args.extend(["--dir".into(), format!("{}::/data", d.display()), "--dir".into(), format!("{}::/ro:ro", d.display())]);
-    args.extend(["--env".into(), "GRANTED=1".into(), "--timeout".into(), "2s".into()]);
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
-fn command(args: &[String]) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"));
-    c.args(args).env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"));
-    c
-}
-
-async fn stdio_client(args: &[String]) -> RunningService<RoleClient, Client> {
-    let transport = TokioChildProcess::new(command(args).configure(|_| {})).expect("spawn");
-    Client::default().serve(transport).await.expect("initialize over stdio")
-}
-
-/// Starts `serve --http 127.0.0.1:0`, returns the child and the URL it printed.
-fn http_server(args: &[String]) -> (std::process::Child, String) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
-        .args(args)
-        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let url = loop {
-        let line = lines.next().expect("server printed its URL").expect("utf8");
-        if let Some(rest) = line.split(" at ").nth(1).filter(|_| line.contains("serving")) {
-            break rest.split_whitespace().next().expect("url").to_string();
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
-}
-
-async fn call(client: &RunningService<RoleClient, Client>, tool: &str, args: Value) -> CallToolResult {
-    let Value::Object(map) = args else { panic!("args must be an object") };
-    client.call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(map)).await.expect("tools/call answered")
-}
-
-fn text(r: &CallToolResult) -> String {
-    r.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default()
-}
-
-/// The three example tools, called through whatever transport `client` uses.
 async fn three_languages(client: &RunningService<RoleClient, Client>) {
     let tools = client.list_all_tools().await.expect("tools/list");
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     for want in ["grep.count", "csv.aggregate", "json-query.query"] {
         assert!(names.contains(&want), "{want} in {names:?}");
     }
-    let grep = call(client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
+    let grep = call(
+        client,
+        "grep.count",
+        json!({"pattern": "TODO", "path": "/data"}),
+    )
+    .await;
     assert_eq!(grep.is_error, Some(false), "{}", text(&grep));
-    assert_eq!(serde_json::from_str::<Value>(&text(&grep)).expect("json")["total"], 2);
-    let csv = call(client, "csv.aggregate", json!({"path": "/data/sales.csv", "group_by": "region", "column": "units", "ops": ["sum"]})).await;
-    assert!(text(&csv).contains("\"eu\"") && text(&csv).contains("10"), "{}", text(&csv));
-    let jq = call(client, "json-query.query", json!({"file": "/data/items.json", "select": "items[*].name"})).await;
-    assert_eq!(serde_json::from_str::<Value>(&text(&jq)).expect("json")["results"], json!(["a", "b"]));
+    assert_eq!(
+        serde_json::from_str::<Value>(&text(&grep)).expect("json")["total"],
+        2
+    );
+    let csv = call(
+        client,
+        "csv.aggregate",
+        json!({"path": "/data/sales.csv", "group_by": "region", "column": "units", "ops": ["sum"]}),
+    )
+    .await;
+    assert!(
+        text(&csv).contains("\"eu\"") && text(&csv).contains("10"),
+        "{}",
+        text(&csv)
+    );
+    let jq = call(
+        client,
+        "json-query.query",
+        json!({"file": "/data/items.json", "select": "items[*].name"}),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&text(&jq)).expect("json")["results"],
+        json!(["a", "b"])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,44 +67,70 @@ async fn stdio_client_calls_rust_js_and_python_tools() {
 async fn http_client_calls_rust_js_and_python_tools() {
     let d = data();
     let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));
-    let client = Client::default().serve(StreamableHttpClientTransport::from_uri(url.clone())).await.expect("initialize over HTTP");
+    let client = Client::default()
+        .serve(StreamableHttpClientTransport::from_uri(url.clone()))
+        .await
+        .expect("initialize over HTTP");
     three_languages(&client).await;
     client.cancel().await.expect("close");
     let metrics = http_get(&url.replace("/mcp", "/metrics"));
-    assert!(metrics.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"ok\"} 1"), "{metrics}");
-    assert!(metrics.contains("wasm_host_call_seconds_count{tool=\"csv.aggregate\"} 1"), "{metrics}");
-    assert!(metrics.contains("wasm_host_instances_live 0") && metrics.contains("wasm_host_queue_depth 0"), "{metrics}");
+    assert!(
+        metrics.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("wasm_host_call_seconds_count{tool=\"csv.aggregate\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("wasm_host_instances_live 0")
+            && metrics.contains("wasm_host_queue_depth 0"),
+        "{metrics}"
+    );
     child.kill().expect("kill");
 }
 
 /// A plain GET; returns the body.
-fn http_get(url: &str) -> String {
-    let rest = url.trim_start_matches("http://");
-    let (addr, path) = rest.split_once('/').expect("path");
-    let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    s.write_all(format!("GET /{path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).expect("write");
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).expect("read");
-    resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protocol_errors_are_jsonrpc_errors_and_tool_failures_are_is_error() {
     let d = data();
     let client = stdio_client(&serve_args(d.path(), &[])).await;
-    let unknown = client.call_tool(CallToolRequestParams::new("nope.nothing")).await.expect_err("unknown tool");
-    assert!(unknown.to_string().contains("-32602") && unknown.to_string().contains("unknown tool"), "{unknown}");
+    let unknown = client
+        .call_tool(CallToolRequestParams::new("nope.nothing"))
+        .await
+        .expect_err("unknown tool");
+    assert!(
+        unknown.to_string().contains("-32602") && unknown.to_string().contains("unknown tool"),
+        "{unknown}"
+    );
     let bad = call(&client, "grep.count", json!({"pattern": 5})).await;
     assert_eq!(bad.is_error, Some(true));
-    assert!(text(&bad).contains("required") && text(&bad).contains("/pattern"), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("required") && text(&bad).contains("/pattern"),
+        "{}",
+        text(&bad)
+    );
     let trap = call(&client, "hostile-rust.panic", json!({})).await;
     assert_eq!(trap.is_error, Some(true));
     assert!(text(&trap).contains("trapped"), "{}", text(&trap));
     let started = Instant::now();
     let spin = call(&client, "hostile-rust.spin", json!({})).await;
-    assert!(text(&spin).contains("deadline exceeded") && started.elapsed() < Duration::from_secs(4), "{}", text(&spin));
-    let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
-    assert_eq!(after.is_error, Some(false), "still serving after hostile calls");
+    assert!(
+        text(&spin).contains("deadline exceeded") && started.elapsed() < Duration::from_secs(4),
+        "{}",
+        text(&spin)
+    );
+    let after = call(
+        &client,
+        "grep.count",
+        json!({"pattern": "TODO", "path": "/data"}),
+    )
+    .await;
+    assert_eq!(
+        after.is_error,
+        Some(false),
+        "still serving after hostile calls"
+    );
     client.cancel().await.expect("close");
 }
 
@@ -176,14 +138,26 @@ async fn protocol_errors_are_jsonrpc_errors_and_tool_failures_are_is_error() {
 async fn guest_stdout_becomes_log_notifications_not_protocol_messages() {
     let d = data();
     let client = stdio_client(&serve_args(d.path(), &[])).await;
-    client.set_level(SetLevelRequestParams::new(LoggingLevel::Debug)).await.expect("setLevel");
+    client
+        .set_level(SetLevelRequestParams::new(LoggingLevel::Debug))
+        .await
+        .expect("setLevel");
     let out = call(&client, "hostile-rust.stdout", json!({"lines": 20})).await;
     assert_eq!(text(&out), "printed");
     // The fake JSON-RPC lines the guest printed arrive only as data inside log notifications.
-    let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
+    let after = call(
+        &client,
+        "grep.count",
+        json!({"pattern": "TODO", "path": "/data"}),
+    )
+    .await;
     assert_eq!(after.is_error, Some(false));
     let logs = client.service().logs.lock().expect("lock").clone();
-    assert!(logs.iter().any(|l| l.contains("jsonrpc") && l.contains("stdout")), "{logs:?}");
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("jsonrpc") && l.contains("stdout")),
+        "{logs:?}"
+    );
     client.cancel().await.expect("close");
 }
 
@@ -196,11 +170,23 @@ async fn cancellation_stops_the_guest_and_the_server_keeps_serving() {
     let client = stdio_client(&args).await;
     let started = Instant::now();
     // Dropping the request future sends notifications/cancelled.
-    let cancelled = tokio::time::timeout(Duration::from_millis(300), call(&client, "hostile-rust.spin", json!({}))).await;
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(300),
+        call(&client, "hostile-rust.spin", json!({})),
+    )
+    .await;
     assert!(cancelled.is_err());
-    let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
+    let after = call(
+        &client,
+        "grep.count",
+        json!({"pattern": "TODO", "path": "/data"}),
+    )
+    .await;
     assert_eq!(after.is_error, Some(false));
-    assert!(started.elapsed() < Duration::from_secs(5), "the spinning guest did not hold the server for its 30 s timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the spinning guest did not hold the server for its 30 s timeout"
+    );
     client.cancel().await.expect("close");
 }
 
@@ -216,7 +202,10 @@ fn raw_status(url: &str, host: &str, extra_headers: &str, body: &[u8]) -> u16 {
     let _ = s.write_all(body);
     let mut resp = String::new();
     let _ = s.read_to_string(&mut resp);
-    resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
+    resp.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }
 
 const INIT: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}"#;
@@ -225,19 +214,54 @@ const INIT: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{
 fn http_guards_host_origin_body_and_token() {
     let d = data();
     let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));
-    let port = url.rsplit(':').next().and_then(|p| p.split('/').next()).expect("port").to_string();
+    let port = url
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next())
+        .expect("port")
+        .to_string();
     let host = format!("127.0.0.1:{port}");
-    assert_eq!(raw_status(&url, &host, "", INIT), 200, "a plain local request works");
-    assert_eq!(raw_status(&url, "evil.example", "", INIT), 403, "wrong Host");
-    assert_eq!(raw_status(&url, &host, "Origin: http://evil.example\r\n", INIT), 403, "wrong Origin");
-    assert_eq!(raw_status(&url, &host, "", &vec![b' '; 5 << 20]), 413, "body over 4 MiB");
+    assert_eq!(
+        raw_status(&url, &host, "", INIT),
+        200,
+        "a plain local request works"
+    );
+    assert_eq!(
+        raw_status(&url, "evil.example", "", INIT),
+        403,
+        "wrong Host"
+    );
+    assert_eq!(
+        raw_status(&url, &host, "Origin: http://evil.example\r\n", INIT),
+        403,
+        "wrong Origin"
+    );
+    assert_eq!(
+        raw_status(&url, &host, "", &vec![b' '; 5 << 20]),
+        413,
+        "body over 4 MiB"
+    );
     child.kill().expect("kill");
 
-    let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0", "--token", "s3cret"]));
-    let host = url.trim_start_matches("http://").trim_end_matches("/mcp").to_string();
+    let (mut child, url) = http_server(&serve_args(
+        d.path(),
+        &["--http", "127.0.0.1:0", "--token", "s3cret"],
+    ));
+    let host = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/mcp")
+        .to_string();
     assert_eq!(raw_status(&url, &host, "", INIT), 401, "missing token");
-    assert_eq!(raw_status(&url, &host, "Authorization: Bearer wrong\r\n", INIT), 401, "wrong token");
-    assert_eq!(raw_status(&url, &host, "Authorization: Bearer s3cret\r\n", INIT), 200, "right token");
+    assert_eq!(
+        raw_status(&url, &host, "Authorization: Bearer wrong\r\n", INIT),
+        401,
+        "wrong token"
+    );
+    assert_eq!(
+        raw_status(&url, &host, "Authorization: Bearer s3cret\r\n", INIT),
+        200,
+        "right token"
+    );
     child.kill().expect("kill");
 }
 
@@ -246,7 +270,10 @@ fn refuses_to_bind_a_public_address_without_a_token() {
     let d = data();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
         .args(serve_args(d.path(), &["--http", "0.0.0.0:0"]))
-        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .env(
+            "WASM_HOST_CACHE_DIR",
+            wasm_host_tests::guests_dir().join("cache"),
+        )
         .env_remove("WASM_HOST_TOKEN")
         .output()
         .expect("run");
@@ -260,42 +287,104 @@ fn malformed_messages_do_not_break_the_stdio_session() {
     let d = data();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
         .args(serve_args(d.path(), &[]))
-        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .env(
+            "WASM_HOST_CACHE_DIR",
+            wasm_host_tests::guests_dir().join("cache"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
     let mut stdin = child.stdin.take().expect("stdin");
-    let init = std::str::from_utf8(INIT).expect("utf8");
-    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    for line in [
-        "{bad json",
-        "\u{fffd}\u{0}not json at all",
-        deep.as_str(),
-        init,
-        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
-        r#"{"jsonrpc":"2.0","id":2,"method":"no/such/method"}"#,
-        r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,
-    ] {
-        writeln!(stdin, "{line}").expect("write");
-    }
-    stdin.write_all(b"\xff\xfe bad utf-8\n").expect("write");
-    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":4,"method":"tools/list"}}"#).expect("write");
+    // Write from another thread: the answers must be read while 17 MiB go in.
+    let writer = std::thread::spawn(move || {
+        let init = std::str::from_utf8(INIT).expect("utf8");
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        for line in [
+            "{bad json",
+            "\u{fffd}\u{0}not json at all",
+            deep.as_str(),
+            init,
+            r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            r#"{"jsonrpc":"2.0","id":2,"method":"no/such/method"}"#,
+            r#"{"jsonrpc":"2.0","id":3,"method":"tools/list"}"#,
+            r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":3}}"#,
+            r#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":"not an object"}"#,
+        ] {
+            writeln!(stdin, "{line}").expect("write");
+        }
+        stdin.write_all(b"\xff\xfe bad utf-8\n").expect("write");
+        // One message over the 16 MiB limit: answered with an error, then the session goes on.
+        let mut big = br#"{"jsonrpc":"2.0","id":99,"method":"tools/call","params":{"name":"grep.count","arguments":{"pattern":""#.to_vec();
+        big.resize(17 << 20, b'a');
+        big.extend_from_slice(b"\"}}}\n");
+        stdin.write_all(&big).expect("write");
+        writeln!(stdin, r#"{{"jsonrpc":"2.0","id":4,"method":"tools/list"}}"#).expect("write");
+        stdin
+    });
     let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut seen = std::collections::HashMap::new();
-    while seen.len() < 4 {
+    let (mut seen, mut anonymous) = (std::collections::HashMap::new(), Vec::new());
+    while seen.len() < 6 {
         let line = lines.next().expect("a response").expect("utf8");
         let v: Value = serde_json::from_str(&line).expect("only JSON-RPC on stdout");
-        if let Some(id) = v["id"].as_i64() {
-            seen.insert(id, v);
-        }
+        match v["id"].as_i64() {
+            Some(id) => seen.insert(id, v),
+            None => {
+                anonymous.push(v);
+                None
+            }
+        };
     }
     assert!(seen[&1]["result"]["serverInfo"]["name"] == "wasm-host");
     assert_eq!(seen[&2]["error"]["code"], -32601, "unknown method");
-    assert!(seen[&3]["result"]["tools"].as_array().is_some_and(|t| !t.is_empty()));
-    assert!(seen[&4]["result"]["tools"].is_array(), "still usable after bad UTF-8");
-    drop(stdin);
+    assert!(
+        seen[&3]["result"]["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert!(
+        seen[&4]["result"]["tools"].is_array(),
+        "still usable after bad UTF-8 and an oversized message"
+    );
+    for id in [5, 6] {
+        assert_eq!(
+            seen[&id]["error"]["code"], -32602,
+            "wrong params type: {}",
+            seen[&id]
+        );
+        assert!(
+            seen[&id]["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("invalid params for tools/call")),
+            "{}",
+            seen[&id]
+        );
+    }
+    assert!(
+        !seen.contains_key(&99),
+        "the oversized request must not run"
+    );
+    let codes: Vec<i64> = anonymous
+        .iter()
+        .filter_map(|v| v["error"]["code"].as_i64())
+        .collect();
+    assert_eq!(
+        codes.iter().filter(|&&c| c == -32700).count(),
+        4,
+        "parse errors: {anonymous:?}"
+    );
+    let too_big: Vec<&Value> = anonymous
+        .iter()
+        .filter(|v| v["error"]["code"] == -32600)
+        .collect();
+    assert_eq!(too_big.len(), 1, "{anonymous:?}");
+    let msg = too_big[0]["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("too large") && msg.contains("16777216"),
+        "{msg}"
+    );
+    drop(writer.join().expect("writer"));
     let _ = child.wait();
 }
 
@@ -307,18 +396,39 @@ fn python_client(args: &[String]) -> Value {
     let out = std::process::Command::new(python)
         .arg(script)
         .args(args)
-        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .env(
+            "WASM_HOST_CACHE_DIR",
+            wasm_host_tests::guests_dir().join("cache"),
+        )
         .output()
         .expect("run the Python MCP client (scripts/setup installs it into .venv)");
-    assert!(out.status.success(), "python client failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("one JSON line")
 }
 
 fn check_python_view(v: &Value) {
-    let tools: Vec<&str> = v["tools"].as_array().expect("tools").iter().filter_map(Value::as_str).collect();
-    assert!(tools.contains(&"grep.count") && tools.contains(&"csv.aggregate") && tools.contains(&"json-query.query"), "{tools:?}");
+    let tools: Vec<&str> = v["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        tools.contains(&"grep.count")
+            && tools.contains(&"csv.aggregate")
+            && tools.contains(&"json-query.query"),
+        "{tools:?}"
+    );
     assert_eq!(v["grep"]["total"], 2);
-    assert!(v["csv"]["results"].to_string().contains("\"eu\""), "{}", v["csv"]);
+    assert!(
+        v["csv"]["results"].to_string().contains("\"eu\""),
+        "{}",
+        v["csv"]
+    );
     assert_eq!(v["jq"]["results"], json!(["a", "b"]));
     assert_eq!(v["bad_is_error"], true);
 }
@@ -327,8 +437,16 @@ fn check_python_view(v: &Value) {
 fn official_python_client_over_stdio() {
     warm_cache();
     let d = data();
-    let mut args = vec!["stdio".to_string(), env!("CARGO_BIN_EXE_wasm-host").to_string(), d.path().display().to_string()];
-    args.extend(["grep", "csv", "json-query"].iter().map(|g| guest(g).display().to_string()));
+    let mut args = vec![
+        "stdio".to_string(),
+        env!("CARGO_BIN_EXE_wasm-host").to_string(),
+        d.path().display().to_string(),
+    ];
+    args.extend(
+        ["grep", "csv", "json-query"]
+            .iter()
+            .map(|g| guest(g).display().to_string()),
+    );
     check_python_view(&python_client(&args));
 }
 

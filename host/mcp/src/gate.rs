@@ -54,16 +54,22 @@ impl Gate {
 
     /// Waits for a slot for `tool`, or fails at once when the wait queue is full.
     pub async fn enter(&self, tool: &str) -> Result<Admitted, Busy> {
+        let tool_slots = {
+            let mut map = self.per_tool.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(tool.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_tool))).clone()
+        };
+        // A free slot needs no place in the queue.
+        if let Ok(t) = tool_slots.clone().try_acquire_owned() {
+            if let Ok(all) = self.total.clone().try_acquire_owned() {
+                return Ok(Admitted { _tool: t, _total: all });
+            }
+        }
         let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
         let _leave = Leave(&self.waiting);
         if waiting >= self.limits.queue {
             let l = self.limits;
             return Err(Busy { waiting, queue: l.queue, total: l.total, per_tool: l.per_tool });
         }
-        let tool_slots = {
-            let mut map = self.per_tool.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(tool.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_tool))).clone()
-        };
         // The semaphores are never closed, so acquiring cannot fail.
         let closed = |_| Busy { waiting, queue: 0, total: 0, per_tool: 0 };
         let t = tool_slots.acquire_owned().await.map_err(closed)?;
@@ -117,5 +123,14 @@ mod tests {
         waiter.await.expect("task").expect("admitted once the slot returned");
         second_waiter.await.expect("task").expect("admitted in turn");
         assert_eq!(gate.waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_zero_queue_still_admits_calls_with_a_free_slot() {
+        let gate = Gate::new(GateLimits { per_tool: 1, total: 4, queue: 0 });
+        let first = gate.enter("t").await.expect("the slot is free: no queue needed");
+        assert!(gate.enter("t").await.is_err(), "no free slot and no queue: busy");
+        drop(first);
+        gate.enter("t").await.expect("the slot came back");
     }
 }

@@ -2,18 +2,21 @@
 //! owns stdout.
 //!
 //! rmcp drops an oversized line silently, answers malformed JSON with "Invalid request" and
-//! ignores a request whose params do not deserialize. In front of it, each line is checked
-//! first: too long (memory stays bounded: the rest of the line is skipped, not buffered) →
-//! -32600 naming the limit; not JSON → -32700; a request rmcp cannot read → -32602 (known method)
-//! or -32601 (unknown method), each with the request's id when it has one. Only lines that pass
-//! reach rmcp. Both our answers and rmcp's go through one channel to stdout, so each message is
-//! written whole.
+//! ignores a request whose params do not deserialize. This transport reads each line itself,
+//! parsing it once: too long (memory stays bounded: the rest of the line is skipped, not
+//! buffered) → -32600 naming the limit; not JSON → -32700; a request rmcp cannot read → -32602
+//! (known method) or -32601 (unknown method), each with the request's id when it has one. Only
+//! messages that pass reach rmcp. Our answers and rmcp's go through one queue to the single
+//! stdout writer, so each message is written whole.
 
 use rmcp::model::{
     CallToolRequestParams, ClientJsonRpcMessage, ClientRequest, GetPromptRequestParams, InitializeRequestParams, JsonRpcMessage, ReadResourceRequestParams,
     SetLevelRequestParams,
 };
 use serde_json::{Value, json};
+use rmcp::RoleServer;
+use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
+use rmcp::transport::Transport;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
@@ -35,43 +38,75 @@ const KNOWN_METHODS: &[&str] = &[
     "completion/complete",
 ];
 
-/// Reads lines from `input`, forwards the valid ones to `to_rmcp`, and queues error answers on
-/// `out`. Returns at end of input (dropping `to_rmcp` closes rmcp's input).
-pub async fn read_lines(input: impl AsyncRead + Unpin, mut to_rmcp: impl AsyncWrite + Unpin, out: mpsc::Sender<Vec<u8>>, max_line: usize) {
-    let mut input = BufReader::with_capacity(64 << 10, input);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let (complete, skipped) = match read_bounded(&mut input, &mut line, max_line).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(error = %e, "reading stdin");
-                return;
+/// An rmcp transport over a byte input and a message queue to the output writer: each line is
+/// read with a size bound, checked, and parsed once; bad lines are answered here.
+pub struct CheckedLines<R> {
+    input: BufReader<R>,
+    out: mpsc::Sender<Vec<u8>>,
+    max_line: usize,
+    line: Vec<u8>,
+}
+
+impl<R: AsyncRead + Unpin + Send> CheckedLines<R> {
+    /// Reads from `input`; answers (rmcp's and ours) go to `out`, whose receiver should be
+    /// drained by [`write_lines`].
+    pub fn new(input: R, out: mpsc::Sender<Vec<u8>>, max_line: usize) -> Self {
+        CheckedLines { input: BufReader::with_capacity(64 << 10, input), out, max_line, line: Vec::new() }
+    }
+
+    /// The next message rmcp should see, or `None` at end of input.
+    async fn next_message(&mut self) -> Option<ClientJsonRpcMessage> {
+        loop {
+            self.line.clear();
+            let (complete, skipped) = match read_bounded(&mut self.input, &mut self.line, self.max_line).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading stdin");
+                    return None;
+                }
+            };
+            if !complete && self.line.is_empty() && skipped == 0 {
+                return None;
             }
-        };
-        if !complete && line.is_empty() && skipped == 0 {
-            return;
-        }
-        if skipped > 0 {
-            let size = line.len() + skipped;
-            tracing::warn!(bytes = size, limit = max_line, "stdio message over the size limit; skipped");
-            let msg = format!("message too large: {size} bytes or more, over the limit of {max_line} bytes per stdio message ({} MiB); it was skipped", max_line >> 20);
-            let _ = out.send(error_line(Value::Null, -32600, msg)).await;
-            continue;
-        }
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if let Some(answer) = check(&line) {
-            if !answer.is_empty() {
-                let _ = out.send(answer).await;
+            if skipped > 0 {
+                let (size, max) = (self.line.len() + skipped, self.max_line);
+                tracing::warn!(bytes = size, limit = max, "stdio message over the size limit; skipped");
+                let msg = format!("message too large: {size} bytes or more, over the limit of {max} bytes per stdio message ({} MiB); it was skipped", max >> 20);
+                let _ = self.out.send(error_line(Value::Null, -32600, msg)).await;
+                continue;
             }
-            continue;
+            if self.line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match check(&self.line) {
+                Checked::Pass(msg) => return Some(*msg),
+                Checked::Drop => {}
+                Checked::Answer(a) => {
+                    let _ = self.out.send(a).await;
+                }
+            }
         }
-        line.push(b'\n');
-        if to_rmcp.write_all(&line).await.is_err() || to_rmcp.flush().await.is_err() {
-            return;
+    }
+}
+
+impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for CheckedLines<R> {
+    type Error = std::io::Error;
+
+    fn send(&mut self, item: TxJsonRpcMessage<RoleServer>) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        let out = self.out.clone();
+        async move {
+            let mut bytes = serde_json::to_vec(&item)?;
+            bytes.push(b'\n');
+            out.send(bytes).await.map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdout writer gone"))
         }
+    }
+
+    fn receive(&mut self) -> impl Future<Output = Option<RxJsonRpcMessage<RoleServer>>> + Send {
+        self.next_message()
+    }
+
+    async fn close(&mut self) -> Result<(), Self::Error> {
+        Ok(())
     }
 }
 
@@ -108,42 +143,58 @@ fn memchr(buf: &[u8]) -> Option<usize> {
     buf.iter().position(|&b| b == b'\n')
 }
 
-/// The error answer for a line rmcp would mishandle (empty: drop it without an answer, as for a
-/// malformed notification), or `None` to pass it on.
-fn check(line: &[u8]) -> Option<Vec<u8>> {
+/// What to do with one line.
+enum Checked {
+    /// Hand this message to rmcp.
+    Pass(Box<ClientJsonRpcMessage>),
+    /// Ignore it (a malformed notification: notifications get no answer).
+    Drop,
+    /// Answer with this error line instead.
+    Answer(Vec<u8>),
+}
+
+/// Parses a line once and decides what to do with it.
+fn check(line: &[u8]) -> Checked {
     match serde_json::from_slice::<ClientJsonRpcMessage>(line) {
         // rmcp reads a known method with params it cannot type as a custom request, then
         // answers "method not found"; catch that here.
         Ok(JsonRpcMessage::Request(r)) => match &r.request {
             ClientRequest::CustomRequest(c) if KNOWN_METHODS.contains(&c.method.as_str()) => {
                 let params = c.params.clone().unwrap_or(Value::Null);
-                return Some(error_line(json!(r.id), -32602, format!("invalid params for {}: {}", c.method, params_error(&c.method, &params))));
+                Checked::Answer(error_line(json!(r.id), -32602, format!("invalid params for {}: {}", c.method, params_error(&c.method, &params))))
             }
-            _ => return None,
+            _ => Checked::Pass(Box::new(JsonRpcMessage::Request(r))),
         },
-        Ok(_) => return None,
-        Err(_) => {}
+        Ok(other) => Checked::Pass(Box::new(other)),
+        Err(_) => match diagnose(line) {
+            a if a.is_empty() => Checked::Drop,
+            a => Checked::Answer(a),
+        },
     }
+}
+
+/// The error answer for a line that is not a message rmcp can read (empty: no answer).
+fn diagnose(line: &[u8]) -> Vec<u8> {
     let value: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
-        Err(e) => return Some(error_line(Value::Null, -32700, format!("parse error: not valid JSON ({e})"))),
+        Err(e) => return error_line(Value::Null, -32700, format!("parse error: not valid JSON ({e})")),
     };
     if value.is_array() {
-        return Some(error_line(Value::Null, -32600, "invalid request: JSON-RPC batches are not supported by MCP".into()));
+        return error_line(Value::Null, -32600, "invalid request: JSON-RPC batches are not supported by MCP".into());
     }
     let id = value.get("id").cloned();
     let method = value.get("method").and_then(Value::as_str);
     match (id, method) {
         (Some(id), Some(m)) if KNOWN_METHODS.contains(&m) => {
             let why = params_error(m, value.get("params").unwrap_or(&Value::Null));
-            Some(error_line(id, -32602, format!("invalid params for {m}: {why}")))
+            error_line(id, -32602, format!("invalid params for {m}: {why}"))
         }
-        (Some(id), Some(m)) => Some(error_line(id, -32601, format!("method not found: {m}"))),
+        (Some(id), Some(m)) => error_line(id, -32601, format!("method not found: {m}")),
         (None, Some(m)) => {
             tracing::warn!(method = m, "ignoring a malformed notification");
-            Some(Vec::new())
+            Vec::new()
         }
-        (id, None) => Some(error_line(id.unwrap_or(Value::Null), -32600, "invalid request: not a JSON-RPC 2.0 request, notification or response".into())),
+        (id, None) => error_line(id.unwrap_or(Value::Null), -32600, "invalid request: not a JSON-RPC 2.0 request, notification or response".into()),
     }
 }
 
@@ -169,25 +220,6 @@ fn error_line(id: Value, code: i64, message: String) -> Vec<u8> {
     v
 }
 
-/// Copies rmcp's output, line by line, into `out`.
-pub async fn forward_lines(from_rmcp: impl AsyncRead + Unpin, out: mpsc::Sender<Vec<u8>>) {
-    let mut lines = BufReader::new(from_rmcp);
-    loop {
-        let mut line = Vec::new();
-        match lines.read_until(b'\n', &mut line).await {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {
-                if !line.ends_with(b"\n") {
-                    line.push(b'\n');
-                }
-                if out.send(line).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
 /// Writes every queued message to `stdout`, flushing after each, until all senders are gone.
 pub async fn write_lines(mut stdout: impl AsyncWrite + Unpin, mut queue: mpsc::Receiver<Vec<u8>>) {
     while let Some(msg) = queue.recv().await {
@@ -202,7 +234,10 @@ mod tests {
     use super::*;
 
     fn answer(line: &str) -> Option<Value> {
-        check(line.as_bytes()).map(|v| serde_json::from_slice(&v).expect("json"))
+        match check(line.as_bytes()) {
+            Checked::Answer(v) => Some(serde_json::from_slice(&v).expect("json")),
+            Checked::Pass(_) | Checked::Drop => None,
+        }
     }
 
     #[test]
@@ -230,11 +265,12 @@ mod tests {
         let mut input = vec![b'x'; 1000];
         input.extend_from_slice(b"\n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n");
         let (tx, mut rx) = mpsc::channel(8);
-        let mut passed = Vec::new();
-        read_lines(&input[..], &mut passed, tx, 100).await;
+        let mut lines = CheckedLines::new(&input[..], tx, 100);
+        let passed = lines.next_message().await.expect("the ping passes");
+        assert!(matches!(passed, JsonRpcMessage::Request(ref r) if r.request.method() == "ping"), "{passed:?}");
+        assert!(lines.next_message().await.is_none(), "end of input");
         let err: Value = serde_json::from_slice(&rx.recv().await.expect("an error")).expect("json");
         assert_eq!(err["error"]["code"].as_i64(), Some(-32600));
         assert!(err["error"]["message"].as_str().is_some_and(|m| m.contains("1000 bytes") && m.contains("limit of 100")), "{err}");
-        assert_eq!(String::from_utf8(passed).expect("utf8"), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n");
     }
 }

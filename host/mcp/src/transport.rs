@@ -5,7 +5,6 @@
 use crate::{McpServer, stdio};
 use anyhow::Context;
 use rmcp::ServiceExt;
-use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use std::net::SocketAddr;
@@ -27,20 +26,14 @@ pub async fn serve_stdio_on(
     input: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     output: impl tokio::io::AsyncWrite + Unpin + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (rmcp_in, to_rmcp) = tokio::io::simplex(1 << 16);
-    let (from_rmcp, rmcp_out) = tokio::io::simplex(1 << 16);
     let (queue, queued) = tokio::sync::mpsc::channel(64);
-    let reader = tokio::spawn(stdio::read_lines(input, to_rmcp, queue.clone(), MAX_STDIO_LINE));
-    let forwarder = tokio::spawn(stdio::forward_lines(from_rmcp, queue));
     let writer = tokio::spawn(stdio::write_lines(output, queued));
-    let transport = AsyncRwTransport::new_server(rmcp_in, rmcp_out).with_max_line_length(MAX_STDIO_LINE + 1);
+    let transport = stdio::CheckedLines::new(input, queue, MAX_STDIO_LINE);
     let result = match server.serve(transport).await {
         Ok(running) => running.waiting().await.map(drop).context("MCP stdio session"),
         Err(e) => Err(anyhow::Error::new(e).context("MCP initialization over stdio")),
     };
-    // The session is over: stop reading, let rmcp's last answers and ours reach stdout.
-    reader.abort();
-    let _ = forwarder.await;
+    // rmcp dropped the transport (and with it the queue's sender): the writer drains and ends.
     let _ = writer.await;
     result
 }

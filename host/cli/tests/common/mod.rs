@@ -1,0 +1,190 @@
+//! Helpers shared by the `serve` test files: an rmcp client that records notifications, test
+//! data, and ways to start `wasm-host serve` over stdio and HTTP.
+#![allow(dead_code, deprecated)]
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
+    LoggingMessageNotificationParam,
+};
+use rmcp::service::{NotificationContext, RunningService};
+use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
+use serde_json::Value;
+use std::io::BufRead;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use wasm_host_tests::{guest, scratch};
+
+#[derive(Clone, Default)]
+pub struct Client {
+    /// Logging notifications received, as JSON text.
+    pub logs: Arc<Mutex<Vec<String>>>,
+    /// `notifications/tools/list_changed` received.
+    pub list_changed: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ClientHandler for Client {
+    async fn on_logging_message(
+        &self,
+        p: LoggingMessageNotificationParam,
+        _cx: NotificationContext<RoleClient>,
+    ) {
+        self.logs.lock().expect("lock").push(p.data.to_string());
+    }
+    async fn on_tool_list_changed(&self, _cx: NotificationContext<RoleClient>) {
+        self.list_changed
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("wasm-host-tests", "0"),
+        )
+    }
+}
+
+pub fn data() -> tempfile::TempDir {
+    let d = scratch();
+    std::fs::write(d.path().join("notes.txt"), "TODO one\nfine\nTODO two\n").expect("write");
+    std::fs::write(
+        d.path().join("sales.csv"),
+        "region,units\neu,3\nus,5\neu,7\n",
+    )
+    .expect("write");
+    std::fs::write(
+        d.path().join("items.json"),
+        r#"{"items":[{"name":"a","n":1},{"name":"b","n":5}]}"#,
+    )
+    .expect("write");
+    d
+}
+
+/// Compiles every served component into the shared cache once, before servers start in parallel
+/// (each would otherwise compile the 12-19 MB JS and Python components itself).
+pub fn warm_cache() {
+    static WARM: std::sync::Once = std::sync::Once::new();
+    WARM.call_once(|| {
+        for g in ["grep", "csv", "json-query", "hostile-rust"] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+                .args(["inspect", &guest(g).display().to_string()])
+                .env(
+                    "WASM_HOST_CACHE_DIR",
+                    wasm_host_tests::guests_dir().join("cache"),
+                )
+                .output()
+                .expect("inspect");
+            assert!(
+                out.status.success(),
+                "{g}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    });
+}
+
+pub fn serve_args(d: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    warm_cache();
+    let mut args = vec!["serve".to_string()];
+    for g in ["grep", "csv", "json-query", "hostile-rust"] {
+        args.push(guest(g).display().to_string());
+    }
+    args.extend([
+        "--dir".into(),
+        format!("{}::/data", d.display()),
+        "--dir".into(),
+        format!("{}::/ro:ro", d.display()),
+    ]);
+    args.extend([
+        "--env".into(),
+        "GRANTED=1".into(),
+        "--timeout".into(),
+        "2s".into(),
+    ]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+pub fn command(args: &[String]) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"));
+    c.args(args).env(
+        "WASM_HOST_CACHE_DIR",
+        wasm_host_tests::guests_dir().join("cache"),
+    );
+    c
+}
+
+pub async fn stdio_client(args: &[String]) -> RunningService<RoleClient, Client> {
+    let transport = TokioChildProcess::new(command(args).configure(|_| {})).expect("spawn");
+    Client::default()
+        .serve(transport)
+        .await
+        .expect("initialize over stdio")
+}
+
+/// Starts `serve --http 127.0.0.1:0`, returns the child and the URL it printed.
+pub fn http_server(args: &[String]) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .args(args)
+        .env(
+            "WASM_HOST_CACHE_DIR",
+            wasm_host_tests::guests_dir().join("cache"),
+        )
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let url = loop {
+        let line = lines.next().expect("server printed its URL").expect("utf8");
+        if let Some(rest) = line
+            .split(" at ")
+            .nth(1)
+            .filter(|_| line.contains("serving"))
+        {
+            break rest.split_whitespace().next().expect("url").to_string();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, url)
+}
+
+pub async fn call(
+    client: &RunningService<RoleClient, Client>,
+    tool: &str,
+    args: Value,
+) -> CallToolResult {
+    let Value::Object(map) = args else {
+        panic!("args must be an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(map))
+        .await
+        .expect("tools/call answered")
+}
+
+pub fn text(r: &CallToolResult) -> String {
+    r.content
+        .first()
+        .and_then(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .unwrap_or_default()
+}
+
+/// The three example tools, called through whatever transport `client` uses.
+
+/// GETs `url` (http://ADDR/PATH) and returns the body.
+pub fn http_get(url: &str) -> String {
+    let rest = url.trim_start_matches("http://");
+    let (addr, path) = rest.split_once('/').expect("path");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    std::io::Write::write_all(
+        &mut s,
+        format!("GET /{path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .expect("write");
+    let mut resp = String::new();
+    std::io::Read::read_to_string(&mut s, &mut resp).expect("read");
+    resp.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,378 @@
+//! `wasm-host serve` configured by `wasm-host.toml`, hot reload of watched directories, and the
+//! server under pressure: a 1 GiB stdio line, a full queue, hostile calls among benign ones.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use wasm_host_tests::{guest, scratch};
+
+fn write_config(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("wasm-host.toml");
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+fn tool_names(tools: &[rmcp::model::Tool]) -> Vec<String> {
+    let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_file_serves_components_under_their_names_with_their_grants_and_limits() {
+    warm_cache();
+    let d = data();
+    let toml = format!(
+        r#"
+[limits]
+timeout = "20s"
+[components.finder]
+source = "{grep}"
+dirs = ["{data}::/data:ro"]
+[components.hostile-rust]
+source = "{hostile}"
+dirs = ["{data}::/data", "{data}::/ro:ro"]
+env = ["GRANTED=1"]
+[components.hostile-rust.limits]
+timeout = "300ms"
+"#,
+        grep = guest("grep").display(),
+        hostile = guest("hostile-rust").display(),
+        data = d.path().display()
+    );
+    let config = write_config(d.path(), &toml);
+    let client = stdio_client(&[
+        "serve".into(),
+        "--config".into(),
+        config.display().to_string(),
+    ])
+    .await;
+    let names = tool_names(&client.list_all_tools().await.expect("tools/list"));
+    assert!(
+        names.contains(&"finder.count".to_string())
+            && !names.iter().any(|n| n.starts_with("grep.")),
+        "{names:?}"
+    );
+    let r = call(
+        &client,
+        "finder.count",
+        json!({"pattern": "TODO", "path": "/data/notes.txt"}),
+    )
+    .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert!(text(&r).contains('2'), "two TODO lines: {}", text(&r));
+    let started = Instant::now();
+    let r = call(&client, "hostile-rust.spin", json!({})).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(
+        text(&r).contains("300ms") || text(&r).contains("0.3"),
+        "the component's own limit applies: {}",
+        text(&r)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped by the 300 ms limit, not the 20 s default"
+    );
+    client.cancel().await.expect("close");
+}
+
+#[test]
+fn an_invalid_config_fails_at_start_naming_the_line_and_the_reason() {
+    let d = scratch();
+    for (body, line, reason) in [
+        (
+            "[server]\ntransport = \"http\"\nhttp = \"localhost-ish\"\n",
+            3,
+            "invalid socket address",
+        ),
+        ("[limits]\n\ntimeout = \"soon\"\n", 3, "not a duration"),
+        (
+            "[components.x]\nsource = \"x.wasm\"\nhosts = [\"http://a/b\"]\n",
+            3,
+            "hosts",
+        ),
+        ("[grants]\ndirz = []\n", 2, "unknown field `dirz`"),
+    ] {
+        let config = write_config(d.path(), body);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{body}");
+        assert!(
+            err.contains(&format!("wasm-host.toml:{line}:")) && err.contains(reason),
+            "{body} -> {err}"
+        );
+    }
+}
+
+/// Copies `from` into `dir` as `name` the way deploys should: write a temp file, then rename.
+fn install(from: &Path, dir: &Path, name: &str) {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::copy(from, &tmp).expect("copy");
+    std::fs::rename(&tmp, dir.join(name)).expect("rename");
+}
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_reload_adds_and_removes_tools_and_refuses_a_rug_pull() {
+    warm_cache();
+    let d = data();
+    let watched = scratch();
+    install(&guest("grep"), watched.path(), "grep.wasm");
+    let args = vec![
+        "serve".into(),
+        watched.path().display().to_string(),
+        "--dir".into(),
+        format!("{}::/data:ro", d.path().display()),
+    ];
+    let client = stdio_client(&args).await;
+    let handler = client.service().clone();
+    assert_eq!(
+        tool_names(&client.list_all_tools().await.expect("list")),
+        ["grep.count", "grep.search"]
+    );
+
+    install(&guest("csv"), watched.path(), "csv.wasm");
+    wait_for("list_changed after adding csv", || {
+        handler.list_changed.load(Ordering::SeqCst) >= 1
+    })
+    .await;
+    let names = tool_names(&client.list_all_tools().await.expect("list"));
+    assert!(names.iter().any(|n| n.starts_with("csv.")), "{names:?}");
+    let r = call(
+        &client,
+        "csv.aggregate",
+        json!({"path": "/data/sales.csv", "group_by": "region", "column": "units", "ops": ["sum"]}),
+    )
+    .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+
+    // Same name and version, different bytes (a custom section appended): refused.
+    let mut bytes = std::fs::read(guest("grep")).expect("read");
+    bytes.extend_from_slice(&[0x00, 0x03, 0x01, b'x', b'y']);
+    let tmp = watched.path().join(".grep.tmp");
+    std::fs::write(&tmp, &bytes).expect("write");
+    std::fs::rename(&tmp, watched.path().join("grep.wasm")).expect("rename");
+    let logs = handler.logs.clone();
+    wait_for("the rug pull to be reported", || {
+        logs.lock()
+            .expect("lock")
+            .iter()
+            .any(|l| l.contains("same version"))
+    })
+    .await;
+    assert_eq!(
+        handler.list_changed.load(Ordering::SeqCst),
+        1,
+        "a refused change does not change the list"
+    );
+    let r = call(
+        &client,
+        "grep.count",
+        json!({"pattern": "TODO", "path": "/data/notes.txt"}),
+    )
+    .await;
+    assert_ne!(
+        r.is_error,
+        Some(true),
+        "the old bytes keep serving: {}",
+        text(&r)
+    );
+
+    std::fs::remove_file(watched.path().join("csv.wasm")).expect("remove");
+    wait_for("list_changed after removing csv", || {
+        handler.list_changed.load(Ordering::SeqCst) >= 2
+    })
+    .await;
+    assert_eq!(
+        tool_names(&client.list_all_tools().await.expect("list")),
+        ["grep.count", "grep.search"]
+    );
+    let unknown = client
+        .call_tool(rmcp::model::CallToolRequestParams::new("csv.aggregate"))
+        .await;
+    assert!(unknown.is_err(), "a removed tool is unknown");
+    client.cancel().await.expect("close");
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .expect("VmHWM");
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("number")
+}
+
+/// HOSTILE row 19: a stdio "line" of 1 GiB with no newline must not be buffered.
+#[test]
+fn a_one_gib_stdio_line_gets_an_error_and_memory_stays_bounded() {
+    warm_cache();
+    let d = data();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .args([
+            "serve".to_string(),
+            guest("grep").display().to_string(),
+            "--dir".into(),
+            format!("{}::/data:ro", d.path().display()),
+        ])
+        .env(
+            "WASM_HOST_CACHE_DIR",
+            wasm_host_tests::guests_dir().join("cache"),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let ping = |id: u32| format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-06-18","capabilities":{{}},"clientInfo":{{"name":"raw","version":"0"}}}}}}"#).expect("write");
+    writeln!(
+        stdin,
+        r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#
+    )
+    .expect("write");
+    writeln!(stdin, "{}", ping(2)).expect("write");
+    let _ = lines.next().expect("initialize answer");
+    let _ = lines.next().expect("ping answer");
+    let before = peak_rss_kib(child.id());
+    let chunk = vec![b'a'; 1 << 20];
+    for _ in 0..1024 {
+        stdin.write_all(&chunk).expect("write 1 GiB");
+    }
+    writeln!(stdin).expect("newline");
+    writeln!(stdin, "{}", ping(3)).expect("write");
+    let err: Value =
+        serde_json::from_str(&lines.next().expect("an answer").expect("utf8")).expect("json");
+    assert_eq!(err["error"]["code"], -32600, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("too large")),
+        "{err}"
+    );
+    let pong: Value =
+        serde_json::from_str(&lines.next().expect("an answer").expect("utf8")).expect("json");
+    assert_eq!(pong["id"], 3, "still serving: {pong}");
+    let grown_mib = peak_rss_kib(child.id()).saturating_sub(before) / 1024;
+    assert!(
+        grown_mib < 48,
+        "peak RSS grew {grown_mib} MiB reading a 1 GiB line (16 MiB limit)"
+    );
+    drop(stdin);
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_answers_busy_at_once_and_the_server_keeps_serving() {
+    warm_cache();
+    let d = data();
+    let toml = format!(
+        "[server]\nmax_calls_per_tool = 1\nmax_queue = 0\n[components.hostile-rust]\nsource = \"{}\"\ndirs = [\"{d}::/data\", \"{d}::/ro:ro\"]\nenv = [\"GRANTED=1\"]\n",
+        guest("hostile-rust").display(),
+        d = d.path().display()
+    );
+    let config = write_config(d.path(), &toml);
+    let client = stdio_client(&[
+        "serve".into(),
+        "--config".into(),
+        config.display().to_string(),
+    ])
+    .await;
+    let slow = call(&client, "hostile-rust.sleep", json!({"ms": 1500}));
+    let busy = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        (
+            call(&client, "hostile-rust.sleep", json!({"ms": 1})).await,
+            started.elapsed(),
+        )
+    };
+    let (slow, (busy, waited)) = tokio::join!(slow, busy);
+    assert_ne!(slow.is_error, Some(true), "{}", text(&slow));
+    assert_eq!(busy.is_error, Some(true));
+    assert!(text(&busy).contains("server busy"), "{}", text(&busy));
+    assert!(
+        waited < Duration::from_millis(500),
+        "busy is answered at once, not after the slow call ({waited:?})"
+    );
+    let again = call(&client, "hostile-rust.sleep", json!({"ms": 1})).await;
+    assert_ne!(
+        again.is_error,
+        Some(true),
+        "the slot came back: {}",
+        text(&again)
+    );
+    client.cancel().await.expect("close");
+}
+
+/// HOSTILE row 27 through the server: benign calls succeed while a fifth of the calls are
+/// hostile; every hostile call ends with a clear error; no instance is left running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_calls_among_benign_ones_over_http() {
+    let d = data();
+    let (mut child, url) = http_server(&serve_args(
+        d.path(),
+        &["--http", "127.0.0.1:0"],
+    ));
+    let transport = rmcp::transport::StreamableHttpClientTransport::from_uri(url.clone());
+    let client = rmcp::ServiceExt::serve(Client::default(), transport)
+        .await
+        .expect("initialize over HTTP");
+    let calls = (0..50).map(|i| {
+        let (tool, args) = if i % 5 == 0 {
+            ("hostile-rust.spin", json!({}))
+        } else {
+            (
+                "grep.count",
+                json!({"pattern": "TODO", "path": "/data/notes.txt"}),
+            )
+        };
+        let client = &client;
+        async move { (tool, call(client, tool, args).await) }
+    });
+    let results = futures::future::join_all(calls).await;
+    for (tool, r) in &results {
+        if tool.starts_with("hostile") {
+            assert_eq!(r.is_error, Some(true), "{tool}");
+            assert!(text(r).contains("time"), "a clear limit error: {}", text(r));
+        } else {
+            assert_ne!(r.is_error, Some(true), "{tool}: {}", text(r));
+            assert!(text(r).contains('2'), "{}", text(r));
+        }
+    }
+    let metrics = http_get(&url.replace("/mcp", "/metrics"));
+    assert!(metrics.contains("wasm_host_instances_live 0"), "{metrics}");
+    assert!(
+        metrics
+            .contains("wasm_host_calls_total{tool=\"hostile-rust.spin\",outcome=\"deadline\"} 10"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"ok\"} 40"),
+        "{metrics}"
+    );
+    client.cancel().await.expect("close");
+    let _ = child.kill();
+}

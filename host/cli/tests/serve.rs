@@ -8,13 +8,13 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use std::io::{BufRead, Read, Write};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 use wasm_host_tests::guest;
 
 mod common;
 use common::*;
 
+/// The three example tools, called through whatever transport `client` uses.
 async fn three_languages(client: &RunningService<RoleClient, Client>) {
     let tools = client.list_all_tools().await.expect("tools/list");
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
@@ -285,17 +285,7 @@ fn refuses_to_bind_a_public_address_without_a_token() {
 #[test]
 fn malformed_messages_do_not_break_the_stdio_session() {
     let d = data();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
-        .args(serve_args(d.path(), &[]))
-        .env(
-            "WASM_HOST_CACHE_DIR",
-            wasm_host_tests::guests_dir().join("cache"),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = raw_stdio_child(&serve_args(d.path(), &[]));
     let mut stdin = child.stdin.take().expect("stdin");
     // Write from another thread: the answers must be read while 17 MiB go in.
     let writer = std::thread::spawn(move || {

@@ -7,7 +7,6 @@ use common::*;
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use wasm_host_tests::{guest, scratch};
@@ -228,22 +227,8 @@ fn peak_rss_kib(pid: u32) -> u64 {
 fn a_one_gib_stdio_line_gets_an_error_and_memory_stays_bounded() {
     warm_cache();
     let d = data();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
-        .args([
-            "serve".to_string(),
-            guest("grep").display().to_string(),
-            "--dir".into(),
-            format!("{}::/data:ro", d.path().display()),
-        ])
-        .env(
-            "WASM_HOST_CACHE_DIR",
-            wasm_host_tests::guests_dir().join("cache"),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let args = ["serve".to_string(), guest("grep").display().to_string(), "--dir".into(), format!("{}::/data:ro", d.path().display())];
+    let mut child = raw_stdio_child(&args);
     let mut stdin = child.stdin.take().expect("stdin");
     let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
     let ping = |id: u32| format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#);

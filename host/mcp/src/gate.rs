@@ -59,10 +59,8 @@ impl Gate {
             map.entry(tool.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_tool))).clone()
         };
         // A free slot needs no place in the queue.
-        if let Ok(t) = tool_slots.clone().try_acquire_owned() {
-            if let Ok(all) = self.total.clone().try_acquire_owned() {
-                return Ok(Admitted { _tool: t, _total: all });
-            }
+        if let (Ok(t), Ok(all)) = (tool_slots.clone().try_acquire_owned(), self.total.clone().try_acquire_owned()) {
+            return Ok(Admitted { _tool: t, _total: all });
         }
         let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
         let _leave = Leave(&self.waiting);

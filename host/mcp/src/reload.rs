@@ -172,7 +172,7 @@ impl Reloader {
 
     /// A load failure if `name` is already served from somewhere other than `file`.
     fn collision(&self, name: &str, file: &Path, known: &HashMap<PathBuf, Known>) -> Option<ReloadEvent> {
-        let taken = self.server.executor().catalog().get(name).is_some() && !known.get(file).is_some_and(|k| k.name == name);
+        let taken = self.server.executor().catalog().get(name).is_some() && known.get(file).is_none_or(|k| k.name != name);
         taken.then(|| ReloadEvent::Failed { file: file.to_path_buf(), error: format!("a component named `{name}` is already served from another file") })
     }
 

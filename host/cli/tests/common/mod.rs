@@ -170,8 +170,6 @@ pub fn text(r: &CallToolResult) -> String {
         .unwrap_or_default()
 }
 
-/// The three example tools, called through whatever transport `client` uses.
-
 /// GETs `url` (http://ADDR/PATH) and returns the body.
 pub fn http_get(url: &str) -> String {
     let rest = url.trim_start_matches("http://");
@@ -187,4 +185,16 @@ pub fn http_get(url: &str) -> String {
     resp.split_once("\r\n\r\n")
         .map(|(_, b)| b.to_string())
         .unwrap_or_default()
+}
+
+/// Starts `wasm-host ARGS` with piped stdin and stdout, for tests that speak raw JSON-RPC lines.
+pub fn raw_stdio_child(args: &[String]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .args(args)
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn")
 }

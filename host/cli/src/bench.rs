@@ -40,6 +40,8 @@ pub struct BenchArgs {
 pub enum BenchMode {
     /// tools/call latency and throughput over MCP (streamable HTTP and stdio) against native rmcp tools.
     Serve(crate::bench_serve::ServeBenchArgs),
+    /// search_tools ranking over many synthetic tools against a substring scan.
+    Search(crate::bench_search::SearchBenchArgs),
 }
 
 /// One example tool and its baseline.
@@ -113,8 +115,10 @@ const PY_CSV: &str = "import csv,sys\ns={}\nfor r in csv.DictReader(open(sys.arg
 
 /// Runs the benchmark and prints the figures.
 pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    if let Some(BenchMode::Serve(serve)) = &args.mode {
-        return crate::bench_serve::run(global, serve).await;
+    match &args.mode {
+        Some(BenchMode::Serve(serve)) => return crate::bench_serve::run(global, serve).await,
+        Some(BenchMode::Search(search)) => return crate::bench_search::run(search),
+        None => {}
     }
     anyhow::ensure!(
         args.calls >= 2 && args.baseline_runs >= 2,

@@ -4,6 +4,7 @@
 //! call the library crates, print. Logs go to stderr; only results go to stdout.
 
 mod bench;
+mod bench_search;
 mod bench_serve;
 mod commands;
 mod config;

@@ -168,3 +168,15 @@ fn build_errors_say_what_is_missing() {
     let out = wasm_host(&["build", js.path().to_str().expect("utf8")]);
     assert!(stderr(&out).contains("componentize-js not found") && stderr(&out).contains("npm ci"), "{}", stderr(&out));
 }
+
+#[test]
+fn bench_search_ranks_synthetic_tools_and_prints_figures() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host")).args(["bench", "search", "--tools", "2000", "--queries", "60", "--json"]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["tools"], 2000);
+    for side in ["bm25", "substring_scan"] {
+        assert!(v[side]["p50_us"].as_f64().is_some_and(|p| p > 0.0), "{v}");
+        assert!(v[side]["p99_us"].as_f64() >= v[side]["p50_us"].as_f64(), "{v}");
+    }
+}

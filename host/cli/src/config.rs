@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-use wasm_host_mcp::GateLimits;
+use wasm_host_mcp::{GateLimits, Mode};
 use wasm_host_policy::{DirGrant, Grants, HostPattern, parse_size};
 
 /// How the server talks to its clients.
@@ -30,6 +30,8 @@ pub struct FileConfig {
     pub transport: Option<Transport>,
     /// Directories whose `*.wasm` files are served and hot-reloaded (`[server] watch`).
     pub watch: Vec<PathBuf>,
+    /// `[server] mode`: direct, code or both; `None` = the default (both; code above 30 tools).
+    pub mode: Option<Mode>,
     /// Concurrency: `[server] max_calls`, `max_calls_per_tool`, `max_queue`.
     pub gate: GateLimits,
     /// Default limits for every component (`[limits]`).
@@ -88,6 +90,7 @@ struct RawServer {
     max_calls: Option<Spanned<usize>>,
     max_calls_per_tool: Option<Spanned<usize>>,
     max_queue: Option<usize>,
+    mode: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -172,9 +175,11 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
             limits: cx.limits(&c.limits)?,
         });
     }
+    let mode = raw.server.mode.as_ref().map(|m| cx.check("mode", m, str::parse::<Mode>)).transpose()?;
     Ok(FileConfig {
         transport,
         watch,
+        mode,
         gate: cx.gate(&raw.server)?,
         limits: cx.limits(&raw.limits)?,
         grants: cx.grants(&raw.grants)?,
@@ -352,6 +357,7 @@ http = "127.0.0.1:9000"
 watch = ["tools"]
 max_calls_per_tool = 2
 max_queue = 0
+mode = "code"
 [limits]
 memory = "64MiB"
 timeout = "5s"
@@ -371,6 +377,7 @@ fuel = 1000
         );
         assert_eq!(c.watch, vec![PathBuf::from("/etc/wh/tools")]);
         assert_eq!((c.gate.per_tool, c.gate.total, c.gate.queue), (2, 256, 0));
+        assert_eq!(c.mode, Some(Mode::Code));
         assert_eq!(c.limits.memory, Some(64 << 20));
         let g = &c.components[0];
         assert_eq!(

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use wasm_host_mcp::{HttpOptions, McpServer, ReloadEvent, Reloader, WatchedDir};
+use wasm_host_mcp::{HttpOptions, Mode, McpServer, ReloadEvent, Reloader, WatchedDir};
 use wasm_host_policy::{Grants, Limits};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime};
 
@@ -35,6 +35,10 @@ pub struct ServeArgs {
     /// Bearer token required on HTTP (mandatory when ADDR is not loopback).
     #[arg(long, env = "WASM_HOST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Which tools are listed: direct (component tools), code (only meta-tools such as
+    /// search_tools) or both (default; code above 30 tools).
+    #[arg(long, env = "WASM_HOST_MODE", value_name = "direct|code|both", value_parser = |s: &str| s.parse::<Mode>())]
+    pub mode: Option<Mode>,
     /// Do not watch directories for added, replaced or removed components.
     #[arg(long)]
     pub no_watch: bool,
@@ -59,7 +63,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     let layers = Layers::new(&file, &args.grants)?;
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
-    let server = McpServer::new(Executor::new(runtime.clone(), catalog.clone()), file.gate);
+    let server = McpServer::with_mode(Executor::new(runtime.clone(), catalog.clone()), file.gate, args.mode.or(file.mode));
     for c in &file.components {
         let opts = LoadOptions {
             name: Some(c.name.clone()),

@@ -18,7 +18,7 @@ fn write_config(dir: &Path, text: &str) -> PathBuf {
 }
 
 fn tool_names(tools: &[rmcp::model::Tool]) -> Vec<String> {
-    let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
+    let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).filter(|n| n != "search_tools").collect();
     names.sort();
     names
 }
@@ -360,4 +360,37 @@ async fn hostile_calls_among_benign_ones_over_http() {
     );
     client.cancel().await.expect("close");
     let _ = child.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_tools_finds_the_right_tool_and_modes_decide_what_is_listed() {
+    let d = data();
+    let client = stdio_client(&serve_args(d.path(), &[])).await;
+    let listed: Vec<String> = client.list_all_tools().await.expect("list").iter().map(|t| t.name.to_string()).collect();
+    assert!(listed.contains(&"search_tools".to_string()) && listed.contains(&"grep.count".to_string()), "both mode: {listed:?}");
+    let r = call(&client, "search_tools", json!({"query": "sum a column of a CSV grouped by region", "detail": "full", "limit": 3})).await;
+    let found: Value = serde_json::from_str(&text(&r)).expect("json");
+    assert_eq!(found["tools"][0]["name"], "csv.aggregate", "{found}");
+    let sig = found["tools"][0]["signature"].as_str().unwrap_or_default();
+    assert!(sig.starts_with("csv.aggregate(args: {") && sig.contains("path: string"), "{sig}");
+    let r = call(&client, "search_tools", json!({"query": "count lines matching a pattern", "detail": "name"})).await;
+    let found: Value = serde_json::from_str(&text(&r)).expect("json");
+    assert_eq!(found["tools"][0], "grep.count", "{found}");
+    let r = call(&client, "search_tools", json!({"query": "x", "detail": "everything"})).await;
+    assert_eq!(r.is_error, Some(true), "a bad detail is a clear tool error: {}", text(&r));
+    client.cancel().await.expect("close");
+
+    let code = stdio_client(&serve_args(d.path(), &["--mode", "code"])).await;
+    let listed: Vec<String> = code.list_all_tools().await.expect("list").iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(listed, ["search_tools"], "code mode lists only meta-tools");
+    let info = code.peer_info().and_then(|i| i.instructions.clone()).unwrap_or_default();
+    assert!(info.contains("Code mode") && info.contains("search_tools"), "{info}");
+    let r = call(&code, "grep.count", json!({"pattern": "TODO", "path": "/data/notes.txt"})).await;
+    assert_ne!(r.is_error, Some(true), "found tools are still callable by name: {}", text(&r));
+    code.cancel().await.expect("close");
+
+    let direct = stdio_client(&serve_args(d.path(), &["--mode", "direct"])).await;
+    let listed: Vec<String> = direct.list_all_tools().await.expect("list").iter().map(|t| t.name.to_string()).collect();
+    assert!(!listed.contains(&"search_tools".to_string()) && listed.len() > 5, "{listed:?}");
+    direct.cancel().await.expect("close");
 }

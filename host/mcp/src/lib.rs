@@ -12,6 +12,7 @@
 
 mod convert;
 mod gate;
+mod meta;
 mod metrics;
 mod reload;
 mod server;
@@ -19,6 +20,7 @@ mod stdio;
 mod transport;
 
 pub use gate::GateLimits;
+pub use meta::{AUTO_CODE_MODE_ABOVE, Mode, SEARCH_TOOLS, signature, ts_type};
 pub use reload::{ReloadEvent, Reloader, WatchedDir, wasm_files};
 pub use server::McpServer;
 pub use transport::{HttpOptions, serve_http, serve_stdio, serve_stdio_on};

@@ -3,10 +3,11 @@
 //! guest's log lines as logging notifications, and maps outcomes to MCP results.
 
 use crate::convert;
+use crate::meta::{self, Mode};
 use crate::gate::{Gate, GateLimits};
 use crate::metrics::{Metrics, Sample};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
     PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext};
@@ -15,7 +16,8 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use wasm_host_runtime::{CallOutcome, Executor};
+use wasm_host_runtime::{CallOutcome, Executor, ToolInfo};
+use wasm_host_search::SearchIndex;
 
 /// The MCP server over one executor and its catalog. Cheap to clone; clones share everything.
 #[derive(Clone)]
@@ -25,6 +27,8 @@ pub struct McpServer {
 
 struct Inner {
     executor: Executor,
+    /// The operator's choice; `None` = both, or code above 30 tools.
+    mode: Option<Mode>,
     gate: Gate,
     metrics: Metrics,
     listing: RwLock<Listing>,
@@ -35,17 +39,30 @@ struct Inner {
 /// The MCP view of the catalog, rebuilt by [`McpServer::refresh`].
 #[derive(Default)]
 struct Listing {
+    mode: Mode,
+    /// What tools/list shows.
     tools: Vec<Tool>,
+    /// Every component tool, in search-index order.
+    infos: Vec<ToolInfo>,
+    positions: HashMap<String, usize>,
+    index: SearchIndex,
     validators: HashMap<String, Arc<jsonschema::Validator>>,
     structured: HashMap<String, bool>,
 }
 
 impl McpServer {
-    /// A server over `executor`'s catalog, with the given concurrency limits.
+    /// A server over `executor`'s catalog, with the given concurrency limits, in the default
+    /// mode (component tools and meta-tools; only meta-tools above 30 tools).
     pub fn new(executor: Executor, limits: GateLimits) -> Self {
+        Self::with_mode(executor, limits, None)
+    }
+
+    /// [`McpServer::new`] with a mode chosen by the operator (`None`: the default).
+    pub fn with_mode(executor: Executor, limits: GateLimits, mode: Option<Mode>) -> Self {
         let server = McpServer {
             inner: Arc::new(Inner {
                 executor,
+                mode,
                 gate: Gate::new(limits),
                 metrics: Metrics::default(),
                 listing: RwLock::new(Listing::default()),
@@ -101,9 +118,20 @@ impl McpServer {
         self.inner.metrics.refused(tool, outcome);
     }
 
+    /// The mode in effect now.
+    pub fn mode(&self) -> Mode {
+        self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).mode
+    }
+
     fn rebuild(&self) {
-        let mut listing = Listing::default();
-        for info in self.inner.executor.catalog().tools() {
+        let infos = self.inner.executor.catalog().tools();
+        let mode = Mode::effective(self.inner.mode, infos.len());
+        let mut listing = Listing { mode, index: meta::index(&infos), ..Listing::default() };
+        if mode.has_meta_tools() {
+            listing.tools.push(meta::search_tools_definition());
+        }
+        for (i, info) in infos.iter().enumerate() {
+            listing.positions.insert(info.qualified.clone(), i);
             match jsonschema::validator_for(&info.input_schema) {
                 Ok(v) => {
                     listing.validators.insert(info.qualified.clone(), Arc::new(v));
@@ -111,8 +139,11 @@ impl McpServer {
                 Err(e) => tracing::warn!(tool = %info.qualified, error = %e, "input schema is not a valid JSON Schema; arguments are not validated"),
             }
             listing.structured.insert(info.qualified.clone(), info.output_schema.is_some());
-            listing.tools.push(convert::tool(&info));
+            if mode.lists_components() {
+                listing.tools.push(convert::tool(info));
+            }
         }
+        listing.infos = infos;
         *self.inner.listing.write().unwrap_or_else(|p| p.into_inner()) = listing;
     }
 
@@ -129,6 +160,24 @@ impl McpServer {
             .collect()
     }
 
+    fn search_tools(&self, args: JsonObject) -> Result<CallToolResponse, ErrorData> {
+        let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
+        if !listing.mode.has_meta_tools() {
+            return Err(ErrorData::invalid_params(format!("unknown tool `{}`: meta-tools are off in direct mode", meta::SEARCH_TOOLS), None));
+        }
+        Ok(match meta::search(&listing.index, &listing.infos, &args) {
+            Ok(found) => CallToolResult::success(vec![ContentBlock::text(found.to_string())]).into(),
+            Err(why) => convert::error(format!("{}: {why}", meta::SEARCH_TOOLS)).into(),
+        })
+    }
+
+    fn record_use(&self, tool: &str, success: bool) {
+        let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(&i) = listing.positions.get(tool) {
+            listing.index.record_use(i, success);
+        }
+    }
+
     async fn forward_log(&self, tool: &str, outcome: &CallOutcome, peer: &Peer<RoleServer>) {
         let min = convert::severity(*self.inner.level.lock().unwrap_or_else(|p| p.into_inner()));
         for line in &outcome.log {
@@ -142,14 +191,29 @@ impl McpServer {
     }
 }
 
+impl McpServer {
+    fn instructions(&self) -> String {
+        let sandbox = "Tools are WASI components run in a sandbox (memory, time and fuel limits; only granted directories, \
+                       hosts and env). Tool names are <component>.<tool>.";
+        let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
+        let n = listing.infos.len();
+        match listing.mode {
+            Mode::Direct => sandbox.to_string(),
+            Mode::Both => format!("{sandbox} All {n} tools are listed; search_tools finds them by what they do."),
+            Mode::Code => format!(
+                "{sandbox} Code mode: {n} tools are loaded (more than {} lists only meta-tools). Use search_tools to find \
+                 the tools you need (detail \"full\" gives schemas and signatures), then call them by name.",
+                meta::AUTO_CODE_MODE_ABOVE
+            ),
+        }
+    }
+}
+
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_logging().enable_tools().enable_tool_list_changed().build())
             .with_server_info(Implementation::new("wasm-host", env!("CARGO_PKG_VERSION")))
-            .with_instructions(
-                "Tools are WASI components run in a sandbox (memory, time and fuel limits; only granted directories, \
-                 hosts and env). Tool names are <component>.<tool>.",
-            )
+            .with_instructions(self.instructions())
     }
 
     async fn list_tools(&self, _req: Option<PaginatedRequestParams>, _cx: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
@@ -162,6 +226,9 @@ impl ServerHandler for McpServer {
 
     async fn call_tool(&self, req: CallToolRequestParams, cx: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
         let name = req.name.to_string();
+        if name == meta::SEARCH_TOOLS {
+            return self.search_tools(req.arguments.unwrap_or_default());
+        }
         let Some(structured) = self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).structured.get(&name).copied() else {
             return Err(ErrorData::invalid_params(format!("unknown tool `{name}`; tools/list shows the available tools"), None));
         };
@@ -200,6 +267,7 @@ impl ServerHandler for McpServer {
             bytes_out: s.bytes_out,
         };
         self.inner.metrics.record(&name, sample);
+        self.record_use(&name, outcome.result.is_ok());
         self.forward_log(&name, &outcome, &cx.peer).await;
         Ok(convert::result(&outcome, structured).into())
     }

@@ -376,6 +376,16 @@ async fn search_tools_finds_the_right_tool_and_modes_decide_what_is_listed() {
     let r = call(&client, "search_tools", json!({"query": "count lines matching a pattern", "detail": "name"})).await;
     let found: Value = serde_json::from_str(&text(&r)).expect("json");
     assert_eq!(found["tools"][0], "grep.count", "{found}");
+    let resources = client.list_all_resources().await.expect("resources/list");
+    let uris: Vec<String> = resources.iter().map(|r| r.uri.clone()).collect();
+    assert!(uris.contains(&"wasm-host://tools/index.md".to_string()) && uris.contains(&"wasm-host://tools/csv/aggregate.pyi".to_string()), "{uris:?}");
+    let read = |uri: &str| client.read_resource(rmcp::model::ReadResourceRequestParams::new(uri));
+    let stub = read("wasm-host://tools/csv/aggregate.pyi").await.expect("read the stub");
+    let stub = serde_json::to_value(&stub).expect("json").to_string();
+    assert!(stub.contains("def aggregate(*, path: str"), "the required parameter comes first, typed: {stub}");
+    let stub = serde_json::to_value(read("wasm-host://tools/json-query/query.d.ts").await.expect("read")).expect("json").to_string();
+    assert!(stub.contains("tools.json_query.query") && stub.contains("export declare function query(args: {"), "{stub}");
+    assert!(read("wasm-host://tools/csv/nope.pyi").await.is_err(), "an unknown stub is a JSON-RPC error");
     let r = call(&client, "search_tools", json!({"query": "x", "detail": "everything"})).await;
     assert_eq!(r.is_error, Some(true), "a bad detail is a clear tool error: {}", text(&r));
     client.cancel().await.expect("close");

@@ -17,6 +17,7 @@ mod metrics;
 mod reload;
 mod server;
 mod stdio;
+mod stubs;
 mod transport;
 
 pub use gate::GateLimits;

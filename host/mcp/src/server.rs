@@ -2,13 +2,13 @@
 //! the gate, runs them (a cancelled request drops the call, which stops the guest), forwards the
 //! guest's log lines as logging notifications, and maps outcomes to MCP results.
 
-use crate::convert;
+use crate::{convert, stubs};
 use crate::meta::{self, Mode};
 use crate::gate::{Gate, GateLimits};
 use crate::metrics::{Metrics, Sample};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
-    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ProgressNotificationParam, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -80,6 +80,7 @@ impl McpServer {
         self.rebuild();
         for p in self.live_peers() {
             let _ = p.notify_tool_list_changed().await;
+            let _ = p.notify_resource_list_changed().await;
         }
     }
 
@@ -211,7 +212,13 @@ impl McpServer {
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_logging().enable_tools().enable_tool_list_changed().build())
+        ServerConfig::new(ServerCapabilities::builder()
+                .enable_logging()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .enable_resources()
+                .enable_resources_list_changed()
+                .build())
             .with_server_info(Implementation::new("wasm-host", env!("CARGO_PKG_VERSION")))
             .with_instructions(self.instructions())
     }
@@ -270,6 +277,28 @@ impl ServerHandler for McpServer {
         self.record_use(&name, outcome.result.is_ok());
         self.forward_log(&name, &outcome, &cx.peer).await;
         Ok(convert::result(&outcome, structured).into())
+    }
+
+    async fn list_resources(&self, _req: Option<PaginatedRequestParams>, _cx: RequestContext<RoleServer>) -> Result<ListResourcesResult, ErrorData> {
+        let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
+        if !listing.mode.has_meta_tools() {
+            return Ok(ListResourcesResult::with_all_items(Vec::new()));
+        }
+        let mut all = vec![Resource::new(stubs::INDEX_URI, "index.md").with_description("Every tool: one line each, with its stubs").with_mime_type("text/markdown")];
+        for t in &listing.infos {
+            let [ts, py] = stubs::uris(t);
+            all.push(Resource::new(ts, format!("{}.d.ts", t.qualified)).with_mime_type("application/typescript"));
+            all.push(Resource::new(py, format!("{}.pyi", t.qualified)).with_mime_type("text/x-python"));
+        }
+        Ok(ListResourcesResult::with_all_items(all))
+    }
+
+    async fn read_resource(&self, req: ReadResourceRequestParams, _cx: RequestContext<RoleServer>) -> Result<ReadResourceResponse, ErrorData> {
+        let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
+        match stubs::read(&listing.infos, &req.uri).filter(|_| listing.mode.has_meta_tools()) {
+            Some(text) => Ok(ReadResourceResult::new(vec![ResourceContents::text(text, req.uri.clone())]).into()),
+            None => Err(ErrorData::resource_not_found(format!("no resource `{}`; resources/list shows the tool tree", req.uri), None)),
+        }
     }
 
     async fn set_level(&self, req: SetLevelRequestParams, _cx: RequestContext<RoleServer>) -> Result<(), ErrorData> {

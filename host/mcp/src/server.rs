@@ -145,7 +145,14 @@ impl McpServer {
             }
         }
         listing.infos = infos;
-        *self.inner.listing.write().unwrap_or_else(|p| p.into_inner()) = listing;
+        let mut current = self.inner.listing.write().unwrap_or_else(|p| p.into_inner());
+        // Keep the search tie-break's history for tools that are still there.
+        for (name, &old) in &current.positions {
+            if let Some(&new) = listing.positions.get(name) {
+                listing.index.set_usage(new, current.index.usage(old));
+            }
+        }
+        *current = listing;
     }
 
     /// Schema violations of `args` for `tool`, at most five, each naming the path.

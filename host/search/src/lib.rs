@@ -119,6 +119,20 @@ impl SearchIndex {
         hits
     }
 
+    /// Past (successes, uses) of tool `doc`, e.g. to carry them into a rebuilt index.
+    pub fn usage(&self, doc: usize) -> (u32, u32) {
+        let get = |v: &Vec<AtomicU32>| v.get(doc).map_or(0, |a| a.load(Ordering::Relaxed));
+        (get(&self.successes), get(&self.uses))
+    }
+
+    /// Sets the past (successes, uses) of tool `doc`.
+    pub fn set_usage(&self, doc: usize, (successes, uses): (u32, u32)) {
+        if let (Some(s), Some(u)) = (self.successes.get(doc), self.uses.get(doc)) {
+            s.store(successes, Ordering::Relaxed);
+            u.store(uses, Ordering::Relaxed);
+        }
+    }
+
     /// Records one call of tool `doc`, for the tie-break.
     pub fn record_use(&self, doc: usize, success: bool) {
         if let Some(u) = self.uses.get(doc) {
@@ -228,6 +242,10 @@ mod tests {
         index.record_use(0, false);
         index.record_use(0, false);
         assert_eq!(first(&index, &docs, "read file"), "beta.read", "success counts before use");
+        assert_eq!((index.usage(0), index.usage(1)), ((0, 2), (1, 1)));
+        let rebuilt = SearchIndex::build(&docs);
+        rebuilt.set_usage(1, index.usage(1));
+        assert_eq!(first(&rebuilt, &docs, "read file"), "beta.read", "history carried into a rebuilt index");
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! Arguments are validated against the tool's JSON Schema before the guest runs. Tool failures,
 //! traps and limit hits are `isError: true` results; protocol problems (unknown tool, malformed
 //! requests) are JSON-RPC errors. This is the one place that maps runtime errors to MCP.
+//!
+//! Progressive discovery (`meta`, `stubs`): in `code` and `both` modes the `search_tools`
+//! meta-tool and the tool tree resources (typed `.d.ts` / `.pyi` stubs) let a model find and read
+//! only the tools it needs. `reload` keeps the catalog in step with watched directories; `stdio`
+//! is the checked stdio transport.
 
 // rmcp 3 marks MCP logging deprecated (SEP-2577), but current clients still use
 // `logging/setLevel` and log notifications; we keep serving them.

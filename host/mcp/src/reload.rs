@@ -103,7 +103,11 @@ impl Reloader {
         let mut known = self.known.lock().await;
         let mut events = Vec::new();
         for dir in &self.dirs {
-            let files = wasm_files(&dir.dir);
+            // An unreadable directory (being replaced, permissions) removes nothing.
+            let Ok(files) = wasm_files(&dir.dir) else {
+                tracing::warn!(dir = %dir.dir.display(), "cannot read a watched directory; keeping its components");
+                continue;
+            };
             for file in &files {
                 if let Some(e) = self.scan_file(dir, file, &mut known).await {
                     events.push(e);
@@ -226,13 +230,12 @@ impl Reloader {
     }
 }
 
-/// The `*.wasm` regular files directly in `dir`, sorted; empty if it cannot be read.
-pub fn wasm_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.flatten().map(|e| e.path()).filter(|f| f.extension().is_some_and(|x| x == "wasm") && f.is_file()).collect())
-        .unwrap_or_default();
+/// The `*.wasm` regular files directly in `dir`, sorted.
+pub fn wasm_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> =
+        std::fs::read_dir(dir)?.flatten().map(|e| e.path()).filter(|f| f.extension().is_some_and(|x| x == "wasm") && f.is_file()).collect();
     found.sort();
-    found
+    Ok(found)
 }
 
 fn stamp(file: &Path) -> Option<(u64, SystemTime)> {

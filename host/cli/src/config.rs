@@ -163,11 +163,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
             return Err(cx.err(c.span().start, format!("component name `{name}`: use lowercase letters, digits and `-` only (at most 64)")));
         }
         let c = c.get_ref();
-        let grants = cx.grants(&RawGrants {
-            dirs: c.dirs.clone(),
-            hosts: c.hosts.clone(),
-            env: c.env.clone(),
-        })?;
+        let grants = cx.grants(&c.dirs, &c.hosts, &c.env)?;
         components.push(ComponentConfig {
             name: name.clone(),
             source: cx.path(c.source.get_ref()),
@@ -182,7 +178,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
         mode,
         gate: cx.gate(&raw.server)?,
         limits: cx.limits(&raw.limits)?,
-        grants: cx.grants(&raw.grants)?,
+        grants: cx.grants(&raw.grants.dirs, &raw.grants.hosts, &raw.grants.env)?,
         components,
     })
 }
@@ -312,21 +308,21 @@ impl Cx<'_> {
         })
     }
 
-    fn grants(&self, g: &RawGrants) -> Result<Grants, ConfigError> {
+    fn grants(&self, dirs: &[Spanned<String>], hosts: &[Spanned<String>], env: &[Spanned<String>]) -> Result<Grants, ConfigError> {
         let mut grants = Grants::default();
-        for d in &g.dirs {
+        for d in dirs {
             let mut dir = self.check("dirs", d, DirGrant::parse)?;
             if dir.host.is_relative() {
                 dir.host = self.base.join(&dir.host);
             }
             grants.dirs.push(dir);
         }
-        for h in &g.hosts {
+        for h in hosts {
             grants
                 .hosts
                 .push(self.check("hosts", h, HostPattern::parse)?);
         }
-        for e in &g.env {
+        for e in env {
             grants.env.push(self.check("env", e, parse_env)?);
         }
         Ok(grants)

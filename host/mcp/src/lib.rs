@@ -26,7 +26,7 @@ mod stubs;
 mod transport;
 
 pub use gate::GateLimits;
-pub use meta::{AUTO_CODE_MODE_ABOVE, Mode, SEARCH_TOOLS, signature, ts_type};
-pub use reload::{ReloadEvent, Reloader, WatchedDir, wasm_files};
+pub use meta::Mode;
+pub use reload::{ReloadEvent, Reloader, WatchedDir};
 pub use server::McpServer;
-pub use transport::{HttpOptions, serve_http, serve_stdio, serve_stdio_on};
+pub use transport::{HttpOptions, serve_http, serve_stdio};

@@ -99,23 +99,21 @@ pub fn search(index: &SearchIndex, tools: &[ToolInfo], args: &JsonObject) -> Res
     let query = args.get("query").and_then(Value::as_str).ok_or("`query` (a string) is required")?;
     let detail = args.get("detail").and_then(Value::as_str).unwrap_or("summary");
     let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(10).clamp(1, 50) as usize;
-    let hits = index.search(query, limit);
-    let item = |t: &ToolInfo| match detail {
-        "name" => json!(t.qualified),
-        "summary" => json!({"name": t.qualified, "description": first_line(&t.description)}),
-        "full" => json!({
-            "name": t.qualified,
-            "description": t.description,
-            "input_schema": t.input_schema,
-            "output_schema": t.output_schema,
-            "signature": signature(t),
-        }),
-        other => json!(format!("unknown detail `{other}`")),
+    let item: fn(&ToolInfo) -> Value = match detail {
+        "name" => |t| json!(t.qualified),
+        "summary" => |t| json!({"name": t.qualified, "description": first_line(&t.description)}),
+        "full" => |t| {
+            json!({
+                "name": t.qualified,
+                "description": t.description,
+                "input_schema": t.input_schema,
+                "output_schema": t.output_schema,
+                "signature": signature(t),
+            })
+        },
+        other => return Err(format!("detail `{other}`: expected name, summary or full")),
     };
-    if !matches!(detail, "name" | "summary" | "full") {
-        return Err(format!("detail `{detail}`: expected name, summary or full"));
-    }
-    let found: Vec<Value> = hits.iter().map(|h| item(&tools[h.doc])).collect();
+    let found: Vec<Value> = index.search(query, limit).iter().map(|h| item(&tools[h.doc])).collect();
     Ok(json!({"query": query, "total_tools": tools.len(), "tools": found}))
 }
 

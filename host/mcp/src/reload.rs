@@ -216,11 +216,7 @@ impl Reloader {
                 ReloadEvent::Failed { file, error } => (LoggingLevel::Error, format!("{}: {error}", file.display())),
             };
             changed |= matches!(e, ReloadEvent::Added { .. } | ReloadEvent::Replaced { .. } | ReloadEvent::Removed { .. });
-            if level == LoggingLevel::Info {
-                tracing::info!("hot reload: {text}");
-            } else {
-                tracing::warn!("hot reload: {text}");
-            }
+            // One line per event on stderr, like the start-up "loaded" lines (not also via tracing).
             eprintln!("wasm-host: hot reload: {text}");
             self.server.notify_clients(level, "wasm-host.reload", serde_json::json!({"event": text})).await;
         }
@@ -231,7 +227,7 @@ impl Reloader {
 }
 
 /// The `*.wasm` regular files directly in `dir`, sorted.
-pub fn wasm_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+fn wasm_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut found: Vec<PathBuf> =
         std::fs::read_dir(dir)?.flatten().map(|e| e.path()).filter(|f| f.extension().is_some_and(|x| x == "wasm") && f.is_file()).collect();
     found.sort();

@@ -119,11 +119,6 @@ impl McpServer {
         self.inner.metrics.refused(tool, outcome);
     }
 
-    /// The mode in effect now.
-    pub fn mode(&self) -> Mode {
-        self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).mode
-    }
-
     fn rebuild(&self) {
         let infos = self.inner.executor.catalog().tools();
         let mode = Mode::effective(self.inner.mode, infos.len());

@@ -21,7 +21,7 @@ pub async fn serve_stdio(server: McpServer) -> anyhow::Result<()> {
 
 /// Serves MCP over any byte streams with the stdio framing (one JSON message per line), checking
 /// every line before rmcp sees it (see the `stdio` module).
-pub async fn serve_stdio_on(
+async fn serve_stdio_on(
     server: McpServer,
     input: impl tokio::io::AsyncRead + Unpin + Send + 'static,
     output: impl tokio::io::AsyncWrite + Unpin + Send + 'static,

@@ -150,3 +150,49 @@ export function walk(path, { maxFiles = 10000, maxDepth = 16 } = {}) {
   visit(resolve(path), 0);
   return files;
 }
+
+/** Writes `data` (a string, as UTF-8, or bytes) to a file, creating or replacing it. */
+export function writeBytes(path, data) {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const { abs, dir, rel } = locate(path);
+  let fd;
+  try {
+    fd = dir.openAt({ symlinkFollow: false }, rel, { create: true, truncate: true }, { write: true });
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = Number(fd.write(bytes.subarray(offset, offset + CHUNK), BigInt(offset)));
+      if (n === 0) throw new Failed(`${abs}: short write`);
+      offset += n;
+    }
+    return { path: abs, size: offset };
+  } catch (e) {
+    throw wasiError(e, abs);
+  } finally {
+    fd?.[DISPOSE]?.();
+  }
+}
+
+/** Writes `text` to a file as UTF-8, creating or replacing it. */
+export function writeText(path, text) {
+  return writeBytes(path, String(text));
+}
+
+/** Creates a directory (and no parents). */
+export function mkdir(path) {
+  const { abs, dir, rel } = locate(path);
+  try {
+    dir.createDirectoryAt(rel);
+  } catch (e) {
+    throw wasiError(e, abs);
+  }
+}
+
+/** Deletes a file. */
+export function remove(path) {
+  const { abs, dir, rel } = locate(path);
+  try {
+    dir.unlinkFileAt(rel);
+  } catch (e) {
+    throw wasiError(e, abs);
+  }
+}

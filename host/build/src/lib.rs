@@ -108,7 +108,7 @@ pub fn build(dir: &Path, output: Option<&Path>, progress: Progress<'_>) -> Resul
     let raw = match language {
         Language::Rust => toolchain::rust(&dir, progress)?,
         Language::JavaScript => toolchain::javascript(&dir, &meta, work.path(), progress)?,
-        Language::Python => toolchain::python(&dir, work.path(), progress)?,
+        Language::Python => toolchain::python(&dir, &meta, work.path(), progress)?,
     };
     progress("embedding the manifest");
     let bytes = std::fs::read(&raw).map_err(|e| BuildError::Io(format!("{}: {e}", raw.display())))?;

@@ -26,6 +26,20 @@ pub struct WasmHostSection {
     pub timeout: Option<String>,
     /// JS only: the entry module (defaults to `main`, else `index.js`).
     pub entry: Option<String>,
+    /// JS and Python: the WIT world, `"tool"` (default) or `"program"` (imports `tools`, exports
+    /// `run`). Rust picks its world with the SDK's `program` feature.
+    pub world: Option<String>,
+}
+
+impl WasmHostSection {
+    /// Whether the project builds a program (`world = "program"`) rather than a tool component.
+    pub fn is_program(&self) -> Result<bool, BuildError> {
+        match self.world.as_deref() {
+            None | Some("tool") => Ok(false),
+            Some("program") => Ok(true),
+            Some(other) => Err(BuildError::Metadata(format!("world = {other:?}: expected \"tool\" or \"program\""))),
+        }
+    }
 }
 
 /// A guest project's metadata.

@@ -61,13 +61,14 @@ pub(crate) fn javascript(dir: &Path, meta: &ProjectMeta, work: &Path, progress: 
     )?;
     progress("componentize-js (SpiderMonkey + Wizer, ~10 s)");
     let out = work.join("component.wasm");
+    let world = if meta.section.is_program()? { "js-program-component" } else { "js-tool-component" };
     run_step(
         "componentize-js",
         Command::new(&componentize)
             .arg(&bundle)
             .arg("-w")
             .arg(sdk.join("wit"))
-            .args(["-n", "js-tool-component", "-d", "http", "-d", "fetch-event", "-o"])
+            .args(["-n", world, "-d", "http", "-d", "fetch-event", "-o"])
             .arg(&out)
             .current_dir(work),
     )?;
@@ -75,7 +76,7 @@ pub(crate) fn javascript(dir: &Path, meta: &ProjectMeta, work: &Path, progress: 
 }
 
 /// componentize-py on `app.py`, with `sdk-py` on the path.
-pub(crate) fn python(dir: &Path, work: &Path, progress: Progress<'_>) -> Result<PathBuf, BuildError> {
+pub(crate) fn python(dir: &Path, meta: &ProjectMeta, work: &Path, progress: Progress<'_>) -> Result<PathBuf, BuildError> {
     let hint = || "create the repository's venv: `python3 -m venv .venv && .venv/bin/pip install componentize-py==0.25.1`".to_string();
     let componentize = find_upward(dir, ".venv/bin/componentize-py").ok_or_else(|| BuildError::MissingToolchain { tool: "componentize-py".into(), hint: hint() })?;
     let wit = find_upward(dir, "wit/mcp").ok_or_else(|| BuildError::Metadata("wit/mcp not found above the project".into()))?;
@@ -84,12 +85,13 @@ pub(crate) fn python(dir: &Path, work: &Path, progress: Progress<'_>) -> Result<
         .ok_or_else(|| BuildError::MissingToolchain { tool: "sdk-py".into(), hint: "build from inside the wasm-host repository".into() })?;
     progress("componentize-py (CPython + Wizer, ~15 s)");
     let out = work.join("component.wasm");
+    let world = if meta.section.is_program()? { "program-component" } else { "tool-component" };
     run_step(
         "componentize-py",
         Command::new(&componentize)
             .arg("-d")
             .arg(&wit)
-            .args(["-w", "tool-component", "componentize", "app", "-p"])
+            .args(["-w", world, "componentize", "app", "-p"])
             .arg(dir)
             .arg("-p")
             .arg(&sdk)

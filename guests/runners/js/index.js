@@ -1,0 +1,160 @@
+/**
+ * The JavaScript code-mode runner (`execute_code` with `language: "javascript"`).
+ *
+ * The host calls `run` with `{ code, tools, output_cap }`: the program's source, the qualified
+ * names of the tools it may call, and the most output bytes it keeps. The program is the body of
+ * an async function, so it may `return` a value and `await`; it sees
+ *
+ *   tools.<component>.<tool>(args)   one function per tool (`-` in names becomes `_`); returns the
+ *                                    parsed JSON result (or text), throws `ToolError` on failure.
+ *                                    Calls are synchronous; `await` on them works and is optional.
+ *   console.log / info / warn / error / debug   captured, returned as `stdout`
+ *   fs.readText / writeText / listDir / walk / stat / mkdir / remove   files in /workspace
+ *   searchTools(query, limit)        tools matching a query (qualified names and descriptions)
+ *
+ * `run` always answers JSON `{ ok, value | error, stdout, stdout_cut }`, so output printed before an
+ * error is kept; an error carries the program's stack, trimmed to its own frames.
+ */
+import { call as hostCall, search as hostSearch } from 'wasm-host:mcp/tools@0.1.0';
+import * as files from '../../../sdk-js/fs.js';
+
+/** A tool call that failed: `kind` is invalid-arguments, not-found, failed or denied. */
+class ToolError extends Error {
+  constructor(tool, kind, message) {
+    super(`${tool}: ${message}`);
+    this.name = 'ToolError';
+    this.tool = tool;
+    this.kind = kind;
+  }
+}
+
+const ident = (name) => name.replace(/-/g, '_');
+
+/** `tools.<component>.<tool>` for every qualified name the host gave. */
+function toolTree(names) {
+  const tree = {};
+  for (const qualified of names) {
+    const dot = qualified.indexOf('.');
+    const component = ident(qualified.slice(0, dot));
+    const tool = ident(qualified.slice(dot + 1));
+    tree[component] ??= {};
+    tree[component][tool] = (args = {}) => callTool(qualified, args);
+  }
+  return tree;
+}
+
+function callTool(qualified, args) {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+    throw new ToolError(qualified, 'invalid-arguments', 'arguments must be an object, e.g. { path: "..." }');
+  }
+  let out;
+  try {
+    out = hostCall(qualified, JSON.stringify(args));
+  } catch (e) {
+    const err = e && e.payload;
+    if (err && typeof err.tag === 'string') throw new ToolError(qualified, err.tag, String(err.val));
+    throw e;
+  }
+  return out.tag === 'json' ? JSON.parse(out.val) : out.val;
+}
+
+/** Console output, kept up to `cap` UTF-8 bytes; the rest is counted. */
+class Capture {
+  constructor(cap) {
+    this.cap = cap;
+    this.parts = [];
+    this.kept = 0;
+    this.cut = 0;
+    this.encoder = new TextEncoder();
+  }
+
+  write(text) {
+    const bytes = this.encoder.encode(text);
+    const room = this.cap - this.kept;
+    if (bytes.length <= room) {
+      this.parts.push(text);
+      this.kept += bytes.length;
+      return;
+    }
+    if (room > 0) {
+      // Cut on a character boundary: decode the prefix, dropping a partial last character.
+      const head = new TextDecoder().decode(bytes.subarray(0, room)).replace(/\uFFFD$/, '');
+      this.parts.push(head);
+      this.kept = this.cap;
+    }
+    this.cut += bytes.length - Math.max(room, 0);
+  }
+
+  text() {
+    return this.parts.join('');
+  }
+}
+
+function show(value) {
+  if (typeof value === 'string') return value;
+  if (value instanceof Error) return value.stack ? `${value.name}: ${value.message}` : String(value);
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return String(value);
+  try {
+    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return String(value);
+  }
+}
+
+function makeConsole(capture) {
+  const line = (...args) => capture.write(`${args.map(show).join(' ')}\n`);
+  return { log: line, info: line, warn: line, error: line, debug: line, trace: line };
+}
+
+/** The value as JSON text: `undefined` becomes null, BigInt a string, cycles an error. */
+function toJson(value) {
+  if (value === undefined) return 'null';
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null';
+}
+
+/** The program's own frames from a stack, as `program:LINE:COL`. */
+function programStack(error) {
+  const stack = typeof error?.stack === 'string' ? error.stack : '';
+  const frames = [];
+  for (const line of stack.split('\n')) {
+    const m = /(?:> (?:Async)?Function|program\.js):(\d+):(\d+)/.exec(line);
+    // The Function constructor puts two lines of its own before the body.
+    const name = line.split('@')[0];
+    if (m) frames.push(`  at ${!name || name === 'anonymous' ? '<program>' : name} (program:${Number(m[1]) - 2}:${m[2]})`);
+  }
+  return frames.join('\n');
+}
+
+function describeError(error) {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, stack: programStack(error), kind: error.kind ?? null, tool: error.tool ?? null };
+  }
+  return { name: 'Error', message: `uncaught ${show(error)}`, stack: '', kind: null, tool: null };
+}
+
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
+
+async function runProgram(input) {
+  const capture = new Capture(input.output_cap ?? 65536);
+  const console = makeConsole(capture);
+  const searchTools = (query, limit = 10) => hostSearch(String(query), limit).map((t) => ({ name: t.name, description: t.description }));
+  const done = (rest) => JSON.stringify({ ...rest, stdout: capture.text(), stdout_cut: capture.cut });
+  let program;
+  try {
+    program = new AsyncFunction('tools', 'console', 'fs', 'searchTools', 'ToolError', input.code);
+  } catch (error) {
+    return done({ ok: false, error: { ...describeError(error), name: 'SyntaxError' } });
+  }
+  try {
+    const value = await program(toolTree(input.tools ?? []), console, files, searchTools, ToolError);
+    return done({ ok: true, value: JSON.parse(toJson(value)) });
+  } catch (error) {
+    return done({ ok: false, error: describeError(error) });
+  }
+}
+
+export const program = {
+  async run(inputJson) {
+    return runProgram(JSON.parse(inputJson));
+  },
+};

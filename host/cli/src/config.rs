@@ -40,6 +40,23 @@ pub struct FileConfig {
     pub grants: Grants,
     /// Components configured one by one (`[components.NAME]`), in name order.
     pub components: Vec<ComponentConfig>,
+    /// Code mode: runners, workspaces, output cap (`[code]`).
+    pub code: CodeConfig,
+}
+
+/// The `[code]` table; every field falls back to flags, then defaults.
+#[derive(Debug, Clone, Default)]
+pub struct CodeConfig {
+    /// `javascript`: the JavaScript runner component.
+    pub javascript: Option<PathBuf>,
+    /// `python`: the Python runner component.
+    pub python: Option<PathBuf>,
+    /// `workspaces`: root of the session workspaces.
+    pub workspaces: Option<PathBuf>,
+    /// `workspace_quota`: bytes per session.
+    pub workspace_quota: Option<u64>,
+    /// `output`: bytes of printed output (and, separately, of the returned value) per run.
+    pub output: Option<u64>,
 }
 
 /// One `[components.NAME]` table.
@@ -78,6 +95,18 @@ struct RawFile {
     grants: RawGrants,
     #[serde(default)]
     components: BTreeMap<String, Spanned<RawComponent>>,
+    #[serde(default)]
+    code: RawCode,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCode {
+    javascript: Option<String>,
+    python: Option<String>,
+    workspaces: Option<String>,
+    workspace_quota: Option<Spanned<String>>,
+    output: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -180,6 +209,13 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
         limits: cx.limits(&raw.limits)?,
         grants: cx.grants(&raw.grants.dirs, &raw.grants.hosts, &raw.grants.env)?,
         components,
+        code: CodeConfig {
+            javascript: raw.code.javascript.as_deref().map(|p| cx.path(p)),
+            python: raw.code.python.as_deref().map(|p| cx.path(p)),
+            workspaces: raw.code.workspaces.as_deref().map(|p| cx.path(p)),
+            workspace_quota: raw.code.workspace_quota.as_ref().map(|v| cx.check("workspace_quota", v, parse_size)).transpose()?,
+            output: raw.code.output.as_ref().map(|v| cx.check("output", v, parse_size)).transpose()?,
+        },
     })
 }
 

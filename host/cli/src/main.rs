@@ -1,4 +1,5 @@
-//! `wasm-host`: build, inspect, call and run WASI components; benchmark them.
+//! `wasm-host`: build, inspect, call and run WASI components; run code-mode programs; serve
+//! them over MCP; benchmark them.
 //!
 //! Thin by design: parse arguments (CLI > `WASM_HOST_*` env > defaults) into typed settings once,
 //! call the library crates, print. Logs go to stderr; only results go to stdout.
@@ -6,6 +7,7 @@
 mod bench;
 mod bench_search;
 mod bench_serve;
+mod code;
 mod commands;
 mod config;
 mod native_tools;
@@ -80,6 +82,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a JavaScript or Python program whose tools are functions (code mode, from the CLI).
+    Exec(code::ExecArgs),
     /// Serve the tools of components over MCP (stdio by default, or streamable HTTP).
     Serve(serve::ServeArgs),
     /// Measure load, instantiate and call times of the example tools against process baselines.
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
                 grants,
                 json,
             } => commands::run(&cli.global, &file, &input, &with, &grants, json).await,
+            Command::Exec(args) => code::exec(&cli.global, &args).await,
             Command::Serve(args) => serve::run(&cli.global, &args).await,
             Command::Bench(args) => bench::run(&cli.global, &args).await,
             Command::NativeServer(args) => native_tools::run(&args).await,

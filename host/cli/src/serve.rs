@@ -5,6 +5,7 @@
 //! Layering: flag > `WASM_HOST_*` env > `wasm-host.toml` > default. Grant flags add to every
 //! component's grants; limit flags override the file's limits.
 
+use crate::code::{CodeArgs, code_mode, code_runner, default_workspaces};
 use crate::config::{self, FileConfig, Transport};
 use crate::settings::{GlobalArgs, GrantArgs, LimitOverrides};
 use anyhow::Context;
@@ -46,6 +47,14 @@ pub struct ServeArgs {
     /// default they are refused as a possible rug pull).
     #[arg(long)]
     pub reload_same_version: bool,
+    /// Root of the per-session code-mode workspaces (default: $XDG_DATA_HOME/wasm-host/workspaces).
+    #[arg(long, env = "WASM_HOST_WORKSPACES", value_name = "DIR")]
+    pub workspaces: Option<PathBuf>,
+    /// No /workspace for programs, and no checkpoint / restore.
+    #[arg(long, conflicts_with = "workspaces")]
+    pub no_workspaces: bool,
+    #[command(flatten)]
+    pub code: CodeArgs,
     #[command(flatten)]
     pub grants: GrantArgs,
 }
@@ -63,7 +72,17 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     let layers = Layers::new(&file, &args.grants)?;
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
-    let server = McpServer::with_mode(Executor::new(runtime.clone(), catalog.clone()), file.gate, args.mode.or(file.mode));
+    let executor = Executor::new(runtime.clone(), catalog.clone());
+    let settings = args.code.settings(&file.code)?;
+    let runner = code_runner(&runtime, executor.clone(), &settings, layers.limits(&LimitOverrides::default())).await?;
+    let languages: Vec<&str> = runner.languages().into_iter().map(|l| l.name()).collect();
+    let root = (!args.no_workspaces).then(|| args.workspaces.clone().or_else(|| file.code.workspaces.clone()).unwrap_or_else(default_workspaces));
+    let code = code_mode(runner, root.as_deref(), settings.quota)?;
+    match &root {
+        Some(r) => eprintln!("wasm-host: execute_code languages: {languages:?}; session workspaces under {}", r.display()),
+        None => eprintln!("wasm-host: execute_code languages: {languages:?}; no workspaces"),
+    }
+    let server = McpServer::with_code(executor, file.gate, args.mode.or(file.mode), Some(code));
     for c in &file.components {
         let opts = LoadOptions {
             name: Some(c.name.clone()),

@@ -8,13 +8,15 @@
 //!
 //! Progressive discovery (`meta`, `stubs`): in `code` and `both` modes the `search_tools`
 //! meta-tool and the tool tree resources (typed `.d.ts` / `.pyi` stubs) let a model find and read
-//! only the tools it needs. `reload` keeps the catalog in step with watched directories; `stdio`
+//! only the tools it needs; `code` adds `execute_code` (programs that call tools as functions, in
+//! a runner component) and the session workspace's `checkpoint` / `restore`. `reload` keeps the catalog in step with watched directories; `stdio`
 //! is the checked stdio transport.
 
 // rmcp 3 marks MCP logging deprecated (SEP-2577), but current clients still use
 // `logging/setLevel` and log notifications; we keep serving them.
 #![allow(deprecated)]
 
+mod code;
 mod convert;
 mod gate;
 mod meta;
@@ -25,6 +27,7 @@ mod stdio;
 mod stubs;
 mod transport;
 
+pub use code::{CHECKPOINT, CodeMode, EXECUTE_CODE, RESTORE};
 pub use gate::GateLimits;
 pub use meta::Mode;
 pub use reload::{ReloadEvent, Reloader, WatchedDir};

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
+use wasm_host_code::Accounting;
 
 /// Latency bucket bounds, in seconds.
 const BUCKETS: [f64; 11] = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0];
@@ -21,10 +22,18 @@ struct PerTool {
     bytes_out: u64,
 }
 
+/// `execute_code` figures for one language.
+#[derive(Default)]
+struct PerLanguage {
+    runs: BTreeMap<&'static str, u64>,
+    totals: Accounting,
+}
+
 /// Counters shared by every session of one server.
 #[derive(Default)]
 pub(crate) struct Metrics {
     tools: Mutex<BTreeMap<String, PerTool>>,
+    code: Mutex<BTreeMap<&'static str, PerLanguage>>,
     live: AtomicI64,
 }
 
@@ -77,6 +86,42 @@ impl Metrics {
         t.bytes_out += s.bytes_out;
     }
 
+    /// Records one `execute_code` run: its status and where its bytes went.
+    pub fn record_code(&self, language: &'static str, status: &'static str, a: &Accounting) {
+        let mut code = self.code.lock().unwrap_or_else(|p| p.into_inner());
+        let l = code.entry(language).or_default();
+        *l.runs.entry(status).or_default() += 1;
+        let t = &mut l.totals;
+        t.tool_calls += a.tool_calls;
+        t.tool_result_bytes += a.tool_result_bytes;
+        t.tool_result_tokens += a.tool_result_tokens;
+        t.returned_bytes += a.returned_bytes;
+        t.returned_tokens += a.returned_tokens;
+    }
+
+    fn render_code(&self, out: &mut String) {
+        let code = self.code.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = writeln!(out, "# HELP wasm_host_code_runs_total execute_code runs by language and status.\n# TYPE wasm_host_code_runs_total counter");
+        for (language, l) in code.iter() {
+            for (status, n) in &l.runs {
+                let _ = writeln!(out, "wasm_host_code_runs_total{{language=\"{language}\",status=\"{status}\"}} {n}");
+            }
+        }
+        let counters: [(&str, &str, fn(&Accounting) -> u64); 5] = [
+            ("wasm_host_code_tool_calls_total", "Tool calls made by programs.", |a| a.tool_calls),
+            ("wasm_host_code_tool_result_bytes_total", "Bytes tool calls returned inside the sandbox.", |a| a.tool_result_bytes),
+            ("wasm_host_code_tool_result_tokens_total", "The same in estimated tokens (bytes/4).", |a| a.tool_result_tokens),
+            ("wasm_host_code_returned_bytes_total", "Bytes execute_code returned to the model.", |a| a.returned_bytes),
+            ("wasm_host_code_returned_tokens_total", "The same in estimated tokens (bytes/4).", |a| a.returned_tokens),
+        ];
+        for (metric, help, get) in counters {
+            let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} counter");
+            for (language, l) in code.iter() {
+                let _ = writeln!(out, "{metric}{{language=\"{language}\"}} {}", get(&l.totals));
+            }
+        }
+    }
+
     /// The metrics in Prometheus text format.
     pub fn render(&self, queue_depth: usize) -> String {
         let tools = self.tools.lock().unwrap_or_else(|p| p.into_inner());
@@ -112,6 +157,8 @@ impl Metrics {
         let _ = writeln!(out, "wasm_host_instances_live {}", self.live.load(Ordering::SeqCst));
         let _ = writeln!(out, "# HELP wasm_host_queue_depth Calls waiting for a concurrency slot.\n# TYPE wasm_host_queue_depth gauge");
         let _ = writeln!(out, "wasm_host_queue_depth {queue_depth}");
+        drop(tools);
+        self.render_code(&mut out);
         out
     }
 }
@@ -131,7 +178,11 @@ mod tests {
         m.record("grep.count", Sample { outcome: "ok", latency: Duration::from_micros(300), fuel: 10, peak_memory: 1 << 20, bytes_out: 5 });
         m.record("grep.count", Sample { outcome: "deadline", latency: Duration::from_secs(2), fuel: 7, peak_memory: 2 << 20, bytes_out: 0 });
         let _live = m.live();
+        let a = Accounting { tool_calls: 2, tool_result_bytes: 4000, tool_result_tokens: 1000, returned_bytes: 40, returned_tokens: 10 };
+        m.record_code("python", "ok", &a);
         let text = m.render(3);
+        assert!(text.contains("wasm_host_code_runs_total{language=\"python\",status=\"ok\"} 1"), "{text}");
+        assert!(text.contains("wasm_host_code_tool_result_bytes_total{language=\"python\"} 4000") && text.contains("wasm_host_code_returned_bytes_total{language=\"python\"} 40"));
         assert!(text.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"ok\"} 1"), "{text}");
         assert!(text.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"deadline\"} 1"));
         assert!(text.contains("wasm_host_call_seconds_bucket{tool=\"grep.count\",le=\"0.0005\"} 1"));

@@ -2,6 +2,7 @@
 //! the gate, runs them (a cancelled request drops the call, which stops the guest), forwards the
 //! guest's log lines as logging notifications, and maps outcomes to MCP results.
 
+use crate::code::{self, CodeMode, ExecArgs, Session};
 use crate::{convert, stubs};
 use crate::meta::{self, Mode};
 use crate::gate::{Gate, GateLimits};
@@ -23,6 +24,8 @@ use wasm_host_search::SearchIndex;
 #[derive(Clone)]
 pub struct McpServer {
     inner: Arc<Inner>,
+    /// This session's state; [`McpServer::new_session`] gives a clone a fresh one.
+    session: Arc<Session>,
 }
 
 struct Inner {
@@ -30,6 +33,7 @@ struct Inner {
     /// The operator's choice; `None` = both, or code above 30 tools.
     mode: Option<Mode>,
     gate: Gate,
+    code: Option<CodeMode>,
     metrics: Metrics,
     listing: RwLock<Listing>,
     level: Mutex<LoggingLevel>,
@@ -59,19 +63,32 @@ impl McpServer {
 
     /// [`McpServer::new`] with a mode chosen by the operator (`None`: the default).
     pub fn with_mode(executor: Executor, limits: GateLimits, mode: Option<Mode>) -> Self {
+        Self::with_code(executor, limits, mode, None)
+    }
+
+    /// [`McpServer::with_mode`] plus code mode: `execute_code` (for the languages that have a
+    /// runner) and, with workspaces, `checkpoint` / `restore`, wherever meta-tools are listed.
+    pub fn with_code(executor: Executor, limits: GateLimits, mode: Option<Mode>, code: Option<CodeMode>) -> Self {
         let server = McpServer {
             inner: Arc::new(Inner {
                 executor,
                 mode,
                 gate: Gate::new(limits),
+                code,
                 metrics: Metrics::default(),
                 listing: RwLock::new(Listing::default()),
                 level: Mutex::new(LoggingLevel::Info),
                 peers: Mutex::new(Vec::new()),
             }),
+            session: Arc::default(),
         };
         server.rebuild();
         server
+    }
+
+    /// A handle for a new MCP session: shares everything but the session state (workspace).
+    pub fn new_session(&self) -> McpServer {
+        McpServer { inner: self.inner.clone(), session: Arc::default() }
     }
 
     /// Re-reads the catalog (after components were added, replaced or removed) and tells every
@@ -125,6 +142,9 @@ impl McpServer {
         let mut listing = Listing { mode, index: meta::index(&infos), ..Listing::default() };
         if mode.has_meta_tools() {
             listing.tools.push(meta::search_tools_definition());
+            if let Some(code) = &self.inner.code {
+                listing.tools.extend(code::definitions(code));
+            }
         }
         for (i, info) in infos.iter().enumerate() {
             listing.positions.insert(info.qualified.clone(), i);
@@ -195,6 +215,54 @@ impl McpServer {
 }
 
 impl McpServer {
+    /// Runs one of the code-mode meta-tools, if it is listed.
+    async fn code_tool(&self, name: &str, args: JsonObject, cx: &RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+        let listed = self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).tools.iter().any(|t| t.name == name);
+        let Some(code) = self.inner.code.as_ref().filter(|_| listed) else {
+            return Err(ErrorData::invalid_params(format!("unknown tool `{name}`: code mode is off (direct mode, or no runner configured)"), None));
+        };
+        if name != code::EXECUTE_CODE {
+            return Ok(match self.session.checkpoint_or_restore(code, name, &args).await {
+                Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]).into(),
+                Err(why) => convert::error(format!("{name}: {why}")).into(),
+            });
+        }
+        let args = match ExecArgs::parse(&args) {
+            Ok(a) => a,
+            Err(why) => {
+                self.count(name, "invalid-arguments");
+                return Ok(convert::error(format!("{name}: {why}")).into());
+            }
+        };
+        let _slot = match self.inner.gate.enter(name).await {
+            Ok(slot) => slot,
+            Err(busy) => {
+                self.count(name, "busy");
+                return Ok(convert::error(busy.to_string()).into());
+            }
+        };
+        let _live = self.inner.metrics.live();
+        let progress = report_progress(cx);
+        let exec = tokio::select! {
+            _ = cx.ct.cancelled() => {
+                self.count(name, "cancelled");
+                return Err(ErrorData::internal_error(format!("{name} cancelled by the client"), None));
+            }
+            exec = self.session.execute(code, &args) => exec,
+        };
+        drop(progress);
+        let exec = match exec {
+            Ok(e) => e,
+            Err(why) => return Ok(convert::error(format!("{name}: {why}")).into()),
+        };
+        let s = &exec.stats;
+        let sample = Sample { outcome: exec.status, latency: Duration::from_micros(s.wall_us), fuel: s.fuel_used, peak_memory: s.peak_memory_bytes, bytes_out: exec.accounting.returned_bytes };
+        self.inner.metrics.record(name, sample);
+        self.inner.metrics.record_code(exec.language.name(), exec.status, &exec.accounting);
+        let content = vec![ContentBlock::text(exec.render())];
+        Ok(if exec.is_error() { CallToolResult::error(content) } else { CallToolResult::success(content) }.into())
+    }
+
     fn instructions(&self) -> String {
         let sandbox = "Tools are WASI components run in a sandbox (memory, time and fuel limits; only granted directories, \
                        hosts and env). Tool names are <component>.<tool>.";
@@ -202,12 +270,26 @@ impl McpServer {
         let n = listing.infos.len();
         match listing.mode {
             Mode::Direct => sandbox.to_string(),
-            Mode::Both => format!("{sandbox} All {n} tools are listed; search_tools finds them by what they do."),
+            Mode::Both => format!("{sandbox} All {n} tools are listed; search_tools finds them by what they do.{}", self.code_hint()),
             Mode::Code => format!(
                 "{sandbox} Code mode: {n} tools are loaded (more than {} lists only meta-tools). Use search_tools to find \
-                 the tools you need (detail \"full\" gives schemas and signatures), then call them by name.",
-                meta::AUTO_CODE_MODE_ABOVE
+                 the tools you need (detail \"full\" gives schemas and signatures), then call them by name.{}",
+                meta::AUTO_CODE_MODE_ABOVE,
+                self.code_hint()
             ),
+        }
+    }
+}
+
+impl McpServer {
+    /// A sentence on execute_code, if it is offered.
+    fn code_hint(&self) -> &'static str {
+        match &self.inner.code {
+            Some(c) if !c.runner.languages().is_empty() => {
+                " To chain tools or handle large results, send one program to execute_code: tools are functions there \
+                 (stubs: resources wasm-host://tools/<component>/<tool>.d.ts and .pyi), and only what it prints or returns comes back."
+            }
+            _ => "",
         }
     }
 }
@@ -237,6 +319,9 @@ impl ServerHandler for McpServer {
         let name = req.name.to_string();
         if name == meta::SEARCH_TOOLS {
             return self.search_tools(req.arguments.unwrap_or_default());
+        }
+        if [code::EXECUTE_CODE, code::CHECKPOINT, code::RESTORE].contains(&name.as_str()) {
+            return self.code_tool(&name, req.arguments.unwrap_or_default(), &cx).await;
         }
         let Some(structured) = self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).structured.get(&name).copied() else {
             return Err(ErrorData::invalid_params(format!("unknown tool `{name}`; tools/list shows the available tools"), None));

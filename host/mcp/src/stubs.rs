@@ -3,7 +3,8 @@
 //! `wasm-host://tools/<component>/<tool>.d.ts` (TypeScript) and `.pyi` (Python).
 //!
 //! In a program the tool is called as `tools.<component>.<tool>(args)`; component names with
-//! `-` become `_` (`json-query` → `tools.json_query`), the one rule both languages share.
+//! and tool names with `-` become `_` (`json-query` → `tools.json_query`), the one rule both
+//! languages (and `guests/runners/*`) share.
 
 use crate::meta::ts_type;
 use serde_json::Value;
@@ -15,7 +16,7 @@ pub const TREE: &str = "wasm-host://tools/";
 /// URI of the index.
 pub const INDEX_URI: &str = "wasm-host://tools/index.md";
 
-/// The identifier a component gets in programs (`json-query` → `json_query`).
+/// The identifier a component or tool gets in programs (`json-query` → `json_query`).
 pub fn ident(component: &str) -> String {
     component.replace('-', "_")
 }
@@ -38,7 +39,7 @@ pub fn index(tools: &[ToolInfo]) -> String {
     for t in tools {
         let (c, n) = split(t);
         let summary = t.description.lines().next().unwrap_or_default();
-        let _ = writeln!(out, "- `tools.{}.{n}` — {summary} ({TREE}{c}/{n}.d.ts, .pyi)", ident(c));
+        let _ = writeln!(out, "- `tools.{}.{}` — {summary} ({TREE}{c}/{n}.d.ts, .pyi)", ident(c), ident(n));
     }
     out
 }
@@ -65,9 +66,11 @@ pub fn typescript(t: &ToolInfo) -> String {
     let (c, n) = split(t);
     let out = t.output_schema.as_ref().map_or_else(|| "string".to_string(), ts_type);
     format!(
-        "// tools.{}.{n}\n/** {} */\nexport declare function {n}(args: {}): {out};\n",
+        "// tools.{}.{}\n/** {} */\nexport declare function {}(args: {}): {out};\n",
         ident(c),
+        ident(n),
         t.description.replace("*/", "* /"),
+        ident(n),
         ts_type(&t.input_schema)
     )
 }
@@ -88,7 +91,8 @@ pub fn python(t: &ToolInfo) -> String {
     let args = if params.is_empty() { String::new() } else { format!("*, {}", params.join(", ")) };
     let out = t.output_schema.as_ref().map_or_else(|| "str".to_string(), py_type);
     let doc = t.description.replace("\"\"\"", "'''");
-    format!("# tools.{}.{n}\nfrom typing import Any, Literal\n\ndef {n}({args}) -> {out}:\n    \"\"\"{doc}\"\"\"\n    ...\n", ident(c))
+    let f = ident(n);
+    format!("# tools.{}.{f}\nfrom typing import Any, Literal\n\ndef {f}({args}) -> {out}:\n    \"\"\"{doc}\"\"\"\n    ...\n", ident(c))
 }
 
 /// The Python type a JSON Schema describes.

@@ -69,7 +69,7 @@ pub async fn serve_http(server: McpServer, opts: HttpOptions, shutdown: Cancella
         .with_max_request_body_bytes(opts.max_body)
         .with_cancellation_token(shutdown.child_token());
     let metrics = server.clone();
-    let service = StreamableHttpService::new(move || Ok(server.clone()), Arc::new(LocalSessionManager::default()), config);
+    let service = StreamableHttpService::new(move || Ok(server.new_session()), Arc::new(LocalSessionManager::default()), config);
     let mut app = axum::Router::new()
         .route("/metrics", axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.metrics_text()) }))
         .nest_service("/mcp", service);

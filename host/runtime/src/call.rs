@@ -74,6 +74,8 @@ pub struct CallStats {
     pub bytes_out: u64,
     /// Bytes that nested `tools.call`s returned into this call.
     pub nested_bytes_in: u64,
+    /// Nested `tools.call`s this call made.
+    pub nested_calls: u64,
     /// Whether the result was cut at the output limit.
     pub truncated: bool,
 }
@@ -258,6 +260,7 @@ impl CallSetup {
             log: log.clone(),
             nesting: Nesting { executor: executor.clone(), depth },
             nested_bytes: 0,
+            nested_calls: 0,
         };
         let mut store = Store::new(&executor.runtime.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -375,6 +378,7 @@ impl CallSetup {
             peak_memory_bytes: data.limiter.peak_memory,
             bytes_out: result.as_ref().map_or(0, |o| o.len() as u64),
             nested_bytes_in: data.nested_bytes,
+            nested_calls: data.nested_calls,
             truncated,
         };
         for uri in &data.hooks.denied {

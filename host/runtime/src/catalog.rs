@@ -100,6 +100,7 @@ impl ToolInfo {
 }
 
 /// The pre-linked component, ready for a fresh instance per call.
+#[derive(Clone)]
 pub(crate) enum Pre {
     Tool(tool::ToolComponentPre<CallState>),
     Program(program::ProgramComponentPre<CallState>),
@@ -130,6 +131,29 @@ pub struct LoadedComponent {
     /// Whether the precompiled artifact came from the on-disk cache.
     pub from_cache: bool,
     pub(crate) pre: Pre,
+}
+
+impl LoadedComponent {
+    /// This component with more directories and other limits, for calls that need a grant the
+    /// operator gives per call (a code-mode session's `/workspace`). Shares the compiled code.
+    pub fn with_call_grant(&self, extra_dirs: Vec<wasm_host_policy::DirGrant>, limits: Limits) -> LoadedComponent {
+        let mut grant = (*self.grant).clone();
+        grant.dirs.extend(extra_dirs);
+        LoadedComponent {
+            name: self.name.clone(),
+            manifest: self.manifest.clone(),
+            sha256: self.sha256.clone(),
+            size: self.size,
+            kind: self.kind,
+            tools: self.tools.clone(),
+            interfaces: self.interfaces.clone(),
+            grant: Arc::new(grant),
+            limits,
+            load_time: self.load_time,
+            from_cache: self.from_cache,
+            pre: self.pre.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for LoadedComponent {

@@ -144,7 +144,7 @@ pub fn sanitize_for_terminal(text: &str) -> String {
 }
 
 /// Cuts `text` to at most `cap` bytes (on a character boundary) with a marker saying how much was cut.
-pub(crate) fn cut(text: String, cap: u64) -> (String, bool) {
+pub fn cut(text: String, cap: u64) -> (String, bool) {
     let len = text.len() as u64;
     if len <= cap {
         return (text, false);

@@ -29,6 +29,8 @@ pub(crate) struct CallState {
     pub nesting: Nesting,
     /// Bytes that nested `tools.call`s returned to this guest.
     pub nested_bytes: u64,
+    /// Nested `tools.call`s made, failed ones included.
+    pub nested_calls: u64,
 }
 
 impl WasiView for CallState {
@@ -62,6 +64,7 @@ impl tool::wasm_host::mcp::log::Host for CallState {
 
 impl program::wasm_host::mcp::tools::Host for CallState {
     async fn call(&mut self, name: String, arguments: String) -> Result<ToolOutput, ToolError> {
+        self.nested_calls += 1;
         let outcome = self.nesting.executor.call_nested(&name, &arguments, self.nesting.depth + 1).await;
         match outcome.result {
             Ok(out) => {

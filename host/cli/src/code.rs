@@ -1,0 +1,183 @@
+//! Code mode from the CLI: where the runners, workspaces and output cap come from (flag >
+//! `WASM_HOST_*` env > `[code]` in `wasm-host.toml` > default), and `wasm-host exec`.
+//!
+//! Runners default to `runner-js.wasm` / `runner-python.wasm` beside the binary or in
+//! `../guests/` from it (where `scripts/setup` builds them: `target/guests/`). A runner that was
+//! configured but is missing is an error; a default one that is missing only leaves its language
+//! out. Workspaces default to `$XDG_DATA_HOME/wasm-host/workspaces`.
+
+use crate::config::CodeConfig;
+use crate::settings::{GlobalArgs, GrantArgs};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use wasm_host_code::{CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, Workspace, Workspaces};
+use wasm_host_mcp::CodeMode;
+use wasm_host_policy::{Limits, parse_size};
+use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime};
+
+/// Default cap on a run's printed output (and, separately, its returned value): 64 KiB.
+pub const DEFAULT_CODE_OUTPUT: u64 = 64 << 10;
+
+/// Code-mode options shared by `serve` and `exec`.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct CodeArgs {
+    /// The JavaScript runner component (default: runner-js.wasm beside the binary or in ../guests/).
+    #[arg(long, env = "WASM_HOST_JAVASCRIPT_RUNNER", value_name = "FILE")]
+    pub javascript_runner: Option<PathBuf>,
+    /// The Python runner component (default: runner-python.wasm beside the binary or in ../guests/).
+    #[arg(long, env = "WASM_HOST_PYTHON_RUNNER", value_name = "FILE")]
+    pub python_runner: Option<PathBuf>,
+    /// Printed output kept per run, and separately the returned value (default 64KiB).
+    #[arg(long, env = "WASM_HOST_CODE_OUTPUT", value_name = "SIZE")]
+    pub code_output: Option<String>,
+    /// Workspace size limit, workspace and checkpoints together (default 64MiB).
+    #[arg(long, env = "WASM_HOST_WORKSPACE_QUOTA", value_name = "SIZE")]
+    pub workspace_quota: Option<String>,
+}
+
+/// Resolved code-mode settings.
+#[derive(Debug, Clone)]
+pub struct CodeSettings {
+    /// Runner files, and whether each was configured (a missing configured runner is an error).
+    pub runners: Vec<(Language, PathBuf, bool)>,
+    /// Output cap per run, bytes.
+    pub output: u64,
+    /// Workspace quota, bytes.
+    pub quota: u64,
+}
+
+impl CodeArgs {
+    /// Flags over the file's `[code]` over defaults.
+    pub fn settings(&self, file: &CodeConfig) -> anyhow::Result<CodeSettings> {
+        let size = |flag: &Option<String>, name: &str| flag.as_deref().map(parse_size).transpose().with_context(|| format!("--{name}"));
+        let output = size(&self.code_output, "code-output")?.or(file.output).unwrap_or(DEFAULT_CODE_OUTPUT);
+        let quota = size(&self.workspace_quota, "workspace-quota")?.or(file.workspace_quota).unwrap_or(DEFAULT_QUOTA_BYTES);
+        let mut runners = Vec::new();
+        for (language, flag, configured) in [(Language::JavaScript, &self.javascript_runner, &file.javascript), (Language::Python, &self.python_runner, &file.python)] {
+            match flag.clone().or_else(|| configured.clone()) {
+                Some(path) => runners.push((language, path, true)),
+                None => runners.extend(default_runner(language).map(|p| (language, p, false))),
+            }
+        }
+        Ok(CodeSettings { runners, output, quota })
+    }
+}
+
+/// `runner-*.wasm` beside the executable, or in `../guests/` from it.
+fn default_runner(language: Language) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    [dir.join(language.runner_file()), dir.join("../guests").join(language.runner_file())].into_iter().find(|p| p.is_file())
+}
+
+/// Loads the runners into a [`CodeRunner`] whose runs get `limits` with the output cap.
+pub async fn code_runner(runtime: &Arc<Runtime>, executor: Executor, settings: &CodeSettings, mut limits: Limits) -> anyhow::Result<CodeRunner> {
+    limits.output_bytes = settings.output;
+    let mut runner = CodeRunner::new(executor, limits);
+    for (language, path, configured) in &settings.runners {
+        if !path.is_file() {
+            anyhow::ensure!(!configured, "{} runner {}: no such file (build it: wasm-host build guests/runners/{})", language.name(), path.display(), short(*language));
+            continue;
+        }
+        let c = runtime
+            .load_file(path, LoadOptions::default())
+            .await
+            .with_context(|| format!("loading the {} runner {}", language.name(), path.display()))?;
+        anyhow::ensure!(c.kind == wasm_host_runtime::ComponentKind::Program, "{}: not a program component, so not a runner", path.display());
+        runner.add_runner(*language, c);
+    }
+    Ok(runner)
+}
+
+fn short(language: Language) -> &'static str {
+    match language {
+        Language::JavaScript => "js",
+        Language::Python => "python",
+    }
+}
+
+/// The default root of session workspaces: `$XDG_DATA_HOME/wasm-host/workspaces`, else
+/// `~/.local/share/wasm-host/workspaces`.
+pub fn default_workspaces() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("wasm-host").join("workspaces")
+}
+
+/// Code mode for `serve`: the runners and the workspaces under `root` (`None`: no workspaces).
+pub fn code_mode(runner: CodeRunner, root: Option<&Path>, quota: u64) -> anyhow::Result<CodeMode> {
+    let workspaces = root.map(|r| Workspaces::new(r, quota).with_context(|| format!("workspace root {}", r.display()))).transpose()?.map(Arc::new);
+    Ok(CodeMode { runner, workspaces })
+}
+
+/// Options of `exec`.
+#[derive(clap::Args, Debug)]
+pub struct ExecArgs {
+    /// The program's language: js (javascript) or python (py).
+    #[arg(long, value_name = "js|python", value_parser = |s: &str| s.parse::<Language>())]
+    pub lang: Language,
+    /// Read the program from this file instead of the first argument.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The program (unless --file), then the tool components it may call.
+    #[arg(value_name = "CODE | COMPONENT.wasm")]
+    pub rest: Vec<String>,
+    /// A directory kept as the program's /workspace (created if missing; checkpoints beside it).
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// A time limit for this run (e.g. 10s), below the --timeout limit.
+    #[arg(long = "run-timeout", value_name = "DURATION")]
+    pub run_timeout: Option<String>,
+    #[command(flatten)]
+    pub code: CodeArgs,
+    #[command(flatten)]
+    pub grants: GrantArgs,
+    /// Print the whole outcome as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `wasm-host exec`: runs one program against the given tool components.
+pub async fn exec(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCode> {
+    let (code, components) = match &args.file {
+        Some(f) => (std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?, &args.rest[..]),
+        None => match args.rest.split_first() {
+            Some((code, rest)) => (code.clone(), rest),
+            None => anyhow::bail!("no program: give it as the first argument or with --file"),
+        },
+    };
+    let (grants, limits) = args.grants.resolve()?;
+    let runtime = global.runtime()?;
+    let catalog = Arc::new(Catalog::new());
+    for path in components {
+        let opts = LoadOptions { grants: grants.clone(), limits: limits.clone(), ..Default::default() };
+        let c = runtime.load_file(Path::new(path), opts).await.with_context(|| format!("loading {path}"))?;
+        anyhow::ensure!(catalog.get(&c.name).is_none(), "two components are named `{}`", c.name);
+        catalog.insert(c);
+    }
+    let settings = args.code.settings(&CodeConfig::default())?;
+    let runner = code_runner(&runtime, Executor::new(runtime.clone(), catalog), &settings, limits).await?;
+    let workspace = args.workspace.as_deref().map(|d| Workspace::open(d, settings.quota)).transpose().context("--workspace")?;
+    let timeout = args.run_timeout.as_deref().map(crate::settings::parse_timeout).transpose().context("--run-timeout")?;
+    let exec = runner.execute(ExecRequest { language: args.lang, code: &code, timeout }, workspace.as_ref()).await;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&exec)?);
+    } else {
+        print!("{}", exec.body());
+        let a = &exec.accounting;
+        eprintln!(
+            "[{} {}: {:.2} ms; {} tool call(s) returned {} bytes inside the sandbox; {} bytes returned]",
+            exec.language.name(),
+            exec.status,
+            exec.stats.wall_us as f64 / 1000.0,
+            a.tool_calls,
+            a.tool_result_bytes,
+            a.returned_bytes
+        );
+    }
+    Ok(if exec.is_error() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,16 @@
+//! Code mode's execution side, between the MCP layer and the runtime.
+//!
+//! - [`CodeRunner`]: runs a model's JavaScript or Python program in the runner component for its
+//!   language (`guests/runners/`), where every tool of the catalog is a function; the program's
+//!   tool calls go through the same executor, limits and logging as direct calls.
+//! - [`Execution`]: printed output and returned value (each cut at the output cap with a
+//!   marker), the program's exception with its trimmed traceback, the files it wrote, and the
+//!   byte accounting (tool results inside the sandbox versus what is returned).
+//! - [`Workspaces`] / [`Workspace`]: per-session directories preopened as `/workspace`, with a
+//!   quota and crash-safe checkpoints.
+
+mod runner;
+mod workspace;
+
+pub use runner::{Accounting, BYTES_PER_TOKEN, CodeRunner, ExecRequest, Execution, FileChange, Language, ProgramError};
+pub use workspace::{DEFAULT_QUOTA_BYTES, GUEST_PATH, Listing, Workspace, WorkspaceError, Workspaces};

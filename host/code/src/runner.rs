@@ -1,0 +1,384 @@
+//! Running a program: the runner component for its language gets the program, the names of the
+//! tools it may call and the output cap; its `tools.call`s go through the same executor,
+//! catalog, limits and logging as a direct call. The reply becomes an [`Execution`].
+
+use crate::workspace::{GUEST_PATH, Listing, Workspace};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use wasm_host_policy::{DirGrant, Limits};
+use wasm_host_runtime::{CallOutcome, CallStats, Executor, LoadedComponent, Output, cut};
+
+/// Bytes per token in the estimates (cl100k averages about four bytes per token on English and JSON).
+pub const BYTES_PER_TOKEN: u64 = 4;
+/// How often the workspace size is checked while a program runs.
+const QUOTA_POLL: Duration = Duration::from_millis(100);
+
+/// A program's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Runs in `runner-js` (ComponentizeJS / StarlingMonkey).
+    JavaScript,
+    /// Runs in `runner-python` (componentize-py / CPython).
+    Python,
+}
+
+impl Language {
+    /// Both languages.
+    pub const ALL: [Language; 2] = [Language::JavaScript, Language::Python];
+
+    /// `javascript` or `python`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::JavaScript => "javascript",
+            Language::Python => "python",
+        }
+    }
+
+    /// The runner's file name as the build writes it: `runner-js.wasm`, `runner-python.wasm`.
+    pub fn runner_file(self) -> &'static str {
+        match self {
+            Language::JavaScript => "runner-js.wasm",
+            Language::Python => "runner-python.wasm",
+        }
+    }
+}
+
+impl FromStr for Language {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "javascript" | "js" => Ok(Language::JavaScript),
+            "python" | "py" => Ok(Language::Python),
+            other => Err(format!("unknown language {other:?}: expected \"javascript\" or \"python\"")),
+        }
+    }
+}
+
+/// One `execute_code` request.
+#[derive(Debug, Clone)]
+pub struct ExecRequest<'a> {
+    /// The language.
+    pub language: Language,
+    /// The program's source.
+    pub code: &'a str,
+    /// A shorter time limit than the server's, if the caller wants one.
+    pub timeout: Option<Duration>,
+}
+
+/// Bytes (and estimated tokens) that stayed inside the sandbox versus what went back to the model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Accounting {
+    /// Tool calls the program made.
+    pub tool_calls: u64,
+    /// Bytes those calls returned into the program.
+    pub tool_result_bytes: u64,
+    /// The same, in estimated tokens (bytes / [`BYTES_PER_TOKEN`]).
+    pub tool_result_tokens: u64,
+    /// Bytes of the rendered result returned to the caller (without the accounting line).
+    pub returned_bytes: u64,
+    /// The same, in estimated tokens.
+    pub returned_tokens: u64,
+}
+
+/// An exception the program raised (or a syntax error).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramError {
+    /// Exception class (`TypeError`, `ToolError`, `SyntaxError`...).
+    pub name: String,
+    /// Its message.
+    pub message: String,
+    /// The program's own frames, innermost last (Python) or first (JavaScript).
+    #[serde(default)]
+    pub stack: String,
+    /// For a `ToolError`: `invalid-arguments`, `not-found`, `failed` or `denied`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// For a `ToolError`: the tool that failed.
+    #[serde(default)]
+    pub tool: Option<String>,
+}
+
+/// A file the run created or changed in the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    /// Guest path (`/workspace/...`).
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+/// The outcome of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Execution {
+    /// The language it ran in.
+    pub language: Language,
+    /// `ok`; `error` (the program raised); `quota`, `no-runner`; or the host's reason for
+    /// stopping it (`deadline`, `memory-limit`, `out-of-fuel`, `trap`, ...).
+    pub status: &'static str,
+    /// The returned value (null if none).
+    pub value: Value,
+    /// Printed output, cut at the cap.
+    pub stdout: String,
+    /// Printed bytes past the cap.
+    pub stdout_cut_bytes: u64,
+    /// The program's exception, for `status == "error"`.
+    pub error: Option<ProgramError>,
+    /// What the host says went wrong, for any other failing status.
+    pub host_error: Option<String>,
+    /// Files the run created or changed in the workspace.
+    pub files: Vec<FileChange>,
+    /// Bytes in and out.
+    pub accounting: Accounting,
+    /// The runner call's figures (wall time, fuel, memory).
+    pub stats: CallStats,
+    /// The output cap the run had, in bytes.
+    #[serde(skip)]
+    pub output_cap: u64,
+}
+
+/// What a runner's `run` answers (see `guests/runners/*`).
+#[derive(Deserialize)]
+struct RunnerReply {
+    ok: bool,
+    #[serde(default)]
+    value: Value,
+    #[serde(default)]
+    error: Option<ProgramError>,
+    #[serde(default)]
+    stdout: String,
+    #[serde(default)]
+    stdout_cut: u64,
+}
+
+/// Runs programs in the runner components, against an executor's catalog.
+#[derive(Clone)]
+pub struct CodeRunner {
+    executor: Executor,
+    runners: HashMap<Language, Arc<LoadedComponent>>,
+    limits: Limits,
+}
+
+impl CodeRunner {
+    /// A runner with no languages yet; `limits` apply to every run (its `output_bytes` caps the
+    /// printed output and, separately, the returned value).
+    pub fn new(executor: Executor, limits: Limits) -> Self {
+        CodeRunner { executor, runners: HashMap::new(), limits }
+    }
+
+    /// Uses `component` (a loaded `runner-js` / `runner-python`) for `language`.
+    pub fn add_runner(&mut self, language: Language, component: Arc<LoadedComponent>) {
+        self.runners.insert(language, component);
+    }
+
+    /// The languages that have a runner.
+    pub fn languages(&self) -> Vec<Language> {
+        Language::ALL.into_iter().filter(|l| self.runners.contains_key(l)).collect()
+    }
+
+    /// The limits runs get.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Runs a program. With a workspace, it is `/workspace` (read-write) and the files the run
+    /// wrote are listed; a run that takes the session over its quota is stopped and the files it
+    /// created are removed.
+    pub async fn execute(&self, req: ExecRequest<'_>, workspace: Option<&Workspace>) -> Execution {
+        let Some(runner) = self.runners.get(&req.language) else {
+            let have: Vec<&str> = self.languages().into_iter().map(Language::name).collect();
+            let message = format!("no {} runner is configured (languages here: {have:?}); the operator sets it with --{}-runner", req.language.name(), req.language.name());
+            return Execution::refused(req.language, "no-runner", message, self.limits.output_bytes);
+        };
+        let mut limits = self.limits.clone();
+        if let Some(t) = req.timeout {
+            limits.timeout = limits.timeout.min(t);
+        }
+        let before = match workspace.map(Workspace::list).transpose() {
+            Ok(b) => b,
+            Err(e) => return Execution::refused(req.language, "workspace", e.to_string(), limits.output_bytes),
+        };
+        let dirs = workspace.map(|w| vec![DirGrant { host: w.dir(), guest: GUEST_PATH.into(), read_only: false }]).unwrap_or_default();
+        let component = runner.with_call_grant(dirs, limits.clone());
+        let tools: Vec<String> = self.executor.catalog().tools().into_iter().map(|t| t.qualified).collect();
+        let input = json!({"code": req.code, "tools": tools, "output_cap": limits.output_bytes}).to_string();
+        let call = self.executor.call_component(&component, "run", &input);
+        let (outcome, over_quota) = match workspace {
+            None => (Some(call.await), None),
+            Some(ws) => tokio::select! {
+                outcome = call => (Some(outcome), None),
+                // Dropping the call future drops its store: the program stops at once.
+                used = watch_quota(ws) => (None, Some(used)),
+            },
+        };
+        let mut exec = match outcome {
+            Some(outcome) => Execution::from_outcome(req.language, outcome, limits.output_bytes),
+            None => Execution::refused(req.language, "quota", String::new(), limits.output_bytes),
+        };
+        if let (Some(ws), Some(before)) = (workspace, before) {
+            exec.settle_workspace(ws, &before, over_quota);
+        }
+        exec.account();
+        exec
+    }
+}
+
+/// Resolves once the workspace is over its quota, with the bytes it uses.
+async fn watch_quota(ws: &Workspace) -> u64 {
+    loop {
+        tokio::time::sleep(QUOTA_POLL).await;
+        if let Ok(used) = ws.used_bytes()
+            && used > ws.quota_bytes()
+        {
+            return used;
+        }
+    }
+}
+
+impl Execution {
+    fn refused(language: Language, status: &'static str, message: String, output_cap: u64) -> Self {
+        Execution {
+            language,
+            status,
+            value: Value::Null,
+            stdout: String::new(),
+            stdout_cut_bytes: 0,
+            error: None,
+            host_error: Some(message),
+            files: Vec::new(),
+            accounting: Accounting::default(),
+            stats: CallStats::default(),
+            output_cap,
+        }
+    }
+
+    fn from_outcome(language: Language, outcome: CallOutcome, cap: u64) -> Self {
+        let mut exec = Execution::refused(language, "ok", String::new(), cap);
+        exec.host_error = None;
+        exec.stats = outcome.stats;
+        exec.accounting.tool_calls = exec.stats.nested_calls;
+        exec.accounting.tool_result_bytes = exec.stats.nested_bytes_in;
+        let reply = match outcome.result {
+            Ok(Output::Json(text)) => serde_json::from_str::<RunnerReply>(&text).map_err(|e| format!("the runner's reply is not what it should be: {e}")),
+            Ok(Output::Text(text)) => Err(format!("the runner's reply was cut at the output limit: {}", text.len())),
+            Err(e) => {
+                exec.status = e.kind();
+                exec.host_error = Some(e.to_string());
+                return exec;
+            }
+        };
+        match reply {
+            Ok(r) => {
+                exec.status = if r.ok { "ok" } else { "error" };
+                exec.value = r.value;
+                exec.error = r.error;
+                exec.stdout = r.stdout;
+                exec.stdout_cut_bytes = r.stdout_cut;
+            }
+            Err(message) => {
+                exec.status = "trap";
+                exec.host_error = Some(message);
+            }
+        }
+        exec
+    }
+
+    /// Lists the files the run wrote; past the quota, removes those it created.
+    fn settle_workspace(&mut self, ws: &Workspace, before: &Listing, stopped_at: Option<u64>) {
+        let after = match ws.list() {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list the workspace after a run");
+                return;
+            }
+        };
+        let written: Vec<(&String, u64)> = after.iter().filter(|(p, meta)| before.get(*p) != Some(meta)).map(|(p, (len, _))| (p, *len)).collect();
+        let used = stopped_at.or_else(|| ws.used_bytes().ok()).unwrap_or(0);
+        if used > ws.quota_bytes() {
+            let created: Vec<&str> = written.iter().filter(|(p, _)| !before.contains_key(*p)).map(|(p, _)| p.as_str()).collect();
+            let removed = ws.remove_files(created.iter().copied()).is_ok();
+            self.status = "quota";
+            self.value = Value::Null;
+            self.host_error = Some(format!(
+                "workspace quota exceeded: the session used {used} bytes, its quota is {} bytes; {} the {} file(s) this run created ({})",
+                ws.quota_bytes(),
+                if removed { "removed" } else { "could not remove" },
+                created.len(),
+                created.join(", ")
+            ));
+        }
+        self.files = written
+            .into_iter()
+            .filter(|(p, _)| after.contains_key(*p) && (self.status != "quota" || before.contains_key(*p)))
+            .map(|(p, size)| FileChange { path: format!("{GUEST_PATH}/{p}"), size })
+            .collect();
+    }
+
+    /// Whether the run failed.
+    pub fn is_error(&self) -> bool {
+        self.status != "ok"
+    }
+
+    fn account(&mut self) {
+        let body = self.body();
+        self.accounting.tool_result_tokens = self.accounting.tool_result_bytes.div_ceil(BYTES_PER_TOKEN);
+        self.accounting.returned_bytes = body.len() as u64;
+        self.accounting.returned_tokens = self.accounting.returned_bytes.div_ceil(BYTES_PER_TOKEN);
+    }
+
+    /// What the caller sees, without the accounting line: printed output, the value, the error,
+    /// the files written. Output and value are each cut at the output cap, with a marker.
+    pub fn body(&self) -> String {
+        let mut out = String::new();
+        if !self.stdout.is_empty() {
+            out.push_str(&self.stdout);
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        if self.stdout_cut_bytes > 0 {
+            let _ = writeln!(out, "…[printed output cut: {} more bytes not shown; the output limit is {} bytes]", self.stdout_cut_bytes, self.output_cap);
+        }
+        if !self.value.is_null() {
+            let (value, _) = cut(self.value.to_string(), self.output_cap);
+            let _ = writeln!(out, "result: {value}");
+        }
+        if let Some(e) = &self.error {
+            let _ = writeln!(out, "error: {}: {}", e.name, e.message);
+            if !e.stack.is_empty() {
+                let _ = writeln!(out, "{}", e.stack);
+            }
+        }
+        if let Some(e) = &self.host_error {
+            let _ = writeln!(out, "error ({}): {e}", self.status);
+        }
+        if !self.files.is_empty() {
+            let list: Vec<String> = self.files.iter().map(|f| format!("{} ({} bytes)", f.path, f.size)).collect();
+            let _ = writeln!(out, "files written: {}", list.join(", "));
+        }
+        if out.is_empty() {
+            out.push_str("(no output and no return value)\n");
+        }
+        out
+    }
+
+    /// [`Execution::body`] plus one accounting line.
+    pub fn render(&self) -> String {
+        let a = &self.accounting;
+        format!(
+            "{}[{} tool call(s) returned {} bytes (~{} tokens) inside the sandbox; {} bytes (~{} tokens) returned here]",
+            self.body(),
+            a.tool_calls,
+            a.tool_result_bytes,
+            a.tool_result_tokens,
+            a.returned_bytes,
+            a.returned_tokens
+        )
+    }
+}

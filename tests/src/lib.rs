@@ -29,6 +29,8 @@ pub const GUESTS: &[(&str, &str)] = &[
     ("hostile-py", "guests/fixtures/hostile-py"),
     ("program-rust", "guests/fixtures/program-rust"),
     ("http-rust", "guests/fixtures/http-rust"),
+    ("runner-js", "guests/runners/js"),
+    ("runner-python", "guests/runners/python"),
 ];
 
 /// The path of guest `name`'s component, building it first if it is missing or older than its

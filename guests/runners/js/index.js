@@ -12,7 +12,8 @@
  *   fs.readText / writeText / listDir / walk / stat / mkdir / remove   files in /workspace
  *   searchTools(query, limit)        tools matching a query (qualified names and descriptions)
  *
- * `run` always answers JSON `{ ok, value | error, stdout, stdout_cut }`, so output printed before an
+ * `run` always answers JSON `{ ok, value | error, stdout, stdout_cut }` (a value whose JSON is over
+ * the cap comes as `value_preview` cut there, with `value_bytes`), so output printed before an
  * error is kept; an error carries the program's stack, trimmed to its own frames.
  */
 import { call as hostCall, search as hostSearch } from 'wasm-host:mcp/tools@0.1.0';
@@ -58,6 +59,19 @@ function callTool(qualified, args) {
   return out.tag === 'json' ? JSON.parse(out.val) : out.val;
 }
 
+const ENCODER = new TextEncoder();
+
+/** The UTF-8 length of a string (the engine's native encoder is far faster than a JS loop). */
+function utf8Length(text) {
+  return ENCODER.encode(text).length;
+}
+
+/** The longest prefix of `text` that fits in `cap` UTF-8 bytes. */
+function cutUtf8(text, cap) {
+  const head = new TextDecoder().decode(ENCODER.encode(text).subarray(0, cap));
+  return head.replace(/\uFFFD$/, '');
+}
+
 /** Console output, kept up to `cap` UTF-8 bytes; the rest is counted. */
 class Capture {
   constructor(cap) {
@@ -65,24 +79,21 @@ class Capture {
     this.parts = [];
     this.kept = 0;
     this.cut = 0;
-    this.encoder = new TextEncoder();
   }
 
   write(text) {
-    const bytes = this.encoder.encode(text);
+    const length = utf8Length(text);
     const room = this.cap - this.kept;
-    if (bytes.length <= room) {
+    if (length <= room) {
       this.parts.push(text);
-      this.kept += bytes.length;
+      this.kept += length;
       return;
     }
     if (room > 0) {
-      // Cut on a character boundary: decode the prefix, dropping a partial last character.
-      const head = new TextDecoder().decode(bytes.subarray(0, room)).replace(/\uFFFD$/, '');
-      this.parts.push(head);
+      this.parts.push(cutUtf8(text, room));
       this.kept = this.cap;
     }
-    this.cut += bytes.length - Math.max(room, 0);
+    this.cut += length - Math.max(room, 0);
   }
 
   text() {
@@ -147,7 +158,12 @@ async function runProgram(input) {
   }
   try {
     const value = await program(toolTree(input.tools ?? []), console, files, searchTools, ToolError);
-    return done({ ok: true, value: JSON.parse(toJson(value)) });
+    const json = toJson(value);
+    const bytes = utf8Length(json);
+    if (bytes > capture.cap) {
+      return done({ ok: true, value: null, value_preview: cutUtf8(json, capture.cap), value_bytes: bytes });
+    }
+    return done({ ok: true, value: JSON.parse(json) });
   } catch (error) {
     return done({ ok: false, error: describeError(error) });
   }

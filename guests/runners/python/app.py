@@ -12,7 +12,8 @@ of a function, so it may ``return`` a value; a final bare expression is returned
     open("/workspace/...")             the session's workspace (also the working directory)
     search_tools(query, limit=10)      tools matching a query: [{name, description}]
 
-``run`` always answers JSON ``{ok, value | error, stdout, stdout_cut}``, so output printed before an
+``run`` always answers JSON ``{ok, value | error, stdout, stdout_cut}`` (a value whose JSON is over
+the cap comes as ``value_preview`` cut there, with ``value_bytes``), so output printed before an
 error is kept; an error carries the traceback, trimmed to the program's own lines.
 """
 
@@ -224,13 +225,14 @@ def _describe(error, code):
     }
 
 
-def _json_value(value):
+def _json_text(value):
+    """The value as JSON text; sets become lists, anything else unknown its ``repr``."""
     def fallback(v):
-        if isinstance(v, (set, frozenset, tuple)):
+        if isinstance(v, (set, frozenset)):
             return list(v)
         return repr(v)
 
-    return json.loads(json.dumps(value, default=fallback))
+    return json.dumps(value, default=fallback)
 
 
 def _run(request):
@@ -255,7 +257,13 @@ def _run(request):
         value = scope["__program__"]()
         if is_async:
             value = _drive(value)
-        result = {"ok": True, "value": _json_value(value)}
+        text = _json_text(value)
+        size = len(text.encode("utf-8"))
+        if size > capture.cap:
+            preview = text.encode("utf-8")[:capture.cap].decode("utf-8", "ignore")
+            result = {"ok": True, "value": None, "value_preview": preview, "value_bytes": size}
+        else:
+            result = {"ok": True, "value": json.loads(text)}
     except Exception as error:  # the program's own failure, reported to the model
         result = {"ok": False, "error": _describe(error, code)}
     finally:

@@ -15,6 +15,8 @@ use wasm_host_runtime::{CallOutcome, CallStats, Executor, LoadedComponent, Outpu
 
 /// Bytes per token in the estimates (cl100k averages about four bytes per token on English and JSON).
 pub const BYTES_PER_TOKEN: u64 = 4;
+/// Room in a runner's reply for everything but output and value (error, stack, keys), in bytes.
+const REPLY_OVERHEAD: u64 = 64 << 10;
 /// How often the workspace size is checked while a program runs.
 const QUOTA_POLL: Duration = Duration::from_millis(100);
 
@@ -122,8 +124,12 @@ pub struct Execution {
     /// `ok`; `error` (the program raised); `quota`, `no-runner`; or the host's reason for
     /// stopping it (`deadline`, `memory-limit`, `out-of-fuel`, `trap`, ...).
     pub status: &'static str,
-    /// The returned value (null if none).
+    /// The returned value (null if none, or if it was cut: see `value_preview`).
     pub value: Value,
+    /// A returned value larger than the output cap: its JSON, cut at the cap.
+    pub value_preview: Option<String>,
+    /// The size of that value's JSON, in bytes (0 unless cut).
+    pub value_bytes: u64,
     /// Printed output, cut at the cap.
     pub stdout: String,
     /// Printed bytes past the cap.
@@ -149,6 +155,10 @@ struct RunnerReply {
     ok: bool,
     #[serde(default)]
     value: Value,
+    #[serde(default)]
+    value_preview: Option<String>,
+    #[serde(default)]
+    value_bytes: u64,
     #[serde(default)]
     error: Option<ProgramError>,
     #[serde(default)]
@@ -200,14 +210,17 @@ impl CodeRunner {
         if let Some(t) = req.timeout {
             limits.timeout = limits.timeout.min(t);
         }
+        let cap = limits.output_bytes;
+        // The runner cuts printed output and value at `cap` each; its whole reply has room for both.
+        limits.output_bytes = 2 * cap + REPLY_OVERHEAD;
         let before = match workspace.map(Workspace::list).transpose() {
             Ok(b) => b,
-            Err(e) => return Execution::refused(req.language, "workspace", e.to_string(), limits.output_bytes),
+            Err(e) => return Execution::refused(req.language, "workspace", e.to_string(), cap),
         };
         let dirs = workspace.map(|w| vec![DirGrant { host: w.dir(), guest: GUEST_PATH.into(), read_only: false }]).unwrap_or_default();
         let component = runner.with_call_grant(dirs, limits.clone());
         let tools: Vec<String> = self.executor.catalog().tools().into_iter().map(|t| t.qualified).collect();
-        let input = json!({"code": req.code, "tools": tools, "output_cap": limits.output_bytes}).to_string();
+        let input = json!({"code": req.code, "tools": tools, "output_cap": cap}).to_string();
         let call = self.executor.call_component(&component, "run", &input);
         let (outcome, over_quota) = match workspace {
             None => (Some(call.await), None),
@@ -218,9 +231,14 @@ impl CodeRunner {
             },
         };
         let mut exec = match outcome {
-            Some(outcome) => Execution::from_outcome(req.language, outcome, limits.output_bytes),
-            None => Execution::refused(req.language, "quota", String::new(), limits.output_bytes),
+            Some(outcome) => Execution::from_outcome(req.language, outcome, cap),
+            None => Execution::refused(req.language, "quota", String::new(), cap),
         };
+        if exec.stats.memory_refused && exec.status == "error" {
+            // The program saw an out-of-memory exception; say which limit it hit.
+            exec.status = "memory-limit";
+            exec.host_error = Some(format!("memory limit reached: the program needed more than its {} bytes (--memory)", limits.memory_bytes));
+        }
         if let (Some(ws), Some(before)) = (workspace, before) {
             exec.settle_workspace(ws, &before, over_quota);
         }
@@ -247,6 +265,8 @@ impl Execution {
             language,
             status,
             value: Value::Null,
+            value_preview: None,
+            value_bytes: 0,
             stdout: String::new(),
             stdout_cut_bytes: 0,
             error: None,
@@ -277,6 +297,8 @@ impl Execution {
             Ok(r) => {
                 exec.status = if r.ok { "ok" } else { "error" };
                 exec.value = r.value;
+                exec.value_preview = r.value_preview;
+                exec.value_bytes = r.value_bytes;
                 exec.error = r.error;
                 exec.stdout = r.stdout;
                 exec.stdout_cut_bytes = r.stdout_cut;
@@ -345,7 +367,15 @@ impl Execution {
         if self.stdout_cut_bytes > 0 {
             let _ = writeln!(out, "…[printed output cut: {} more bytes not shown; the output limit is {} bytes]", self.stdout_cut_bytes, self.output_cap);
         }
-        if !self.value.is_null() {
+        if let Some(preview) = &self.value_preview {
+            let _ = writeln!(
+                out,
+                "result (cut: {} bytes of JSON, first {} shown; the output limit is {} bytes): {preview}",
+                self.value_bytes,
+                preview.len(),
+                self.output_cap
+            );
+        } else if !self.value.is_null() {
             let (value, _) = cut(self.value.to_string(), self.output_cap);
             let _ = writeln!(out, "result: {value}");
         }

@@ -78,6 +78,8 @@ pub struct CallStats {
     pub nested_calls: u64,
     /// Whether the result was cut at the output limit.
     pub truncated: bool,
+    /// Whether the memory limit refused a growth during the call (even if the guest recovered).
+    pub memory_refused: bool,
 }
 
 /// A call's result, log and figures. A failed call still has its log and figures.
@@ -380,6 +382,7 @@ impl CallSetup {
             nested_bytes_in: data.nested_bytes,
             nested_calls: data.nested_calls,
             truncated,
+            memory_refused: data.limiter.memory_refused.is_some(),
         };
         for uri in &data.hooks.denied {
             if let Ok(mut log) = self.log.lock() {

@@ -64,7 +64,7 @@ pub fn data() -> tempfile::TempDir {
 pub fn warm_cache() {
     static WARM: std::sync::Once = std::sync::Once::new();
     WARM.call_once(|| {
-        for g in ["grep", "csv", "json-query", "hostile-rust"] {
+        for g in ["grep", "csv", "json-query", "hostile-rust", "runner-js", "runner-python"] {
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
                 .args(["inspect", &guest(g).display().to_string()])
                 .env(
@@ -100,8 +100,20 @@ pub fn serve_args(d: &std::path::Path, extra: &[&str]) -> Vec<String> {
         "--timeout".into(),
         "2s".into(),
     ]);
+    args.extend(runner_args());
+    args.push("--no-workspaces".into());
     args.extend(extra.iter().map(|s| s.to_string()));
     args
+}
+
+/// `--javascript-runner` and `--python-runner` with the runners built for the tests.
+pub fn runner_args() -> Vec<String> {
+    vec![
+        "--javascript-runner".into(),
+        guest("runner-js").display().to_string(),
+        "--python-runner".into(),
+        guest("runner-python").display().to_string(),
+    ]
 }
 
 pub fn command(args: &[String]) -> tokio::process::Command {

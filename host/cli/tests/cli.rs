@@ -180,3 +180,34 @@ fn bench_search_ranks_synthetic_tools_and_prints_figures() {
         assert!(v[side]["p99_us"].as_f64() >= v[side]["p50_us"].as_f64(), "{v}");
     }
 }
+
+#[test]
+fn exec_runs_js_and_python_programs_against_components_and_a_kept_workspace() {
+    let d = data();
+    let ws = scratch();
+    let (js_runner, py_runner) = (guest("runner-js").display().to_string(), guest("runner-python").display().to_string());
+    let runners = ["--javascript-runner", js_runner.as_str(), "--python-runner", py_runner.as_str()];
+    let (grep, csv) = (guest("grep").display().to_string(), guest("csv").display().to_string());
+    let (dir, ws_dir) = (dir_flag(d.path()), ws.path().display().to_string());
+    let mut args = vec!["exec", "--lang", "js", "fs.writeText('/workspace/n.txt', 'kept'); return (await tools.grep.count({pattern: 'TODO', path: '/data'})).total", &grep, "--dir", &dir, "--workspace", &ws_dir];
+    args.extend(runners);
+    let out = wasm_host(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "result: 2\nfiles written: /workspace/n.txt (4 bytes)\n");
+    assert!(stderr(&out).contains("javascript ok") && stderr(&out).contains("1 tool call(s)"), "{}", stderr(&out));
+    let program = ws.path().join("p.py");
+    std::fs::write(&program, "print(open('n.txt').read())\ntools.csv.columns(path='/data/sales.csv')['columns'][0]['name']").expect("write");
+    let file = program.display().to_string();
+    let mut args = vec!["exec", "--lang", "python", "--file", &file, &csv, "--dir", &dir, "--workspace", &ws_dir, "--json"];
+    args.extend(runners);
+    let out = wasm_host(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("--json");
+    assert_eq!((&v["status"], &v["stdout"], &v["value"]), (&Value::from("ok"), &Value::from("kept\n"), &Value::from("region")), "{v}");
+    let mut args = vec!["exec", "--lang", "python", "1 / 0"];
+    args.extend(runners);
+    let out = wasm_host(&args);
+    assert!(!out.status.success() && stdout(&out).contains("ZeroDivisionError"), "a failing program fails the command: {}", stdout(&out));
+    let out = wasm_host(&["exec", "--lang", "js", "return 1", "--javascript-runner", "/nonexistent/runner.wasm"]);
+    assert!(!out.status.success() && stderr(&out).contains("javascript runner /nonexistent/runner.wasm: no such file"), "{}", stderr(&out));
+}

@@ -42,6 +42,8 @@ pub enum BenchMode {
     Serve(crate::bench_serve::ServeBenchArgs),
     /// search_tools ranking over many synthetic tools against a substring scan.
     Search(crate::bench_search::SearchBenchArgs),
+    /// Tokens entering the model's context, direct mode vs code mode, for four scenarios.
+    Tokens(crate::bench_tokens::TokenBenchArgs),
 }
 
 /// One example tool and its baseline.
@@ -118,6 +120,7 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCo
     match &args.mode {
         Some(BenchMode::Serve(serve)) => return crate::bench_serve::run(global, serve).await,
         Some(BenchMode::Search(search)) => return crate::bench_search::run(search),
+        Some(BenchMode::Tokens(tokens)) => return crate::bench_tokens::run(global, tokens).await,
         None => {}
     }
     anyhow::ensure!(

@@ -67,9 +67,15 @@ impl CodeArgs {
 
 /// `runner-*.wasm` beside the executable, or in `../guests/` from it.
 fn default_runner(language: Language) -> Option<PathBuf> {
+    beside_binary(language.runner_file())
+}
+
+/// `file` beside the executable, or in `../guests/` from it (`target/guests/` for a build in
+/// this repository), if it exists.
+pub fn beside_binary(file: &str) -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?;
-    [dir.join(language.runner_file()), dir.join("../guests").join(language.runner_file())].into_iter().find(|p| p.is_file())
+    [dir.join(file), dir.join("../guests").join(file)].into_iter().find(|p| p.is_file())
 }
 
 /// Loads the runners into a [`CodeRunner`] whose runs get `limits` with the output cap.

@@ -7,6 +7,7 @@
 mod bench;
 mod bench_search;
 mod bench_serve;
+mod bench_tokens;
 mod code;
 mod commands;
 mod config;

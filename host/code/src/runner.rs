@@ -398,17 +398,10 @@ impl Execution {
         out
     }
 
-    /// [`Execution::body`] plus one accounting line.
+    /// [`Execution::body`] plus one short accounting line (the full figures are in
+    /// [`Execution::accounting`]; the MCP layer sends them as the result's `_meta`).
     pub fn render(&self) -> String {
         let a = &self.accounting;
-        format!(
-            "{}[{} tool call(s) returned {} bytes (~{} tokens) inside the sandbox; {} bytes (~{} tokens) returned here]",
-            self.body(),
-            a.tool_calls,
-            a.tool_result_bytes,
-            a.tool_result_tokens,
-            a.returned_bytes,
-            a.returned_tokens
-        )
+        format!("{}[{} tool call(s) returned {} bytes (~{} tokens) inside the sandbox]", self.body(), a.tool_calls, a.tool_result_bytes, a.tool_result_tokens)
     }
 }

@@ -14,6 +14,9 @@ pub const EXECUTE_CODE: &str = "execute_code";
 pub const CHECKPOINT: &str = "checkpoint";
 /// Name of the meta-tool that brings a saved workspace back.
 pub const RESTORE: &str = "restore";
+/// The `_meta` key of an `execute_code` result that carries its accounting: tool calls, bytes and
+/// estimated tokens inside the sandbox versus returned, status and wall time.
+pub const ACCOUNTING_META: &str = "wasm-host/execution";
 
 /// What code mode needs: the runners and, if the operator enabled them, session workspaces.
 pub struct CodeMode {
@@ -35,26 +38,26 @@ pub(crate) fn definitions(code: &CodeMode) -> Vec<Tool> {
     let mut tools = Vec::new();
     let languages: Vec<&str> = code.runner.languages().into_iter().map(Language::name).collect();
     if !languages.is_empty() {
-        let workspace = if code.workspaces.is_some() { " Files in /workspace persist for the session." } else { "" };
+        let workspace = if code.workspaces.is_some() { " /workspace persists in the session." } else { "" };
         let schema = json!({
             "type": "object",
             "properties": {
                 "language": {"enum": languages},
-                "code": {"type": "string", "description": "Function body; `return` a value"},
+                "code": {"type": "string", "description": "Function body; return a value"},
                 "timeout": {"type": "number", "description": "Seconds"}
             },
             "required": ["language", "code"]
         });
         let description = format!(
-            "Run a program in the sandbox. Each tool is a function: JS `await tools.<component>.<tool>({{...}})`, \
-             Python `tools.<component>.<tool>(key=value)`. Filter data in the program; print or return only what you need.{workspace}"
+            "Run a program in which tools are functions: JS `await tools.<component>.<tool>({{...}})`, \
+             Python `tools.<component>.<tool>(key=value)`. Print or return only what you need.{workspace}"
         );
         tools.push(Tool::new(EXECUTE_CODE, description, object(schema)).with_annotations(ToolAnnotations::new().read_only(false).destructive(false).idempotent(false).open_world(false)));
     }
     if code.workspaces.is_some() {
         let schema = json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]});
-        tools.push(Tool::new(CHECKPOINT, "Save /workspace under a name.", object(schema.clone())).with_annotations(ToolAnnotations::new().read_only(false).destructive(false)));
-        tools.push(Tool::new(RESTORE, "Replace /workspace with a saved checkpoint.", object(schema)).with_annotations(ToolAnnotations::new().read_only(false).destructive(true)));
+        tools.push(Tool::new(CHECKPOINT, "Save /workspace as a named checkpoint.", object(schema.clone())).with_annotations(ToolAnnotations::new().read_only(false).destructive(false)));
+        tools.push(Tool::new(RESTORE, "Replace /workspace with a checkpoint.", object(schema)).with_annotations(ToolAnnotations::new().read_only(false).destructive(true)));
     }
     tools
 }

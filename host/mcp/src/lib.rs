@@ -27,7 +27,7 @@ mod stdio;
 mod stubs;
 mod transport;
 
-pub use code::{CHECKPOINT, CodeMode, EXECUTE_CODE, RESTORE};
+pub use code::{ACCOUNTING_META, CHECKPOINT, CodeMode, EXECUTE_CODE, RESTORE};
 pub use gate::GateLimits;
 pub use meta::Mode;
 pub use reload::{ReloadEvent, Reloader, WatchedDir};

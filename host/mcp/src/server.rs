@@ -8,7 +8,7 @@ use crate::meta::{self, Mode};
 use crate::gate::{Gate, GateLimits};
 use crate::metrics::{Metrics, Sample};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, MetaObject, ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
     PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ProgressNotificationParam, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
 };
 use rmcp::service::{NotificationContext, Peer, RequestContext};
@@ -260,7 +260,11 @@ impl McpServer {
         self.inner.metrics.record(name, sample);
         self.inner.metrics.record_code(exec.language.name(), exec.status, &exec.accounting);
         let content = vec![ContentBlock::text(exec.render())];
-        Ok(if exec.is_error() { CallToolResult::error(content) } else { CallToolResult::success(content) }.into())
+        let mut result = if exec.is_error() { CallToolResult::error(content) } else { CallToolResult::success(content) };
+        let mut meta = JsonObject::new();
+        meta.insert(code::ACCOUNTING_META.into(), json!({"language": exec.language, "status": exec.status, "wall_ms": s.wall_us as f64 / 1000.0, "accounting": exec.accounting}));
+        result.meta = Some(MetaObject(meta));
+        Ok(result.into())
     }
 
     fn instructions(&self) -> String {

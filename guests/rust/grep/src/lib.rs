@@ -1,4 +1,5 @@
-//! `grep`: regex search over the files of a granted directory, with per-file match counts.
+//! `grep`: regex search over the files of a granted directory, with per-file match counts; file
+//! listing and reading of text files.
 
 use regex::RegexBuilder;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,40 @@ fn tools() -> Vec<Tool> {
             count,
         )
         .title("Count matches"),
+        Tool::new(
+            "files",
+            "List the files under a directory (recursively, sorted by path) with their sizes, a page at a time; \
+             optionally only paths matching a regular expression.",
+            json!({
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string", "description": "Directory, e.g. /data."},
+                    "pattern": {"type": "string", "description": "Keep only paths matching this regex."},
+                    "offset": {"type": "integer", "minimum": 0, "default": 0},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}
+                },
+                "required": ["path"],
+                "additionalProperties": false
+            }),
+            files,
+        )
+        .title("List files"),
+        Tool::new(
+            "read",
+            "Read a UTF-8 text file, or a range of its lines.",
+            json!({
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string"},
+                    "offset": {"type": "integer", "minimum": 0, "default": 0, "description": "First line (0-based)."},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 10000, "description": "Lines to return."}
+                },
+                "required": ["path"],
+                "additionalProperties": false
+            }),
+            read,
+        )
+        .title("Read a text file"),
     ]
 }
 
@@ -136,4 +171,53 @@ fn count(args: Value) -> Result<Output, ToolError> {
     let scan = scan(&args, 0)?;
     let counts: wasm_host_sdk::serde_json::Map<String, Value> = scan.counts.into_iter().map(|(p, n)| (p, json!(n))).collect();
     Ok(Output::Json(json!({"counts": counts, "total": scan.total, "files_scanned": scan.files_scanned})))
+}
+
+fn arg_u64(args: &Value, key: &str, default: u64, max: u64) -> Result<u64, ToolError> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v
+            .as_u64()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| ToolError::InvalidArguments(format!("`{key}` must be an integer from 0 to {max}, got {v}"))),
+    }
+}
+
+fn files(args: Value) -> Result<Output, ToolError> {
+    let root = PathBuf::from(arg_str(&args, "path")?);
+    let offset = arg_u64(&args, "offset", 0, u64::MAX)? as usize;
+    let limit = arg_u64(&args, "limit", 1000, 10_000)?.max(1) as usize;
+    let re = match args.get("pattern").and_then(Value::as_str) {
+        Some(p) => Some(RegexBuilder::new(p).size_limit(1 << 20).build().map_err(|e| ToolError::InvalidArguments(format!("`pattern` is not a valid regex: {e}")))?),
+        None => None,
+    };
+    let mut all = Vec::new();
+    collect_files(&root, &mut all)?;
+    let mut paths: Vec<String> = all.iter().map(|p| p.display().to_string()).filter(|p| re.as_ref().is_none_or(|re| re.is_match(p))).collect();
+    paths.sort();
+    let total = paths.len();
+    let page: Vec<Value> = paths
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|p| json!({"path": p, "size": std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)}))
+        .collect();
+    let returned = page.len();
+    Ok(Output::Json(json!({"files": page, "total": total, "offset": offset, "returned": returned, "truncated": offset + returned < total})))
+}
+
+fn read(args: Value) -> Result<Output, ToolError> {
+    let path = PathBuf::from(arg_str(&args, "path")?);
+    let offset = arg_u64(&args, "offset", 0, u64::MAX)? as usize;
+    let limit = arg_u64(&args, "limit", 10_000, 100_000)?.max(1) as usize;
+    let meta = std::fs::metadata(&path).map_err(|e| io_error(&path, e))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(ToolError::Failed(format!("{} is {} bytes, more than the {MAX_FILE_BYTES} this tool reads", path.display(), meta.len())));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => ToolError::InvalidArguments(format!("{} is not UTF-8 text", path.display())),
+        _ => io_error(&path, e),
+    })?;
+    let lines: Vec<&str> = text.lines().skip(offset).take(limit).collect();
+    Ok(Output::Text(lines.join("\n")))
 }

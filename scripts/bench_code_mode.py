@@ -9,17 +9,14 @@ Cases (each checked for the right answer before it is timed):
   trivial  a program that returns 6*7
   items    a program that reads ~5,000 items {id, name, score} through a tool and
            keeps the ids of the first 50 with score >= 990
-           - wasm-host: json-query.query over a generated /data/items.json, paged
-             1,000 at a time (5 tool calls), in JavaScript and in Python
+           - wasm-host: the `items.items(count)` tool of guests/fixtures/items-rust
+             (1 tool call), in JavaScript and in Python
            - FastMCP:   the `items(count)` tool of scripts/fastmcp_server.py
              (1 tool call), in Python run by pydantic-monty
 Baselines: spawn time of `node -e` and `python3 -c`, for scale.
 
-FastMCP 4.1.6 requires mcp>=2.3, so it lives in its own venv, given by
---fastmcp-python; the client side only needs `mcp` (1.30.0 was used).
-
-  /tmp/mcp-venv/bin/python scripts/bench_code_mode.py --quick \\
-      --fastmcp-python /tmp/fm-venv/bin/python
+FastMCP 4.1.6 requires mcp>=2.3, so `scripts/bench-code-mode` installs it into its own venv
+(.venv-fastmcp) and runs this script with that venv's python (client and FastMCP server).
 """
 
 import argparse
@@ -47,16 +44,11 @@ EXPECTED_IDS = [i["id"] for i in ITEMS if i["score"] >= 990][:50]
 # Programs per (system, language) and case. wasm-host's JS returns with `return`,
 # its Python's final bare expression is the value; Monty (FastMCP) uses `return`.
 JS_ITEMS = (
-    "const items=[]; for (let offset=0; offset<5000; offset+=1000) "
-    "items.push(...(await tools.json_query.query({file:'/data/items.json', "
-    "select:'items', limit:1000, offset})).results); "
-    "return items.filter(i => i.score >= 990).slice(0,50).map(i => i.id);"
+    "const items = await tools.items.items({count: 5000});\n"
+    "return items.filter(i => i.score >= 990).slice(0, 50).map(i => i.id);"
 )
 PY_ITEMS = (
-    "items=[]\n"
-    "for offset in range(0,5000,1000):\n"
-    "    items += tools.json_query.query(file='/data/items.json', select='items', "
-    "limit=1000, offset=offset)['results']\n"
+    "items = tools.items.items(count=5000)\n"
     "[i['id'] for i in items if i['score'] >= 990][:50]"
 )
 # A FastMCP tool returning a list has its structured result wrapped as {"result": [...]}.
@@ -162,12 +154,11 @@ async def main():
     binary = ROOT / "target/release/wasm-host"
     guests = ROOT / "target/guests"
     for f in (binary, guests / "runner-js.wasm", guests / "runner-python.wasm",
-              guests / "json-query.wasm"):
+              guests / "items.wasm"):
         if not f.exists():
             sys.exit(f"missing {f}: build wasm-host and the guests first")
 
     with tempfile.TemporaryDirectory(prefix="bench-code-mode-") as tmp:
-        (Path(tmp) / "items.json").write_text(json.dumps({"items": ITEMS}))
         env = {**os.environ, "WASM_HOST_CACHE_DIR": os.environ.get(
             "WASM_HOST_CACHE_DIR", str(guests / "cache"))}
         wasm_host = StdioServerParameters(
@@ -175,7 +166,7 @@ async def main():
             args=["serve", "--stdio", "--mode", "code", "--no-workspaces",
                   "--javascript-runner", str(guests / "runner-js.wasm"),
                   "--python-runner", str(guests / "runner-python.wasm"),
-                  "--dir", f"{tmp}::/data:ro", str(guests / "json-query.wasm")])
+                  str(guests / "items.wasm")])
         fastmcp = StdioServerParameters(
             command=a.fastmcp_python, cwd=str(ROOT),
             args=[str(ROOT / "scripts/fastmcp_server.py")])

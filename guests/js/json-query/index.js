@@ -6,7 +6,7 @@ import { defineTool, exportTools, InvalidArguments, NotFound } from '../../../sd
 import { readText, walk } from '../../../sdk-js/fs.js';
 import { compileFilter, getPath, isMulti, OP_NAMES, parsePath, select } from './query.js';
 
-const MAX_LIMIT = 1000;
+const MAX_LIMIT = 10000;
 
 const FILE = { type: 'string', description: 'JSON or JSON Lines (.jsonl/.ndjson) file, e.g. /data/items.json.' };
 const SELECT = {

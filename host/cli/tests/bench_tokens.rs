@@ -1,0 +1,32 @@
+//! `wasm-host bench tokens` runs its four scenarios end to end (both modes' answers are checked
+//! against the generated data inside the command) and meets its targets.
+
+use serde_json::Value;
+use wasm_host_tests::guest;
+
+#[test]
+fn bench_tokens_counts_both_modes_and_code_mode_cuts_the_context() {
+    let mut args = vec!["bench".to_string(), "tokens".into(), "--json".into(), "--files".into(), "50000".into()];
+    for g in ["grep", "csv", "json-query"] {
+        args.extend(["--component".into(), guest(g).display().to_string()]);
+    }
+    args.extend(["--javascript-runner".into(), guest("runner-js").display().to_string(), "--python-runner".into(), guest("runner-python").display().to_string()]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .args(&args)
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .output()
+        .expect("run bench tokens");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("--json");
+    let meta = report["meta_tool_definitions"].as_u64().expect("meta tokens");
+    assert!(meta > 100 && meta <= 350, "meta-tool definitions: {meta} tokens");
+    let scenarios = report["scenarios"].as_array().expect("scenarios");
+    assert_eq!(scenarios.len(), 4);
+    for s in scenarios {
+        let total = |mode: &str| ["definitions", "calls", "results", "answer"].iter().map(|k| s[mode][k].as_u64().unwrap_or(0)).sum::<u64>();
+        assert!(total("code") < total("direct"), "{s}");
+    }
+    for s in &scenarios[..3] {
+        assert!(s["reduction_pct"].as_f64().unwrap_or(0.0) >= 99.0, "scenarios 1-3 cut at least 99%: {s}");
+    }
+}

@@ -144,7 +144,7 @@ async fn hot_reload_adds_and_removes_tools_and_refuses_a_rug_pull() {
     let handler = client.service().clone();
     assert_eq!(
         tool_names(&client.list_all_tools().await.expect("list")),
-        ["grep.count", "grep.search"]
+        ["grep.count", "grep.files", "grep.read", "grep.search"]
     );
 
     install(&guest("csv"), watched.path(), "csv.wasm");
@@ -201,7 +201,7 @@ async fn hot_reload_adds_and_removes_tools_and_refuses_a_rug_pull() {
     .await;
     assert_eq!(
         tool_names(&client.list_all_tools().await.expect("list")),
-        ["grep.count", "grep.search"]
+        ["grep.count", "grep.files", "grep.read", "grep.search"]
     );
     let unknown = client
         .call_tool(rmcp::model::CallToolRequestParams::new("csv.aggregate"))

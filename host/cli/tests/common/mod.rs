@@ -102,6 +102,10 @@ pub fn serve_args(d: &std::path::Path, extra: &[&str]) -> Vec<String> {
     ]);
     args.extend(runner_args());
     args.push("--no-workspaces".into());
+    // With hostile-rust's 20 tools there are more than 30: the default would be code mode.
+    if !extra.contains(&"--mode") {
+        args.extend(["--mode".into(), "both".into()]);
+    }
     args.extend(extra.iter().map(|s| s.to_string()));
     args
 }

@@ -227,3 +227,13 @@ async fn the_workspace_persists_between_runs_and_the_quota_removes_what_a_run_cr
     let left: Vec<String> = a.list().expect("list").into_keys().collect();
     assert_eq!(left, ["note.txt"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_of_the_tools_a_program_calls_reach_the_runs_log() {
+    let d = data();
+    let runner = code_runner(d.path(), limits()).await;
+    let js = r#"return tools.prog.run({ call: "grep.count", args: { pattern: "TODO", path: "/data" } }).total;"#;
+    let e = run(&runner, Language::JavaScript, js, None).await;
+    assert_eq!(ok(&e), &json!(2));
+    assert!(e.log.iter().any(|l| l.text == "prog.run: calling grep.count"), "{:?}", e.log);
+}

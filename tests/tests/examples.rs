@@ -33,7 +33,7 @@ async fn rust_grep_counts_matches_in_a_granted_directory() {
     let data = data_dir();
     let grep = load("grep", grants(data.path()), test_limits()).await;
     assert_eq!(grep.kind, ComponentKind::Tool);
-    assert_eq!(grep.tools.iter().map(|t| t.qualified.as_str()).collect::<Vec<_>>(), ["grep.search", "grep.count"]);
+    assert_eq!(grep.tools.iter().map(|t| t.qualified.as_str()).collect::<Vec<_>>(), ["grep.search", "grep.count", "grep.files", "grep.read"]);
     let exec = Executor::new(runtime(), Arc::new(Catalog::new()));
     let out = exec.call_component(&grep, "search", r#"{"pattern":"error","path":"/data","ignore_case":true}"#).await;
     let v = json_of(out.result.as_ref().expect("search ok"));

@@ -32,7 +32,7 @@ async fn an_incompatible_import_version_is_refused_naming_the_import() {
 async fn a_compatible_newer_patch_version_loads() {
     let opts = LoadOptions { grants: grep_grants(), limits: test_limits(), ..Default::default() };
     let c = runtime().load_bytes(&grep_importing("0.1.7"), opts).await.expect("0.1.7 accepted");
-    assert_eq!(c.tools.len(), 2);
+    assert_eq!(c.tools.len(), 4);
 }
 
 #[tokio::test]
@@ -100,7 +100,7 @@ async fn a_corrupt_cached_artifact_is_discarded_and_recompiled() {
     std::fs::write(artifact.path(), b"garbage").expect("corrupt");
     let again = Runtime::new(config).expect("runtime").load_file(&guest("grep"), opts).await.expect("recompiled");
     assert!(!again.from_cache);
-    assert_eq!(again.tools.len(), 2);
+    assert_eq!(again.tools.len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

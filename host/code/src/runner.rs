@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_host_policy::{DirGrant, Limits};
-use wasm_host_runtime::{CallOutcome, CallStats, Executor, LoadedComponent, Output, cut};
+use wasm_host_runtime::{CallOutcome, CallStats, Executor, LoadedComponent, LogLine, Output, cut};
 
 /// Bytes per token in the estimates (cl100k averages about four bytes per token on English and JSON).
 pub const BYTES_PER_TOKEN: u64 = 4;
@@ -144,6 +144,8 @@ pub struct Execution {
     pub accounting: Accounting,
     /// The runner call's figures (wall time, fuel, memory).
     pub stats: CallStats,
+    /// Log lines of the run: the runner's, and its tools' (prefixed with the tool's name).
+    pub log: Vec<LogLine>,
     /// The output cap the run had, in bytes.
     #[serde(skip)]
     pub output_cap: u64,
@@ -274,6 +276,7 @@ impl Execution {
             files: Vec::new(),
             accounting: Accounting::default(),
             stats: CallStats::default(),
+            log: Vec::new(),
             output_cap,
         }
     }
@@ -282,6 +285,7 @@ impl Execution {
         let mut exec = Execution::refused(language, "ok", String::new(), cap);
         exec.host_error = None;
         exec.stats = outcome.stats;
+        exec.log = outcome.log;
         exec.accounting.tool_calls = exec.stats.nested_calls;
         exec.accounting.tool_result_bytes = exec.stats.nested_bytes_in;
         let reply = match outcome.result {

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use wasm_host_runtime::{CallOutcome, Executor, ToolInfo};
+use wasm_host_runtime::{CallOutcome, Executor, LogLine, ToolInfo};
 use wasm_host_search::SearchIndex;
 
 /// The MCP server over one executor and its catalog. Cheap to clone; clones share everything.
@@ -202,8 +202,13 @@ impl McpServer {
     }
 
     async fn forward_log(&self, tool: &str, outcome: &CallOutcome, peer: &Peer<RoleServer>) {
+        self.forward_lines(tool, &outcome.log, peer).await;
+    }
+
+    /// Sends log lines as logging notifications, at or above the client's level.
+    async fn forward_lines(&self, tool: &str, lines: &[LogLine], peer: &Peer<RoleServer>) {
         let min = convert::severity(*self.inner.level.lock().unwrap_or_else(|p| p.into_inner()));
-        for line in &outcome.log {
+        for line in lines {
             let level = convert::level(line.level);
             if convert::severity(level) < min {
                 continue;
@@ -259,6 +264,7 @@ impl McpServer {
         let sample = Sample { outcome: exec.status, latency: Duration::from_micros(s.wall_us), fuel: s.fuel_used, peak_memory: s.peak_memory_bytes, bytes_out: exec.accounting.returned_bytes };
         self.inner.metrics.record(name, sample);
         self.inner.metrics.record_code(exec.language.name(), exec.status, &exec.accounting);
+        self.forward_lines(name, &exec.log, &cx.peer).await;
         let content = vec![ContentBlock::text(exec.render())];
         let mut result = if exec.is_error() { CallToolResult::error(content) } else { CallToolResult::success(content) };
         let mut meta = JsonObject::new();

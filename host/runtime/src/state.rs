@@ -66,6 +66,12 @@ impl program::wasm_host::mcp::tools::Host for CallState {
     async fn call(&mut self, name: String, arguments: String) -> Result<ToolOutput, ToolError> {
         self.nested_calls += 1;
         let outcome = self.nesting.executor.call_nested(&name, &arguments, self.nesting.depth + 1).await;
+        // The tool's own log lines join this call's log (same cap), named by the tool.
+        if let Ok(mut log) = self.log.lock() {
+            for line in &outcome.log {
+                log.push(line.stream, line.level, &format!("{name}: {}", line.text));
+            }
+        }
         match outcome.result {
             Ok(out) => {
                 self.nested_bytes += out.len() as u64;

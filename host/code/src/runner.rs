@@ -234,7 +234,7 @@ impl CodeRunner {
         };
         let mut exec = match outcome {
             Some(outcome) => Execution::from_outcome(req.language, outcome, cap),
-            None => Execution::refused(req.language, "quota", String::new(), cap),
+            None => Execution::empty(req.language, "quota", cap),
         };
         if exec.stats.memory_refused && exec.status == "error" {
             // The program saw an out-of-memory exception; say which limit it hit.
@@ -263,6 +263,10 @@ async fn watch_quota(ws: &Workspace) -> u64 {
 
 impl Execution {
     fn refused(language: Language, status: &'static str, message: String, output_cap: u64) -> Self {
+        Execution { host_error: Some(message), ..Execution::empty(language, status, output_cap) }
+    }
+
+    fn empty(language: Language, status: &'static str, output_cap: u64) -> Self {
         Execution {
             language,
             status,
@@ -272,7 +276,7 @@ impl Execution {
             stdout: String::new(),
             stdout_cut_bytes: 0,
             error: None,
-            host_error: Some(message),
+            host_error: None,
             files: Vec::new(),
             accounting: Accounting::default(),
             stats: CallStats::default(),
@@ -282,8 +286,7 @@ impl Execution {
     }
 
     fn from_outcome(language: Language, outcome: CallOutcome, cap: u64) -> Self {
-        let mut exec = Execution::refused(language, "ok", String::new(), cap);
-        exec.host_error = None;
+        let mut exec = Execution::empty(language, "ok", cap);
         exec.stats = outcome.stats;
         exec.log = outcome.log;
         exec.accounting.tool_calls = exec.stats.nested_calls;

@@ -99,8 +99,8 @@ impl Session {
     /// Runs a program in this session (with its workspace, created now if needed).
     pub(crate) async fn execute(&self, code: &CodeMode, args: &ExecArgs) -> Result<Execution, String> {
         let mut slot = self.workspace.lock().await;
-        if let (None, Some(spaces)) = (&*slot, &code.workspaces) {
-            *slot = Some(spaces.create().map_err(|e| format!("cannot create the session workspace: {e}"))?);
+        if let Some(spaces) = &code.workspaces {
+            ensure_workspace(&mut slot, spaces)?;
         }
         let req = ExecRequest { language: args.language, code: &args.code, timeout: args.timeout };
         Ok(code.runner.execute(req, slot.as_ref()).await)
@@ -111,10 +111,7 @@ impl Session {
         let spaces = code.workspaces.as_ref().ok_or("workspaces are off on this server")?;
         let name = args.get("name").and_then(Value::as_str).ok_or("`name` (a string) is required")?;
         let mut slot = self.workspace.lock().await;
-        if slot.is_none() {
-            *slot = Some(spaces.create().map_err(|e| format!("cannot create the session workspace: {e}"))?);
-        }
-        let Some(ws) = slot.as_ref() else { return Err("no workspace".into()) };
+        let ws = ensure_workspace(&mut slot, spaces)?;
         if tool == CHECKPOINT {
             let size = ws.checkpoint(name).map_err(|e| e.to_string())?;
             Ok(format!("saved /workspace as checkpoint {name:?} ({size} bytes); checkpoints: {:?}", ws.checkpoints().unwrap_or_default()))
@@ -123,4 +120,12 @@ impl Session {
             Ok(format!("restored /workspace from checkpoint {name:?} ({size} bytes)"))
         }
     }
+}
+
+/// The session's workspace, created on first use.
+fn ensure_workspace<'a>(slot: &'a mut Option<Workspace>, spaces: &Workspaces) -> Result<&'a Workspace, String> {
+    if slot.is_none() {
+        *slot = Some(spaces.create().map_err(|e| format!("cannot create the session workspace: {e}"))?);
+    }
+    slot.as_ref().ok_or_else(|| "no workspace".to_string())
 }

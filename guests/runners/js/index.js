@@ -3,7 +3,7 @@
  *
  * The host calls `run` with `{ code, tools, output_cap }`: the program's source, the qualified
  * names of the tools it may call, and the most output bytes it keeps. The program is the body of
- * an async function, so it may `return` a value and `await`; it sees
+ * a function (async if it uses `await`), so it may `return` a value and `await`; it sees
  *
  *   tools.<component>.<tool>(args)   one function per tool (`-` in names becomes `_`); returns the
  *                                    parsed JSON result (or text), throws `ToolError` on failure.
@@ -145,32 +145,45 @@ function describeError(error) {
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
 
-async function runProgram(input) {
+/**
+ * Runs one program. A program without `await` runs as a plain function and answers at once; one
+ * with `await` runs as an async function, and its promise goes back to the engine's event loop
+ * (a plain run skips that loop, about a millisecond less per run).
+ */
+function runProgram(input) {
   const capture = new Capture(input.output_cap ?? 65536);
   const console = makeConsole(capture);
   const searchTools = (query, limit = 10) => hostSearch(String(query), limit).map((t) => ({ name: t.name, description: t.description }));
   const done = (rest) => JSON.stringify({ ...rest, stdout: capture.text(), stdout_cut: capture.cut });
-  let program;
-  try {
-    program = new AsyncFunction('tools', 'console', 'fs', 'searchTools', 'ToolError', input.code);
-  } catch (error) {
-    return done({ ok: false, error: { ...describeError(error), name: 'SyntaxError' } });
-  }
-  try {
-    const value = await program(toolTree(input.tools ?? []), console, files, searchTools, ToolError);
+  const failed = (error) => done({ ok: false, error: describeError(error) });
+  const succeeded = (value) => {
     const json = toJson(value);
     const bytes = utf8Length(json);
     if (bytes > capture.cap) {
       return done({ ok: true, value: null, value_preview: cutUtf8(json, capture.cap), value_bytes: bytes });
     }
     return done({ ok: true, value: JSON.parse(json) });
+  };
+  const Kind = /\bawait\b/.test(input.code) ? AsyncFunction : Function;
+  let program;
+  try {
+    program = new Kind('tools', 'console', 'fs', 'searchTools', 'ToolError', input.code);
   } catch (error) {
-    return done({ ok: false, error: describeError(error) });
+    return done({ ok: false, error: { ...describeError(error), name: 'SyntaxError' } });
+  }
+  try {
+    const value = program(toolTree(input.tools ?? []), console, files, searchTools, ToolError);
+    if (value !== null && typeof value === 'object' && typeof value.then === 'function') {
+      return Promise.resolve(value).then(succeeded, failed);
+    }
+    return succeeded(value);
+  } catch (error) {
+    return failed(error);
   }
 }
 
 export const program = {
-  async run(inputJson) {
+  run(inputJson) {
     return runProgram(JSON.parse(inputJson));
   },
 };

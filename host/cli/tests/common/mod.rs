@@ -137,8 +137,31 @@ pub async fn stdio_client(args: &[String]) -> RunningService<RoleClient, Client>
         .expect("initialize over stdio")
 }
 
-/// Starts `serve --http 127.0.0.1:0`, returns the child and the URL it printed.
-pub fn http_server(args: &[String]) -> (std::process::Child, String) {
+/// A server child process that is killed when dropped, so a failing test leaves no server behind.
+pub struct ServerChild(pub std::process::Child);
+
+impl std::ops::Deref for ServerChild {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ServerChild {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for ServerChild {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `serve --http 127.0.0.1:0`, returns the child (killed on drop) and the URL it printed.
+pub fn http_server(args: &[String]) -> (ServerChild, String) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
         .args(args)
         .env(
@@ -161,7 +184,7 @@ pub fn http_server(args: &[String]) -> (std::process::Child, String) {
         }
     };
     std::thread::spawn(move || lines.for_each(drop));
-    (child, url)
+    (ServerChild(child), url)
 }
 
 pub async fn call(

@@ -4,7 +4,12 @@
 //! outside the root is touched. Writes are crash-safe: temp file in the same directory, fsync,
 //! rename, fsync of the directory — after a crash a blob is either absent or complete. Reads
 //! verify the digest, so a tampered or truncated blob is reported, never returned.
-//! (Package index, semver resolution, signatures and OCI come with the registry issue.)
+//!
+//! [`resolve`]: package references (`csv@^1.2`) and semver resolution over published versions,
+//! and the rule that a published version never changes. (The package index on disk, lockfiles,
+//! signatures, OCI and bundles are the rest of the registry issue.)
+
+pub mod resolve;
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;

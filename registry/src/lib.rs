@@ -6,10 +6,14 @@
 //! verify the digest, so a tampered or truncated blob is reported, never returned.
 //!
 //! [`resolve`]: package references (`csv@^1.2`) and semver resolution over published versions,
-//! and the rule that a published version never changes. (The package index on disk, lockfiles,
-//! signatures, OCI and bundles are the rest of the registry issue.)
+//! and the rule that a published version never changes. [`Registry`]: the store plus a package
+//! index with publish, resolve, yank, remove and verify. (Lockfiles, signatures, OCI, bundles
+//! and the rkyv index are the rest of the registry issue.)
 
+mod index;
 pub mod resolve;
+
+pub use index::{Entry, PublishOutcome, Registry, RegistryError, Resolved};
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;

@@ -4,7 +4,8 @@
 //! Runners default to `runner-js.wasm` / `runner-python.wasm` beside the binary or in
 //! `../guests/` from it (where `scripts/setup` builds them: `target/guests/`). A runner that was
 //! configured but is missing is an error; a default one that is missing only leaves its language
-//! out. Workspaces default to `$XDG_DATA_HOME/wasm-host/workspaces`.
+//! out. Workspaces default to `<home>/workspaces` (`--home`, `WASM_HOST_HOME`, else
+//! `$XDG_DATA_HOME/wasm-host`).
 
 use crate::config::CodeConfig;
 use crate::settings::{GlobalArgs, GrantArgs};
@@ -104,16 +105,6 @@ fn short(language: Language) -> &'static str {
     }
 }
 
-/// The default root of session workspaces: `$XDG_DATA_HOME/wasm-host/workspaces`, else
-/// `~/.local/share/wasm-host/workspaces`.
-pub fn default_workspaces() -> PathBuf {
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("wasm-host").join("workspaces")
-}
-
 /// Code mode for `serve`: the runners and the workspaces under `root` (`None`: no workspaces).
 pub fn code_mode(runner: CodeRunner, root: Option<&Path>, quota: u64) -> anyhow::Result<CodeMode> {
     let workspaces = root.map(|r| Workspaces::new(r, quota).with_context(|| format!("workspace root {}", r.display()))).transpose()?.map(Arc::new);
@@ -161,7 +152,9 @@ pub async fn exec(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCo
     let catalog = Arc::new(Catalog::new());
     for path in components {
         let opts = LoadOptions { grants: grants.clone(), limits: limits.clone(), ..Default::default() };
-        let c = runtime.load_file(Path::new(path), opts).await.with_context(|| format!("loading {path}"))?;
+        let (file, digest) = crate::registry::locate(global, Path::new(path))?;
+        let c = runtime.load_file(&file, opts).await.with_context(|| format!("loading {path}"))?;
+        crate::commands::check_digest(&c, digest.as_deref(), Path::new(path))?;
         anyhow::ensure!(catalog.get(&c.name).is_none(), "two components are named `{}`", c.name);
         catalog.insert(c);
     }

@@ -106,16 +106,27 @@ fn stem(file: &Path) -> Option<String> {
     file.file_stem().map(|s| s.to_string_lossy().replace(['_', '.'], "-").to_lowercase())
 }
 
-async fn load(runtime: &Arc<wasm_host_runtime::Runtime>, file: &Path, grants: &GrantArgs) -> anyhow::Result<Arc<LoadedComponent>> {
+async fn load(global: &GlobalArgs, runtime: &Arc<wasm_host_runtime::Runtime>, file: &Path, grants: &GrantArgs) -> anyhow::Result<Arc<LoadedComponent>> {
     let (grants, limits) = grants.resolve()?;
-    runtime.load_file(file, LoadOptions { grants, limits, ..Default::default() }).await.with_context(|| format!("loading {}", file.display()))
+    let (path, digest) = crate::registry::locate(global, file)?;
+    let c = runtime.load_file(&path, LoadOptions { grants, limits, ..Default::default() }).await.with_context(|| format!("loading {}", file.display()))?;
+    check_digest(&c, digest.as_deref(), file)?;
+    Ok(c)
+}
+
+/// A component resolved from the registry must have the bytes the index names.
+pub fn check_digest(c: &LoadedComponent, digest: Option<&str>, spec: &Path) -> anyhow::Result<()> {
+    match digest {
+        Some(d) if d != c.sha256 => anyhow::bail!("{}: the loaded bytes hash to {}, the registry says {d}; refusing it", spec.display(), c.sha256),
+        _ => Ok(()),
+    }
 }
 
 /// `wasm-host call FILE TOOL [ARGS]`.
 pub async fn call(global: &GlobalArgs, file: &Path, tool: &str, args: &str, grants: &GrantArgs, json: bool) -> anyhow::Result<ExitCode> {
     serde_json::from_str::<Value>(args).context("ARGS must be a JSON object")?.as_object().context("ARGS must be a JSON object")?;
     let runtime = global.runtime()?;
-    let component = load(&runtime, file, grants).await?;
+    let component = load(global, &runtime, file, grants).await?;
     if !component.tools.iter().any(|t| t.name == tool) {
         let names: Vec<&str> = component.tools.iter().map(|t| t.name.as_str()).collect();
         anyhow::bail!("{} has no tool `{tool}`; it has: {}", component.name, names.join(", "));
@@ -131,12 +142,12 @@ pub async fn run(global: &GlobalArgs, file: &Path, input: &str, with: &[PathBuf]
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
     for tool in with {
-        let c = load(&runtime, tool, grants).await?;
+        let c = load(global, &runtime, tool, grants).await?;
         if let Some(old) = catalog.insert(c) {
             anyhow::bail!("two components are named `{}`", old.name);
         }
     }
-    let program = load(&runtime, file, grants).await?;
+    let program = load(global, &runtime, file, grants).await?;
     anyhow::ensure!(program.kind == wasm_host_runtime::ComponentKind::Program, "{} is a tool component; use `wasm-host call`", file.display());
     let outcome = Executor::new(runtime, catalog).call_component(&program, "run", input).await;
     Ok(print_outcome(&outcome, json))

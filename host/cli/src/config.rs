@@ -195,7 +195,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
         let grants = cx.grants(&c.dirs, &c.hosts, &c.env)?;
         components.push(ComponentConfig {
             name: name.clone(),
-            source: cx.path(c.source.get_ref()),
+            source: source_path(&cx, c.source.get_ref()),
             grants,
             limits: cx.limits(&c.limits)?,
         });
@@ -217,6 +217,13 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
             output: raw.code.output.as_ref().map(|v| cx.check("output", v, parse_size)).transpose()?,
         },
     })
+}
+
+/// A `source`: a registry reference (`csv`, `csv@^1.2`; no `/`, not `*.wasm`) stays as written,
+/// anything else is a path relative to the file.
+fn source_path(cx: &Cx<'_>, source: &str) -> PathBuf {
+    let is_reference = !source.ends_with(".wasm") && wasm_host_registry::resolve::Reference::parse(source).is_ok();
+    if is_reference { PathBuf::from(source) } else { cx.path(source) }
 }
 
 fn name_is_valid(name: &str) -> bool {

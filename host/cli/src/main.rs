@@ -12,6 +12,7 @@ mod code;
 mod commands;
 mod config;
 mod native_tools;
+mod registry;
 mod serve;
 mod settings;
 
@@ -89,6 +90,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Measure load, instantiate and call times of the example tools against process baselines.
     Bench(bench::BenchArgs),
+    #[command(flatten)]
+    Registry(registry::RegistryCommand),
     /// Serve native rmcp versions of the example tools over stdio (for `bench serve`).
     #[command(hide = true)]
     NativeServer(native_tools::NativeServerArgs),
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
             Command::Exec(args) => code::exec(&cli.global, &args).await,
             Command::Serve(args) => serve::run(&cli.global, &args).await,
             Command::Bench(args) => bench::run(&cli.global, &args).await,
+            Command::Registry(command) => registry::run(&cli.global, &command),
             Command::NativeServer(args) => native_tools::run(&args).await,
         }
     });

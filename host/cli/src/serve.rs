@@ -5,7 +5,7 @@
 //! Layering: flag > `WASM_HOST_*` env > `wasm-host.toml` > default. Grant flags add to every
 //! component's grants; limit flags override the file's limits.
 
-use crate::code::{CodeArgs, code_mode, code_runner, default_workspaces};
+use crate::code::{CodeArgs, code_mode, code_runner};
 use crate::config::{self, FileConfig, Transport};
 use crate::settings::{GlobalArgs, GrantArgs, LimitOverrides};
 use anyhow::Context;
@@ -47,7 +47,7 @@ pub struct ServeArgs {
     /// default they are refused as a possible rug pull).
     #[arg(long)]
     pub reload_same_version: bool,
-    /// Root of the per-session code-mode workspaces (default: $XDG_DATA_HOME/wasm-host/workspaces).
+    /// Root of the per-session code-mode workspaces (default: HOME/workspaces, see --home).
     #[arg(long, env = "WASM_HOST_WORKSPACES", value_name = "DIR")]
     pub workspaces: Option<PathBuf>,
     /// No /workspace for programs, and no checkpoint / restore.
@@ -76,7 +76,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     let settings = args.code.settings(&file.code)?;
     let runner = code_runner(&runtime, executor.clone(), &settings, layers.limits(&LimitOverrides::default())).await?;
     let languages: Vec<&str> = runner.languages().into_iter().map(|l| l.name()).collect();
-    let root = (!args.no_workspaces).then(|| args.workspaces.clone().or_else(|| file.code.workspaces.clone()).unwrap_or_else(default_workspaces));
+    let root = (!args.no_workspaces).then(|| args.workspaces.clone().or_else(|| file.code.workspaces.clone()).unwrap_or_else(|| global.home().join("workspaces")));
     let code = code_mode(runner, root.as_deref(), settings.quota)?;
     match &root {
         Some(r) => eprintln!("wasm-host: execute_code languages: {languages:?}; session workspaces under {}", r.display()),
@@ -90,7 +90,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
             limits: layers.limits(&c.limits),
             ..Default::default()
         };
-        load_one(&runtime, &catalog, &c.source, opts).await?;
+        load_one(global, &runtime, &catalog, &c.source, opts).await?;
     }
     let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
         args.paths.iter().cloned().partition(|p| p.is_dir());
@@ -100,7 +100,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
             limits: layers.limits(&LimitOverrides::default()),
             ..Default::default()
         };
-        load_one(&runtime, &catalog, f, opts).await?;
+        load_one(global, &runtime, &catalog, f, opts).await?;
     }
     let watched: Vec<WatchedDir> = dirs
         .into_iter()
@@ -166,16 +166,19 @@ impl Layers {
 }
 
 async fn load_one(
+    global: &GlobalArgs,
     runtime: &Arc<Runtime>,
     catalog: &Catalog,
-    file: &std::path::Path,
+    spec: &std::path::Path,
     opts: LoadOptions,
 ) -> anyhow::Result<()> {
+    let (file, digest) = crate::registry::locate(global, spec)?;
     anyhow::ensure!(file.is_file(), "{}: no such component file", file.display());
     let c = runtime
-        .load_file(file, opts)
+        .load_file(&file, opts)
         .await
-        .with_context(|| format!("loading {}", file.display()))?;
+        .with_context(|| format!("loading {}", spec.display()))?;
+    crate::commands::check_digest(&c, digest.as_deref(), spec)?;
     anyhow::ensure!(
         catalog.get(&c.name).is_none(),
         "two components are named `{}` ({})",

@@ -21,6 +21,10 @@ pub struct GlobalArgs {
     /// Use the on-demand instance allocator instead of the pooling allocator.
     #[arg(long, global = true, env = "WASM_HOST_NO_POOLING")]
     pub no_pooling: bool,
+    /// wasm-host's data directory: the local registry (index.json, blobs/) and, by default, the
+    /// code-mode workspaces (default: $XDG_DATA_HOME/wasm-host or ~/.local/share/wasm-host).
+    #[arg(long, global = true, env = "WASM_HOST_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
 }
 
 impl GlobalArgs {
@@ -37,6 +41,19 @@ impl GlobalArgs {
             ..RuntimeConfig::default()
         };
         Runtime::new(config).context("starting the wasm runtime")
+    }
+}
+
+impl GlobalArgs {
+    /// The data directory (`--home`, `WASM_HOST_HOME`, else the user's data directory).
+    pub fn home(&self) -> PathBuf {
+        self.home.clone().unwrap_or_else(|| {
+            std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                .unwrap_or_else(std::env::temp_dir)
+                .join("wasm-host")
+        })
     }
 }
 

@@ -211,3 +211,46 @@ fn exec_runs_js_and_python_programs_against_components_and_a_kept_workspace() {
     let out = wasm_host(&["exec", "--lang", "js", "return 1", "--javascript-runner", "/nonexistent/runner.wasm"]);
     assert!(!out.status.success() && stderr(&out).contains("javascript runner /nonexistent/runner.wasm: no such file"), "{}", stderr(&out));
 }
+
+#[test]
+fn registry_commands_round_trip_and_references_work_where_paths_do() {
+    let home = scratch();
+    let d = data();
+    let h = home.path().display().to_string();
+    let (grep, csv) = (guest("grep").display().to_string(), guest("csv").display().to_string());
+    for file in [&grep, &csv] {
+        let out = wasm_host(&["--home", &h, "publish", file, "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: Value = serde_json::from_str(&stdout(&out)).expect("publish --json");
+        assert_eq!(v["unchanged"], false, "{v}");
+    }
+    let again = wasm_host(&["--home", &h, "publish", &grep]);
+    assert!(stdout(&again).contains("already published, unchanged"), "{}", stdout(&again));
+    let list: Value = serde_json::from_str(&stdout(&wasm_host(&["--home", &h, "list", "--json"]))).expect("list --json");
+    assert_eq!(list["grep"][0]["version"], "0.1.0", "{list}");
+    let info: Value = serde_json::from_str(&stdout(&wasm_host(&["--home", &h, "info", "csv@^0.1", "--json"]))).expect("info --json");
+    assert_eq!(info["resolved"]["version"], "0.1.0", "{info}");
+
+    let dir = dir_flag(d.path());
+    let out = wasm_host(&["--home", &h, "call", "grep@^0.1", "count", r#"{"pattern":"TODO","path":"/data"}"#, "--dir", &dir]);
+    assert!(out.status.success() && stdout(&out).contains("\"total\": 2"), "call by reference: {}", stderr(&out));
+    let yank = wasm_host(&["--home", &h, "yank", "grep@0.1.0"]);
+    assert!(yank.status.success(), "{}", stderr(&yank));
+    let out = wasm_host(&["--home", &h, "call", "grep@^0.1", "count", "{}"]);
+    assert!(!out.status.success() && stderr(&out).contains("available: 0.1.0 (yanked)"), "{}", stderr(&out));
+    let out = wasm_host(&["--home", &h, "call", "grep@0.1.0", "count", r#"{"pattern":"TODO","path":"/data"}"#, "--dir", &dir]);
+    assert!(out.status.success(), "an exact reference still reaches a yanked version: {}", stderr(&out));
+
+    // A tampered blob is refused by `call` and reported by `verify`.
+    let csv_digest = info["resolved"]["digest"].as_str().expect("digest").to_string();
+    std::fs::write(home.path().join("blobs/sha256").join(&csv_digest), b"tampered").expect("tamper");
+    let out = wasm_host(&["--home", &h, "call", "csv@^0.1", "columns", r#"{"path":"/data/sales.csv"}"#, "--dir", &dir]);
+    assert!(!out.status.success() && stderr(&out).contains("corrupt"), "{}", stderr(&out));
+    let verify = wasm_host(&["--home", &h, "verify"]);
+    assert!(!verify.status.success() && stdout(&verify).contains("csv@0.1.0"), "{}", stdout(&verify));
+    let out = wasm_host(&["--home", &h, "remove", "csv@0.1.0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(wasm_host(&["--home", &h, "verify"]).status.success(), "nothing tampered is indexed any more");
+    let out = wasm_host(&["--home", &h, "call", "nosuch@^1", "x"]);
+    assert!(!out.status.success() && stderr(&out).contains("no package named `nosuch`"), "{}", stderr(&out));
+}

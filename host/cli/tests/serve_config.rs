@@ -404,3 +404,23 @@ async fn search_tools_finds_the_right_tool_and_modes_decide_what_is_listed() {
     assert!(!listed.contains(&"search_tools".to_string()) && listed.len() > 5, "{listed:?}");
     direct.cancel().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_serves_components_by_registry_reference() {
+    warm_cache();
+    let d = data();
+    let home = scratch();
+    let publish = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .args(["--home", &home.path().display().to_string(), "publish", &guest("csv").display().to_string()])
+        .output()
+        .expect("publish");
+    assert!(publish.status.success(), "{}", String::from_utf8_lossy(&publish.stderr));
+    let config = write_config(d.path(), &format!("[components.sales]\nsource = \"csv@^0.1\"\ndirs = [\"{}::/data:ro\"]\n", d.path().display()));
+    let args: Vec<String> = vec!["--home".into(), home.path().display().to_string(), "serve".into(), "--config".into(), config.display().to_string(), "--no-workspaces".into()];
+    let client = stdio_client(&args).await;
+    let names = tool_names(&client.list_all_tools().await.expect("list"));
+    assert!(names.contains(&"sales.aggregate".to_string()), "{names:?}");
+    let r = call(&client, "sales.aggregate", json!({"path": "/data/sales.csv", "column": "units", "ops": ["sum"]})).await;
+    assert!(r.is_error != Some(true) && text(&r).contains("15"), "{}", text(&r));
+    client.cancel().await.expect("close");
+}

@@ -1,0 +1,144 @@
+//! The local registry from the CLI: `publish`, `list`, `info`, `yank`, `remove`, `verify`, and
+//! registry references (`csv`, `csv@^1.2`) wherever a component path is accepted (`call`, `run`,
+//! `exec`, `serve`, `[components] source`). The registry lives in `--home` / `WASM_HOST_HOME`.
+
+use crate::settings::GlobalArgs;
+use anyhow::Context;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use wasm_host_registry::Registry;
+use wasm_host_registry::resolve::Reference;
+
+/// Registry subcommands.
+#[derive(clap::Subcommand, Debug)]
+pub enum RegistryCommand {
+    /// Publish a built component (name and version from its manifest) into the local registry.
+    Publish {
+        /// The component file.
+        file: PathBuf,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the packages and versions in the local registry.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show what a reference (NAME, NAME@1.2.3, NAME@^1.2) resolves to, and every version of it.
+    Info {
+        /// The reference.
+        reference: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark NAME@VERSION yanked: ranges no longer choose it; the exact version still resolves.
+    Yank {
+        /// NAME@VERSION.
+        reference: String,
+        /// Undo a yank.
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Remove NAME@VERSION from the index.
+    Remove {
+        /// NAME@VERSION.
+        reference: String,
+    },
+    /// Check every stored component against its digest.
+    Verify {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn open(global: &GlobalArgs) -> anyhow::Result<Registry> {
+    let home = global.home();
+    Registry::open(&home).with_context(|| format!("opening the registry in {}", home.display()))
+}
+
+/// Runs a registry subcommand.
+pub fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Result<ExitCode> {
+    let reg = open(global)?;
+    match command {
+        RegistryCommand::Publish { file, json } => {
+            let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let out = reg.publish(&bytes).with_context(|| format!("publishing {}", file.display()))?;
+            if *json {
+                println!("{}", serde_json::to_string(&out)?);
+            } else {
+                let note = if out.unchanged { " (already published, unchanged)" } else { "" };
+                println!("published {}@{} sha256:{}{note}", out.name, out.version, out.digest);
+            }
+        }
+        RegistryCommand::List { json } => {
+            let list = reg.list()?;
+            if *json {
+                println!("{}", serde_json::to_string(&list)?);
+            }
+            for (name, versions) in list.iter().filter(|_| !json) {
+                let vs: Vec<String> = versions.iter().map(|e| if e.yanked { format!("{} (yanked)", e.version) } else { e.version.clone() }).collect();
+                println!("{name}  {}  {}", vs.join(", "), versions.last().map(|e| e.description.as_str()).unwrap_or_default());
+            }
+        }
+        RegistryCommand::Info { reference, json } => {
+            let resolved = reg.resolve(reference)?;
+            let versions = reg.list()?.remove(&resolved.name).unwrap_or_default();
+            if *json {
+                println!("{}", json!({"resolved": resolved, "versions": versions}));
+            } else {
+                println!("{reference} -> {}@{} sha256:{}\n{}", resolved.name, resolved.version, resolved.digest, resolved.path.display());
+                for e in versions {
+                    println!("  {}{}  {} bytes  {}", e.version, if e.yanked { " (yanked)" } else { "" }, e.size, e.description);
+                }
+            }
+        }
+        RegistryCommand::Yank { reference, undo } => {
+            let (name, version) = exact(reference)?;
+            reg.set_yanked(&name, &version, !undo)?;
+            println!("{} {name}@{version}", if *undo { "unyanked" } else { "yanked" });
+        }
+        RegistryCommand::Remove { reference } => {
+            let (name, version) = exact(reference)?;
+            reg.remove(&name, &version)?;
+            println!("removed {name}@{version}");
+        }
+        RegistryCommand::Verify { json } => {
+            let problems = reg.verify()?;
+            if *json {
+                println!("{}", json!({"problems": problems.iter().map(|(r, p)| json!({"package": r, "problem": p})).collect::<Vec<_>>()}));
+            } else if problems.is_empty() {
+                println!("every stored component matches its digest");
+            }
+            for (r, p) in problems.iter().filter(|_| !json) {
+                println!("{r}: {p}");
+            }
+            return Ok(if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn exact(reference: &str) -> anyhow::Result<(String, String)> {
+    let r = Reference::parse(reference)?;
+    anyhow::ensure!(r.is_exact(), "`{reference}`: give an exact version, NAME@1.2.3");
+    Ok((r.name, r.req.to_string().trim_start_matches('=').to_string()))
+}
+
+/// A component given as a path, or as a registry reference when no such file exists: the path to
+/// load, and the digest the loaded bytes must have (for a reference).
+pub fn locate(global: &GlobalArgs, spec: &Path) -> anyhow::Result<(PathBuf, Option<String>)> {
+    if spec.exists() {
+        return Ok((spec.to_path_buf(), None));
+    }
+    let text = spec.to_string_lossy();
+    if Reference::parse(&text).is_err() {
+        anyhow::bail!("{text}: no such component file (and not a registry reference such as csv@^1.2)");
+    }
+    let resolved = open(global)?.resolve(&text).with_context(|| format!("resolving {text} in the registry"))?;
+    Ok((resolved.path, Some(resolved.digest)))
+}

@@ -11,6 +11,7 @@ mod bench_tokens;
 mod code;
 mod commands;
 mod config;
+mod lockfile;
 mod native_tools;
 mod registry;
 mod serve;
@@ -92,6 +93,12 @@ enum Command {
     Bench(bench::BenchArgs),
     #[command(flatten)]
     Registry(registry::RegistryCommand),
+    /// Write wasm-host.lock beside a config: name, version and sha256 of each of its components.
+    Lock {
+        /// The configuration file.
+        #[arg(long, env = "WASM_HOST_CONFIG", value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Serve native rmcp versions of the example tools over stdio (for `bench serve`).
     #[command(hide = true)]
     NativeServer(native_tools::NativeServerArgs),
@@ -136,6 +143,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(&cli.global, &args).await,
             Command::Bench(args) => bench::run(&cli.global, &args).await,
             Command::Registry(command) => registry::run(&cli.global, &command),
+            Command::Lock { config } => config::load(&config).map_err(anyhow::Error::from).and_then(|file| lockfile::write(&cli.global, &config, &file)),
             Command::NativeServer(args) => native_tools::run(&args).await,
         }
     });

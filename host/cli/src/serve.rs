@@ -2,6 +2,8 @@
 //! `wasm-host.toml`) and serve their tools over MCP, on stdio (default) or streamable HTTP.
 //! Directories are watched: components added, replaced or removed there are hot-reloaded.
 //!
+//! With a `wasm-host.lock` beside the config, every `[components]` entry must match it.
+//!
 //! Layering: flag > `WASM_HOST_*` env > `wasm-host.toml` > default. Grant flags add to every
 //! component's grants; limit flags override the file's limits.
 
@@ -83,6 +85,10 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
         None => eprintln!("wasm-host: execute_code languages: {languages:?}; no workspaces"),
     }
     let server = McpServer::with_code(executor, file.gate, args.mode.or(file.mode), Some(code));
+    let lock = match &args.config {
+        Some(config) => crate::lockfile::read(config)?,
+        None => None,
+    };
     for c in &file.components {
         let opts = LoadOptions {
             name: Some(c.name.clone()),
@@ -90,7 +96,10 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
             limits: layers.limits(&c.limits),
             ..Default::default()
         };
-        load_one(global, &runtime, &catalog, &c.source, opts).await?;
+        let sha256 = load_one(global, &runtime, &catalog, &c.source, opts).await?;
+        if let Some(lock) = &lock {
+            crate::lockfile::check(lock, &c.name, &sha256)?;
+        }
     }
     let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
         args.paths.iter().cloned().partition(|p| p.is_dir());
@@ -171,7 +180,7 @@ async fn load_one(
     catalog: &Catalog,
     spec: &std::path::Path,
     opts: LoadOptions,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     let (file, digest) = crate::registry::locate(global, spec)?;
     anyhow::ensure!(file.is_file(), "{}: no such component file", file.display());
     let c = runtime
@@ -196,8 +205,9 @@ async fn load_one(
         c.tools.len(),
         file.display()
     );
+    let sha256 = c.sha256.clone();
     catalog.insert(c);
-    Ok(())
+    Ok(sha256)
 }
 
 /// Loads the watched directories' components (any failure stops the start) and, unless

@@ -424,3 +424,28 @@ async fn a_config_serves_components_by_registry_reference() {
     assert!(r.is_error != Some(true) && text(&r).contains("15"), "{}", text(&r));
     client.cancel().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lockfile_pins_the_bytes_serve_accepts() {
+    warm_cache();
+    let d = data();
+    let dir = scratch();
+    std::fs::copy(guest("csv"), dir.path().join("csv.wasm")).expect("copy");
+    let config = write_config(dir.path(), &format!("[components.csv]\nsource = \"csv.wasm\"\ndirs = [\"{}::/data:ro\"]\n", d.path().display()));
+    let run = |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host")).args(args).env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache")).output().expect("run");
+    let cfg = config.display().to_string();
+    let lock = run(&["lock", "--config", &cfg]);
+    assert!(lock.status.success(), "{}", String::from_utf8_lossy(&lock.stderr));
+    let text = std::fs::read_to_string(dir.path().join("wasm-host.lock")).expect("lock file");
+    assert!(text.contains("name = \"csv\"") && text.contains("sha256 = "), "{text}");
+    let client = stdio_client(&["serve".into(), "--config".into(), cfg.clone(), "--no-workspaces".into()]).await;
+    assert!(tool_names(&client.list_all_tools().await.expect("list")).contains(&"csv.aggregate".to_string()));
+    client.cancel().await.expect("close");
+    // Same name, other bytes: serve refuses to start, naming the component and the lock.
+    let mut bytes = std::fs::read(guest("csv")).expect("read");
+    bytes.extend_from_slice(&[0x00, 0x03, 0x01, b'x', b'y']);
+    std::fs::write(dir.path().join("csv.wasm"), bytes).expect("write");
+    let out = run(&["serve", "--config", &cfg, "--no-workspaces"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("components.csv") && err.contains("wasm-host.lock locks"), "{err}");
+}

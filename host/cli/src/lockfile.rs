@@ -1,0 +1,84 @@
+//! `wasm-host.lock`: the name, version and sha256 of every component a `wasm-host.toml` serves,
+//! written by `wasm-host lock --config FILE` beside the config. When it exists, `serve --config`
+//! refuses to start if a component's bytes differ from what it records (a changed file or a
+//! re-published reference: HOSTILE.md row 22) or if a component is not in it.
+
+use crate::config::FileConfig;
+use crate::settings::GlobalArgs;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The lock file's name, beside the config file.
+pub const LOCK_FILE: &str = "wasm-host.lock";
+
+/// One locked component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Locked {
+    /// The name it is served under (`[components.NAME]`).
+    pub name: String,
+    /// The `source` as written in the config (path or registry reference).
+    pub source: String,
+    /// The manifest's version.
+    pub version: String,
+    /// Hex sha256 of the component.
+    pub sha256: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct LockFile {
+    component: Vec<Locked>,
+}
+
+/// Where the lock file of `config` is.
+pub fn path_for(config: &Path) -> PathBuf {
+    config.parent().unwrap_or(Path::new(".")).join(LOCK_FILE)
+}
+
+/// `wasm-host lock --config FILE`: resolves and hashes every component, writes the lock file.
+pub fn write(global: &GlobalArgs, config: &Path, file: &FileConfig) -> anyhow::Result<ExitCode> {
+    let mut lock = LockFile::default();
+    for c in &file.components {
+        let (path, _) = crate::registry::locate(global, &c.source)?;
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let info = wasm_host_meta::inspect(&bytes).with_context(|| format!("components.{}", c.name))?;
+        let version = info.manifest.map(|m| m.version.to_string()).unwrap_or_default();
+        lock.component.push(Locked { name: c.name.clone(), source: c.source.display().to_string(), version, sha256: info.sha256 });
+    }
+    let target = path_for(config);
+    let text = format!("# Written by `wasm-host lock`; `serve --config` refuses components whose bytes differ.\n{}", toml::to_string(&lock)?);
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).context("creating the lock file")?;
+    tmp.write_all(text.as_bytes()).and_then(|()| tmp.as_file().sync_all()).context("writing the lock file")?;
+    tmp.persist(&target).map_err(|e| e.error).context("renaming the lock file into place")?;
+    for l in &lock.component {
+        println!("locked {} = {}@{} sha256:{}", l.name, l.source, l.version, l.sha256);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The lock beside `config`, if there is one.
+pub fn read(config: &Path) -> anyhow::Result<Option<Vec<Locked>>> {
+    let path = path_for(config);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(toml::from_str::<LockFile>(&text).with_context(|| format!("{}", path.display()))?.component)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Checks a loaded component against the lock.
+pub fn check(lock: &[Locked], name: &str, sha256: &str) -> anyhow::Result<()> {
+    match lock.iter().find(|l| l.name == name) {
+        None => anyhow::bail!("components.{name} is not in {LOCK_FILE}; run `wasm-host lock --config FILE` to add it"),
+        Some(l) if l.sha256 != sha256 => anyhow::bail!(
+            "components.{name}: its bytes hash to {sha256}, but {LOCK_FILE} locks {}@{} at {}; refusing it (run `wasm-host lock` to accept the change)",
+            l.source,
+            l.version,
+            l.sha256
+        ),
+        Some(_) => Ok(()),
+    }
+}

@@ -254,3 +254,36 @@ fn registry_commands_round_trip_and_references_work_where_paths_do() {
     let out = wasm_host(&["--home", &h, "call", "nosuch@^1", "x"]);
     assert!(!out.status.success() && stderr(&out).contains("no package named `nosuch`"), "{}", stderr(&out));
 }
+
+/// HOSTILE.md row 26: `kill -9` at any point of a publish leaves the old index or the new one,
+/// every indexed blob complete.
+#[test]
+fn killing_publishers_at_random_moments_never_leaves_a_half_written_registry() {
+    let home = scratch();
+    let h = home.path().display().to_string();
+    let files = scratch();
+    let base = std::fs::read(guest("grep")).expect("read");
+    let mut manifest = wasm_host_meta::inspect(&base).expect("inspect").manifest.expect("manifest");
+    let (mut published, mut killed) = (0usize, 0usize);
+    for round in 0..24u64 {
+        manifest.version = semver::Version::new(1, round, 0);
+        let file = files.path().join(format!("grep-{round}.wasm"));
+        std::fs::write(&file, wasm_host_meta::embed_manifest(&base, &manifest).expect("embed")).expect("write");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wasm-host")).args(["--home", &h, "publish", &file.display().to_string()]).spawn().expect("spawn");
+        // Kill at a different moment each round: from at once to after the publish finished.
+        std::thread::sleep(std::time::Duration::from_millis(round * 7 % 120));
+        let _ = child.kill();
+        let finished = child.wait().expect("wait").success();
+        let reg = wasm_host_registry::Registry::open(home.path()).expect("the registry opens after a kill");
+        let versions = reg.list().expect("the index parses after a kill").remove("grep").unwrap_or_default();
+        assert!(reg.verify().expect("verify").is_empty(), "round {round}: every indexed blob is complete");
+        assert!(versions.len() == published || versions.len() == published + 1, "round {round}: old or new state, {} versions", versions.len());
+        assert!(!finished || versions.len() == published + 1, "round {round}: a publish that finished is in the index");
+        killed += usize::from(!finished);
+        published = versions.len();
+    }
+    assert!(killed > 0 && published > 0, "the kills landed both before and after publishes finished: {killed} killed, {published} published");
+    eprintln!("{killed} of 24 publishers killed; {published} versions published");
+    let out = wasm_host(&["--home", &h, "publish", &files.path().join("grep-23.wasm").display().to_string()]);
+    assert!(out.status.success(), "a later publish works: {}", stderr(&out));
+}

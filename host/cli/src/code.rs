@@ -152,9 +152,7 @@ pub async fn exec(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCo
     let catalog = Arc::new(Catalog::new());
     for path in components {
         let opts = LoadOptions { grants: grants.clone(), limits: limits.clone(), ..Default::default() };
-        let (file, digest) = crate::registry::locate(global, Path::new(path))?;
-        let c = runtime.load_file(&file, opts).await.with_context(|| format!("loading {path}"))?;
-        crate::commands::check_digest(&c, digest.as_deref(), Path::new(path))?;
+        let c = crate::registry::load(global, &runtime, Path::new(path), opts).await?;
         anyhow::ensure!(catalog.get(&c.name).is_none(), "two components are named `{}`", c.name);
         catalog.insert(c);
     }

@@ -108,18 +108,7 @@ fn stem(file: &Path) -> Option<String> {
 
 async fn load(global: &GlobalArgs, runtime: &Arc<wasm_host_runtime::Runtime>, file: &Path, grants: &GrantArgs) -> anyhow::Result<Arc<LoadedComponent>> {
     let (grants, limits) = grants.resolve()?;
-    let (path, digest) = crate::registry::locate(global, file)?;
-    let c = runtime.load_file(&path, LoadOptions { grants, limits, ..Default::default() }).await.with_context(|| format!("loading {}", file.display()))?;
-    check_digest(&c, digest.as_deref(), file)?;
-    Ok(c)
-}
-
-/// A component resolved from the registry must have the bytes the index names.
-pub fn check_digest(c: &LoadedComponent, digest: Option<&str>, spec: &Path) -> anyhow::Result<()> {
-    match digest {
-        Some(d) if d != c.sha256 => anyhow::bail!("{}: the loaded bytes hash to {}, the registry says {d}; refusing it", spec.display(), c.sha256),
-        _ => Ok(()),
-    }
+    crate::registry::load(global, runtime, file, LoadOptions { grants, limits, ..Default::default() }).await
 }
 
 /// `wasm-host call FILE TOOL [ARGS]`.

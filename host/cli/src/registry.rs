@@ -7,7 +7,9 @@ use anyhow::Context;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use wasm_host_registry::Registry;
+use wasm_host_runtime::{LoadOptions, LoadedComponent, Runtime};
 use wasm_host_registry::resolve::Reference;
 
 /// Registry subcommands.
@@ -127,6 +129,17 @@ fn exact(reference: &str) -> anyhow::Result<(String, String)> {
     let r = Reference::parse(reference)?;
     anyhow::ensure!(r.is_exact(), "`{reference}`: give an exact version, NAME@1.2.3");
     Ok((r.name, r.req.to_string().trim_start_matches('=').to_string()))
+}
+
+/// Loads a component given as a path or a registry reference; a referenced component must have
+/// the bytes the index names.
+pub async fn load(global: &GlobalArgs, runtime: &Arc<Runtime>, spec: &Path, opts: LoadOptions) -> anyhow::Result<Arc<LoadedComponent>> {
+    let (path, digest) = locate(global, spec)?;
+    let c = runtime.load_file(&path, opts).await.with_context(|| format!("loading {}", spec.display()))?;
+    match digest {
+        Some(d) if d != c.sha256 => anyhow::bail!("{}: the loaded bytes hash to {}, the registry says {d}; refusing it", spec.display(), c.sha256),
+        _ => Ok(c),
+    }
 }
 
 /// A component given as a path, or as a registry reference when no such file exists: the path to

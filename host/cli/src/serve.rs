@@ -181,18 +181,12 @@ async fn load_one(
     spec: &std::path::Path,
     opts: LoadOptions,
 ) -> anyhow::Result<String> {
-    let (file, digest) = crate::registry::locate(global, spec)?;
-    anyhow::ensure!(file.is_file(), "{}: no such component file", file.display());
-    let c = runtime
-        .load_file(&file, opts)
-        .await
-        .with_context(|| format!("loading {}", spec.display()))?;
-    crate::commands::check_digest(&c, digest.as_deref(), spec)?;
+    let c = crate::registry::load(global, runtime, spec, opts).await?;
     anyhow::ensure!(
         catalog.get(&c.name).is_none(),
         "two components are named `{}` ({})",
         c.name,
-        file.display()
+        spec.display()
     );
     let version = c
         .manifest
@@ -203,7 +197,7 @@ async fn load_one(
         "wasm-host: loaded {} {version} ({} tools) from {}",
         c.name,
         c.tools.len(),
-        file.display()
+        spec.display()
     );
     let sha256 = c.sha256.clone();
     catalog.insert(c);

@@ -221,7 +221,7 @@ impl CodeRunner {
         };
         let dirs = workspace.map(|w| vec![DirGrant { host: w.dir(), guest: GUEST_PATH.into(), read_only: false }]).unwrap_or_default();
         let component = runner.with_call_grant(dirs, limits.clone());
-        let tools: Vec<String> = self.executor.catalog().tools().into_iter().map(|t| t.qualified).collect();
+        let tools = self.executor.catalog().tool_names();
         let input = json!({"code": req.code, "tools": tools, "output_cap": cap}).to_string();
         let call = self.executor.call_component(&component, "run", &input);
         let (outcome, over_quota) = match workspace {

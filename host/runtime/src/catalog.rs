@@ -201,6 +201,11 @@ impl Catalog {
         c.tools.iter().any(|t| t.name == tool).then(|| (c, tool.to_string()))
     }
 
+    /// The qualified name of every tool of every component.
+    pub fn tool_names(&self) -> Vec<String> {
+        self.read().values().flat_map(|c| c.tools.iter().map(|t| t.qualified.clone())).collect()
+    }
+
     /// Every tool of every component.
     pub fn tools(&self) -> Vec<ToolInfo> {
         self.read().values().flat_map(|c| c.tools.iter().cloned()).collect()

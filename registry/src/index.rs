@@ -1,22 +1,24 @@
-//! The local registry: the blob store plus a package index (`index.json`: name → versions →
-//! digest, description, yanked) under one home directory (`$WASM_HOST_HOME`).
+//! The local registry: the blob store, the package index ([`crate::index_file`]) and the trust
+//! store (`trust.json`) under one home directory (`$WASM_HOST_HOME`).
 //!
 //! Writers take an exclusive lock on `index.lock` for the read-modify-write of the index; the
-//! index is replaced atomically (temp file, fsync, rename, fsync of the directory), so readers
-//! and a crash see the old index or the new one, never a mix. Blobs are written before the index
-//! names them. (An index that loads without parsing, rkyv, comes with the index benchmark.)
+//! index is replaced atomically, so readers and a crash see the old index or the new one. Blobs
+//! are written before the index names them. Everything a publish or install brings is checked
+//! (manifest, WIT imports, signatures, immutability) before anything is written, so a refusal
+//! leaves the store untouched.
 
+use crate::index_file::{Entry, LoadedIndex, write_atomic};
 use crate::resolve::{Published, Reference, ResolveError, check_publish};
+use crate::sign::{Signature, TrustedKey, verify};
 use crate::{BlobStore, StoreError};
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-const INDEX: &str = "index.json";
 const LOCK: &str = "index.lock";
+const TRUST: &str = "trust.json";
 
 /// Registry errors.
 #[derive(Debug, thiserror::Error)]
@@ -30,8 +32,8 @@ pub enum RegistryError {
     /// The bytes are not a publishable component.
     #[error("not publishable: {0}")]
     Component(String),
-    /// The index file is unreadable.
-    #[error("index {path}: {why}")]
+    /// The index or trust file is unreadable or unwritable.
+    #[error("{path}: {why}")]
     Index {
         /// Its path.
         path: String,
@@ -41,21 +43,24 @@ pub enum RegistryError {
     /// A version that is not in the index.
     #[error("{0} is not published here")]
     NotPublished(String),
-}
-
-/// One published version in the index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    /// Semver version.
-    pub version: String,
-    /// Hex sha256 of the component.
-    pub digest: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// The manifest's description.
-    pub description: String,
-    /// Not chosen by ranges any more; still installable by exact version.
-    pub yanked: bool,
+    /// A signature that does not verify: the component or its index entry was changed.
+    #[error("{package}: the signature by {key} does not match its name, version and sha256:{digest}; the component or its index entry was tampered with")]
+    BadSignature {
+        /// name@version.
+        package: String,
+        /// The signer's public key.
+        key: String,
+        /// The digest it was checked against.
+        digest: String,
+    },
+    /// `require_signatures` is on and nothing trusted signed this.
+    #[error("{package} is {why}, and require_signatures is on; refusing it (trust the signer with `wasm-host trust add PUBKEY`)")]
+    NotTrusted {
+        /// name@version.
+        package: String,
+        /// "unsigned", or which untrusted keys signed it.
+        why: String,
+    },
 }
 
 /// What a reference resolved to.
@@ -69,9 +74,11 @@ pub struct Resolved {
     pub digest: String,
     /// The verified blob on disk.
     pub path: PathBuf,
+    /// The keys whose valid signatures it carries (trusted or not).
+    pub signed_by: Vec<String>,
 }
 
-/// The result of a publish.
+/// The result of a publish or install.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PublishOutcome {
     /// Package name (from the manifest).
@@ -80,13 +87,19 @@ pub struct PublishOutcome {
     pub version: String,
     /// Digest of the bytes.
     pub digest: String,
-    /// The same bytes were already published under this version (nothing changed).
+    /// The same bytes were already published under this version (signatures may have been added).
     pub unchanged: bool,
 }
 
-#[derive(Default, Serialize, Deserialize)]
-struct IndexFile {
-    packages: BTreeMap<String, Vec<Entry>>,
+/// A component coming into the registry, with what travels beside it.
+#[derive(Debug, Clone, Default)]
+pub struct Incoming {
+    /// The component.
+    pub bytes: Vec<u8>,
+    /// Signatures over it (from `publish --sign`, a bundle or an OCI manifest).
+    pub signatures: Vec<Signature>,
+    /// Its tool names, when known.
+    pub tools: Vec<String>,
 }
 
 /// A local registry rooted at one home directory.
@@ -94,48 +107,135 @@ pub struct Registry {
     root: PathBuf,
     dir: Dir,
     blobs: BlobStore,
+    require_signatures: bool,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct TrustFile {
+    keys: Vec<TrustedKey>,
 }
 
 impl Registry {
-    /// Opens (creating if needed) the registry at `home`.
+    /// Opens (creating if needed) the registry at `home`. Signatures are checked when present
+    /// but not required; see [`Registry::require_signatures`].
     pub fn open(home: &Path) -> Result<Self, RegistryError> {
         let blobs = BlobStore::open(home)?;
-        let dir = Dir::open_ambient_dir(home, ambient_authority()).map_err(|e| index_err(home, e))?;
-        Ok(Registry { root: home.to_path_buf(), dir, blobs })
+        let dir = Dir::open_ambient_dir(home, ambient_authority()).map_err(|e| io_err(home, e))?;
+        Ok(Registry { root: home.to_path_buf(), dir, blobs, require_signatures: false })
     }
 
-    /// Publishes a component: its manifest gives name and version; its WIT imports must be ones
-    /// this host accepts. The same bytes again are a no-op; other bytes under a published
-    /// version are refused.
-    pub fn publish(&self, bytes: &[u8]) -> Result<PublishOutcome, RegistryError> {
-        let info = wasm_host_meta::inspect(bytes).map_err(|e| RegistryError::Component(e.to_string()))?;
-        info.check_imports().map_err(|e| RegistryError::Component(e.to_string()))?;
-        let manifest = info.manifest.ok_or_else(|| RegistryError::Component("no wasm-host manifest (build it with `wasm-host build`)".into()))?;
+    /// With `true`, every install and every resolution needs a valid signature by a trusted key.
+    pub fn require_signatures(mut self, require: bool) -> Self {
+        self.require_signatures = require;
+        self
+    }
+
+    /// The home directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Publishes one component; see [`Registry::install`].
+    pub fn publish(&self, incoming: Incoming) -> Result<PublishOutcome, RegistryError> {
+        let mut out = self.install(vec![incoming])?;
+        Ok(out.remove(0))
+    }
+
+    /// Installs components: each one's manifest gives name and version, its WIT imports must be
+    /// ones this host accepts, its signatures must verify (and one be trusted when required), and
+    /// a published version keeps its bytes. All are checked before anything is written; then the
+    /// blobs are stored and the index is replaced once, so either all land or none.
+    pub fn install(&self, incoming: Vec<Incoming>) -> Result<Vec<PublishOutcome>, RegistryError> {
+        let trusted = self.trusted()?;
         let _lock = self.lock()?;
-        let mut index = self.read_index()?;
-        let versions = index.packages.entry(manifest.name.clone()).or_default();
-        let unchanged = check_publish(&manifest.name, &manifest.version, &info.sha256, &published(versions))?;
-        let digest = self.blobs.put(bytes)?;
-        if !unchanged {
-            versions.push(Entry { version: manifest.version.to_string(), digest: digest.clone(), size: bytes.len() as u64, description: manifest.description.clone(), yanked: false });
-            self.write_index(&index)?;
+        let mut index = self.load()?.to_index().map_err(|why| self.index_err(why))?;
+        let mut outcomes = Vec::new();
+        let mut blobs = Vec::new();
+        for item in incoming {
+            let info = wasm_host_meta::inspect(&item.bytes).map_err(|e| RegistryError::Component(e.to_string()))?;
+            info.check_imports().map_err(|e| RegistryError::Component(e.to_string()))?;
+            let manifest = info.manifest.ok_or_else(|| RegistryError::Component("no wasm-host manifest (build it with `wasm-host build`)".into()))?;
+            let (name, version) = (manifest.name.clone(), manifest.version.to_string());
+            self.check_signatures(&trusted, &name, &version, &info.sha256, &item.signatures)?;
+            let versions = index.packages.entry(name.clone()).or_default();
+            let unchanged = check_publish(&name, &manifest.version, &info.sha256, &published(versions))?;
+            if unchanged {
+                let entry = versions.iter_mut().find(|e| e.version == version).ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))?;
+                for s in item.signatures {
+                    if !entry.signatures.contains(&s) {
+                        entry.signatures.push(s);
+                    }
+                }
+            } else {
+                versions.push(Entry { version: version.clone(), digest: info.sha256.clone(), size: info.size, description: manifest.description.clone(), tools: item.tools, signatures: item.signatures, yanked: false });
+            }
+            outcomes.push(PublishOutcome { name, version, digest: info.sha256, unchanged });
+            blobs.push(item.bytes);
         }
-        Ok(PublishOutcome { name: manifest.name, version: manifest.version.to_string(), digest, unchanged })
+        for bytes in &blobs {
+            self.blobs.put(bytes)?;
+        }
+        index.format = crate::index_file::FORMAT;
+        index.write(&self.dir).map_err(|why| self.index_err(why))?;
+        Ok(outcomes)
     }
 
-    /// Resolves `name[@req]` to a verified blob.
+    /// Resolves `name[@req]` to a verified blob (and, when required, a trusted signature).
     pub fn resolve(&self, reference: &str) -> Result<Resolved, RegistryError> {
         let reference = Reference::parse(reference)?;
-        let index = self.read_index()?;
-        let entries = index.packages.get(&reference.name).map(Vec::as_slice).unwrap_or_default();
-        let chosen = reference.resolve(&published(entries))?.clone();
-        self.blobs.get(&chosen.digest)?; // verified: a tampered blob is refused here
-        Ok(Resolved { name: reference.name, version: chosen.version.to_string(), path: self.root.join("blobs/sha256").join(&chosen.digest), digest: chosen.digest })
+        let entry = self.resolve_entry(&reference)?;
+        self.blobs.get(&entry.digest)?; // verified: a tampered blob is refused here
+        self.check_signatures(&self.trusted()?, &reference.name, &entry.version, &entry.digest, &entry.signatures)?;
+        let signed_by = entry.signatures.iter().map(|s| s.key.clone()).collect();
+        Ok(Resolved { path: self.blob_path(&entry.digest), name: reference.name, version: entry.version, digest: entry.digest, signed_by })
+    }
+
+    /// The index entry a reference chooses, from the index alone (no blob read): the fast path
+    /// the index benchmark measures.
+    pub fn resolve_entry(&self, reference: &Reference) -> Result<Entry, RegistryError> {
+        let loaded = self.load()?;
+        let archived = loaded.archived().map_err(|why| self.index_err(why))?;
+        let entries = archived.and_then(|i| i.packages.get(reference.name.as_str())).map(|v| v.as_slice()).unwrap_or_default();
+        let candidates: Vec<Published> = entries.iter().filter_map(|e| Some(Published { version: semver::Version::parse(e.version.as_str()).ok()?, digest: e.digest.to_string(), yanked: e.yanked })).collect();
+        let chosen = reference.resolve(&candidates)?;
+        let entry = entries.iter().find(|e| e.digest.as_str() == chosen.digest && e.version.as_str() == chosen.version.to_string()).ok_or_else(|| RegistryError::NotPublished(reference.name.clone()))?;
+        Ok(entry.to_entry())
+    }
+
+    /// The index entry of exactly `name@version`.
+    pub fn entry(&self, name: &str, version: &str) -> Result<Entry, RegistryError> {
+        let mut list = self.list()?;
+        list.remove(name).and_then(|v| v.into_iter().find(|e| e.version == version)).ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))
+    }
+
+    /// Where the blob with this digest is stored.
+    pub fn blob_path(&self, digest: &str) -> PathBuf {
+        self.root.join("blobs/sha256").join(digest)
+    }
+
+    /// The verified bytes of a blob.
+    pub fn blob(&self, digest: &str) -> Result<Vec<u8>, RegistryError> {
+        Ok(self.blobs.get(digest)?)
     }
 
     /// Every package and its versions.
     pub fn list(&self) -> Result<BTreeMap<String, Vec<Entry>>, RegistryError> {
-        Ok(self.read_index()?.packages)
+        Ok(self.load()?.to_index().map_err(|why| self.index_err(why))?.packages)
+    }
+
+    /// Packages whose name, description or tool names contain `query` (any case), each with its
+    /// newest non-yanked version.
+    pub fn search(&self, query: &str) -> Result<Vec<(String, Entry)>, RegistryError> {
+        let q = query.to_lowercase();
+        let hit = |name: &str, e: &Entry| name.to_lowercase().contains(&q) || e.description.to_lowercase().contains(&q) || e.tools.iter().any(|t| t.to_lowercase().contains(&q));
+        let mut out = Vec::new();
+        for (name, versions) in self.list()? {
+            let newest = versions.iter().filter(|e| !e.yanked).max_by_key(|e| semver::Version::parse(&e.version).ok());
+            if let Some(e) = newest.filter(|e| hit(&name, e)) {
+                out.push((name, e.clone()));
+            }
+        }
+        Ok(out)
     }
 
     /// Marks `name@version` yanked (or not).
@@ -143,19 +243,22 @@ impl Registry {
         self.update(name, version, |versions, i| versions[i].yanked = yanked)
     }
 
-    /// Removes `name@version` from the index (its blob stays until no version names it).
+    /// Removes `name@version` from the index (its blob stays).
     pub fn remove(&self, name: &str, version: &str) -> Result<(), RegistryError> {
         self.update(name, version, |versions, i| {
             versions.remove(i);
         })
     }
 
-    /// Checks every indexed blob against its digest; returns `(name@version, problem)` pairs.
+    /// Checks every indexed blob against its digest and every signature against its entry;
+    /// returns `(name@version, problem)` pairs.
     pub fn verify(&self) -> Result<Vec<(String, String)>, RegistryError> {
+        let trusted = self.trusted()?;
         let mut problems = Vec::new();
         for (name, versions) in self.list()? {
             for e in versions {
-                if let Err(err) = self.blobs.get(&e.digest) {
+                let checked = self.blobs.get(&e.digest).map_err(RegistryError::from).and_then(|_| self.check_signatures(&trusted, &name, &e.version, &e.digest, &e.signatures));
+                if let Err(err) = checked {
                     problems.push((format!("{name}@{}", e.version), err.to_string()));
                 }
             }
@@ -163,45 +266,89 @@ impl Registry {
         Ok(problems)
     }
 
+    /// The trusted keys (`trust.json`).
+    pub fn trusted(&self) -> Result<Vec<TrustedKey>, RegistryError> {
+        match self.dir.read(TRUST) {
+            Ok(bytes) => serde_json::from_slice::<TrustFile>(&bytes).map(|t| t.keys).map_err(|e| RegistryError::Index { path: self.root.join(TRUST).display().to_string(), why: e.to_string() }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(io_err(&self.root.join(TRUST), e)),
+        }
+    }
+
+    /// Trusts `key` (`ed25519:<hex>`) under a label; trusting it again relabels it.
+    pub fn trust(&self, key: &str, name: &str) -> Result<(), RegistryError> {
+        crate::sign::parse_public(key).map_err(|e| RegistryError::Component(e.to_string()))?;
+        self.change_trust(|keys| {
+            keys.retain(|k| k.key != key.trim());
+            keys.push(TrustedKey { key: key.trim().to_string(), name: name.to_string() });
+            true
+        })
+    }
+
+    /// Stops trusting a key given by value or label; false when no key matched.
+    pub fn untrust(&self, key_or_name: &str) -> Result<bool, RegistryError> {
+        let mut found = false;
+        self.change_trust(|keys| {
+            let before = keys.len();
+            keys.retain(|k| k.key != key_or_name && k.name != key_or_name);
+            found = keys.len() != before;
+            found
+        })?;
+        Ok(found)
+    }
+
+    fn change_trust(&self, change: impl FnOnce(&mut Vec<TrustedKey>) -> bool) -> Result<(), RegistryError> {
+        let _lock = self.lock()?;
+        let mut file = TrustFile { keys: self.trusted()? };
+        if change(&mut file.keys) {
+            let bytes = serde_json::to_vec_pretty(&file).map_err(|e| self.index_err(e.to_string()))?;
+            write_atomic(&self.dir, TRUST, &bytes).map_err(|e| io_err(&self.root.join(TRUST), e))?;
+        }
+        Ok(())
+    }
+
+    /// Every signature present must verify; when required, one must be by a trusted key.
+    fn check_signatures(&self, trusted: &[TrustedKey], name: &str, version: &str, digest: &str, signatures: &[Signature]) -> Result<(), RegistryError> {
+        let package = format!("{name}@{version}");
+        if let Some(bad) = signatures.iter().find(|s| !verify(s, name, version, digest)) {
+            return Err(RegistryError::BadSignature { package, key: bad.key.clone(), digest: digest.to_string() });
+        }
+        if self.require_signatures && !signatures.iter().any(|s| trusted.iter().any(|t| t.key == s.key)) {
+            let why = if signatures.is_empty() { "unsigned".to_string() } else { format!("signed only by keys not trusted here ({})", signatures.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join(", ")) };
+            return Err(RegistryError::NotTrusted { package, why });
+        }
+        Ok(())
+    }
+
     fn update(&self, name: &str, version: &str, change: impl FnOnce(&mut Vec<Entry>, usize)) -> Result<(), RegistryError> {
         let _lock = self.lock()?;
-        let mut index = self.read_index()?;
+        let mut index = self.load()?.to_index().map_err(|why| self.index_err(why))?;
         let versions = index.packages.get_mut(name).ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))?;
         let i = versions.iter().position(|e| e.version == version).ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))?;
         change(versions, i);
         if versions.is_empty() {
             index.packages.remove(name);
         }
-        self.write_index(&index)
+        index.write(&self.dir).map_err(|why| self.index_err(why))
     }
 
     /// An exclusive lock for writers, released when dropped.
     fn lock(&self) -> Result<std::fs::File, RegistryError> {
-        let f = self.dir.create(LOCK).map_err(|e| index_err(&self.root.join(LOCK), e))?.into_std();
-        f.lock().map_err(|e| index_err(&self.root.join(LOCK), e))?;
+        let f = self.dir.create(LOCK).map_err(|e| io_err(&self.root.join(LOCK), e))?.into_std();
+        f.lock().map_err(|e| io_err(&self.root.join(LOCK), e))?;
         Ok(f)
     }
 
-    fn read_index(&self) -> Result<IndexFile, RegistryError> {
-        match self.dir.read(INDEX) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| RegistryError::Index { path: self.root.join(INDEX).display().to_string(), why: e.to_string() }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(IndexFile::default()),
-            Err(e) => Err(index_err(&self.root.join(INDEX), e)),
-        }
+    fn load(&self) -> Result<LoadedIndex, RegistryError> {
+        LoadedIndex::read(&self.dir).map_err(|e| self.index_err(e.to_string()))
     }
 
-    fn write_index(&self, index: &IndexFile) -> Result<(), RegistryError> {
-        let path = self.root.join(INDEX);
-        let bytes = serde_json::to_vec_pretty(index).map_err(|e| RegistryError::Index { path: path.display().to_string(), why: e.to_string() })?;
-        let tmp = format!(".{INDEX}.{}.tmp", std::process::id());
-        let mut f = self.dir.create(&tmp).map_err(|e| index_err(&path, e))?;
-        f.write_all(&bytes).and_then(|()| f.sync_all()).map_err(|e| index_err(&path, e))?;
-        self.dir.rename(&tmp, &self.dir, INDEX).map_err(|e| index_err(&path, e))?;
-        self.dir.open(".").and_then(|d| d.sync_all()).map_err(|e| index_err(&path, e))
+    fn index_err(&self, why: String) -> RegistryError {
+        RegistryError::Index { path: self.root.join(crate::index_file::INDEX).display().to_string(), why }
     }
 }
 
-fn index_err(path: &Path, e: std::io::Error) -> RegistryError {
+fn io_err(path: &Path, e: std::io::Error) -> RegistryError {
     RegistryError::Index { path: path.display().to_string(), why: e.to_string() }
 }
 

@@ -6,14 +6,22 @@
 //! verify the digest, so a tampered or truncated blob is reported, never returned.
 //!
 //! [`resolve`]: package references (`csv@^1.2`) and semver resolution over published versions,
-//! and the rule that a published version never changes. [`Registry`]: the store plus a package
-//! index with publish, resolve, yank, remove and verify. (Lockfiles, signatures, OCI, bundles
-//! and the rkyv index are the rest of the registry issue.)
+//! and the rule that a published version never changes. [`Registry`]: the store plus the package
+//! index ([`index_file`], rkyv) and trust store, with publish, install, resolve, search, yank,
+//! remove and verify. [`sign`]: ed25519 keys and signatures. [`oci`]: push and pull through an
+//! OCI registry in the CNCF Wasm artifact layout. [`bundle`]: offline bundles. [`lock`]: the
+//! `wasm-host.lock` format.
 
+pub mod bundle;
 mod index;
+pub mod index_file;
+pub mod lock;
+pub mod oci;
 pub mod resolve;
+pub mod sign;
 
-pub use index::{Entry, PublishOutcome, Registry, RegistryError, Resolved};
+pub use index::{Incoming, PublishOutcome, Registry, RegistryError, Resolved};
+pub use index_file::Entry;
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;

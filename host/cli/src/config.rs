@@ -42,6 +42,9 @@ pub struct FileConfig {
     pub components: Vec<ComponentConfig>,
     /// Code mode: runners, workspaces, output cap (`[code]`).
     pub code: CodeConfig,
+    /// `[registry] require_signatures`: registry references must carry a valid signature by a
+    /// trusted key (default false; `--require-signatures` turns it on too).
+    pub require_signatures: bool,
 }
 
 /// The `[code]` table; every field falls back to flags, then defaults.
@@ -97,6 +100,15 @@ struct RawFile {
     components: BTreeMap<String, Spanned<RawComponent>>,
     #[serde(default)]
     code: RawCode,
+    #[serde(default)]
+    registry: RawRegistry,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRegistry {
+    #[serde(default)]
+    require_signatures: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -209,6 +221,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
         limits: cx.limits(&raw.limits)?,
         grants: cx.grants(&raw.grants.dirs, &raw.grants.hosts, &raw.grants.env)?,
         components,
+        require_signatures: raw.registry.require_signatures,
         code: CodeConfig {
             javascript: raw.code.javascript.as_deref().map(|p| cx.path(p)),
             python: raw.code.python.as_deref().map(|p| cx.path(p)),

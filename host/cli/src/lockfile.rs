@@ -6,31 +6,11 @@
 use crate::config::FileConfig;
 use crate::settings::GlobalArgs;
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// The lock file's name, beside the config file.
-pub const LOCK_FILE: &str = "wasm-host.lock";
-
-/// One locked component.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Locked {
-    /// The name it is served under (`[components.NAME]`).
-    pub name: String,
-    /// The `source` as written in the config (path or registry reference).
-    pub source: String,
-    /// The manifest's version.
-    pub version: String,
-    /// Hex sha256 of the component.
-    pub sha256: String,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct LockFile {
-    component: Vec<Locked>,
-}
+pub use wasm_host_registry::lock::{LOCK_FILE, LockFile, Locked};
 
 /// Where the lock file of `config` is.
 pub fn path_for(config: &Path) -> PathBuf {
@@ -48,7 +28,7 @@ pub fn write(global: &GlobalArgs, config: &Path, file: &FileConfig) -> anyhow::R
         lock.component.push(Locked { name: c.name.clone(), source: c.source.display().to_string(), version, sha256: info.sha256 });
     }
     let target = path_for(config);
-    let text = format!("# Written by `wasm-host lock`; `serve --config` refuses components whose bytes differ.\n{}", toml::to_string(&lock)?);
+    let text = lock.to_text();
     let dir = target.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).context("creating the lock file")?;
     tmp.write_all(text.as_bytes()).and_then(|()| tmp.as_file().sync_all()).context("writing the lock file")?;
@@ -63,7 +43,7 @@ pub fn write(global: &GlobalArgs, config: &Path, file: &FileConfig) -> anyhow::R
 pub fn read(config: &Path) -> anyhow::Result<Option<Vec<Locked>>> {
     let path = path_for(config);
     match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(toml::from_str::<LockFile>(&text).with_context(|| format!("{}", path.display()))?.component)),
+        Ok(text) => Ok(Some(LockFile::parse(&text).map_err(anyhow::Error::msg).with_context(|| format!("{}", path.display()))?.component)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }

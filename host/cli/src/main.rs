@@ -11,6 +11,8 @@ mod bench_tokens;
 mod code;
 mod commands;
 mod config;
+mod distribute;
+mod keys;
 mod lockfile;
 mod native_tools;
 mod registry;
@@ -142,8 +144,11 @@ fn main() -> ExitCode {
             Command::Exec(args) => code::exec(&cli.global, &args).await,
             Command::Serve(args) => serve::run(&cli.global, &args).await,
             Command::Bench(args) => bench::run(&cli.global, &args).await,
-            Command::Registry(command) => registry::run(&cli.global, &command),
-            Command::Lock { config } => config::load(&config).map_err(anyhow::Error::from).and_then(|file| lockfile::write(&cli.global, &config, &file)),
+            Command::Registry(command) => registry::run(&cli.global, &command).await,
+            Command::Lock { config } => config::load(&config).map_err(anyhow::Error::from).and_then(|file| {
+                let global = GlobalArgs { require_signatures: cli.global.require_signatures || file.require_signatures, ..cli.global.clone() };
+                lockfile::write(&global, &config, &file)
+            }),
             Command::NativeServer(args) => native_tools::run(&args).await,
         }
     });

@@ -1,5 +1,6 @@
-//! The local registry from the CLI: `publish`, `list`, `info`, `yank`, `remove`, `verify`, and
-//! registry references (`csv`, `csv@^1.2`) wherever a component path is accepted (`call`, `run`,
+//! The local registry from the CLI: `publish`, `list`, `search`, `info`, `yank`, `remove`,
+//! `verify` (and, in [`crate::distribute`] and [`crate::keys`], `install`, `push`, `pull`,
+//! `bundle`, `key`, `trust`), and registry references (`csv`, `csv@^1.2`) wherever a component path is accepted (`call`, `run`,
 //! `exec`, `serve`, `[components] source`). The registry lives in `--home` / `WASM_HOST_HOME`.
 
 use crate::settings::GlobalArgs;
@@ -8,7 +9,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use wasm_host_registry::Registry;
+use wasm_host_registry::{Incoming, Registry};
 use wasm_host_runtime::{LoadOptions, LoadedComponent, Runtime};
 use wasm_host_registry::resolve::Reference;
 
@@ -19,12 +20,25 @@ pub enum RegistryCommand {
     Publish {
         /// The component file.
         file: PathBuf,
+        /// Sign it with this key (a key file, or a name under HOME/keys from `key generate`).
+        #[arg(long, value_name = "KEY")]
+        sign: Option<String>,
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Install components from a bundle file, an OCI reference (oci://HOST/REPO:TAG) or a .wasm file.
+    Install(crate::distribute::InstallArgs),
     /// List the packages and versions in the local registry.
     List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find packages whose name, description or tool names contain QUERY.
+    Search {
+        /// Text to look for (any case).
+        query: String,
         /// Print as JSON.
         #[arg(long)]
         json: bool,
@@ -50,33 +64,44 @@ pub enum RegistryCommand {
         /// NAME@VERSION.
         reference: String,
     },
-    /// Check every stored component against its digest.
+    /// Check every stored component against its digest and its signatures.
     Verify {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
     },
+    /// Push NAME@VERSION (or a range) to an OCI registry in the CNCF Wasm artifact layout.
+    Push(crate::distribute::PushArgs),
+    /// Pull a component from an OCI registry into the local registry (checked like `install`).
+    Pull(crate::distribute::PullArgs),
+    /// Pack components (NAME@RANGE ...) with their signatures and a lock file into one file.
+    Bundle(crate::distribute::BundleArgs),
+    /// Signing keys: `key generate [NAME]`, `key list`.
+    #[command(subcommand)]
+    Key(crate::keys::KeyCommand),
+    /// Trusted public keys: `trust add PUBKEY`, `trust list`, `trust remove KEY|NAME`.
+    #[command(subcommand)]
+    Trust(crate::keys::TrustCommand),
 }
 
-fn open(global: &GlobalArgs) -> anyhow::Result<Registry> {
+/// The local registry these settings name, with their signature policy.
+pub fn open(global: &GlobalArgs) -> anyhow::Result<Registry> {
     let home = global.home();
-    Registry::open(&home).with_context(|| format!("opening the registry in {}", home.display()))
+    let reg = Registry::open(&home).with_context(|| format!("opening the registry in {}", home.display()))?;
+    Ok(reg.require_signatures(global.require_signatures))
 }
 
 /// Runs a registry subcommand.
-pub fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Result<ExitCode> {
     let reg = open(global)?;
     match command {
-        RegistryCommand::Publish { file, json } => {
-            let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-            let out = reg.publish(&bytes).with_context(|| format!("publishing {}", file.display()))?;
-            if *json {
-                println!("{}", serde_json::to_string(&out)?);
-            } else {
-                let note = if out.unchanged { " (already published, unchanged)" } else { "" };
-                println!("published {}@{} sha256:{}{note}", out.name, out.version, out.digest);
-            }
-        }
+        RegistryCommand::Publish { file, sign, json } => publish(global, &reg, file, sign.as_deref(), *json).await?,
+        RegistryCommand::Install(args) => return crate::distribute::install(&reg, args).await,
+        RegistryCommand::Push(args) => return crate::distribute::push(&reg, args).await,
+        RegistryCommand::Pull(args) => return crate::distribute::pull(&reg, args).await,
+        RegistryCommand::Bundle(args) => return crate::distribute::bundle(&reg, args),
+        RegistryCommand::Key(command) => return crate::keys::key(global, command),
+        RegistryCommand::Trust(command) => return crate::keys::trust(&reg, command),
         RegistryCommand::List { json } => {
             let list = reg.list()?;
             if *json {
@@ -87,6 +112,17 @@ pub fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Result<Exi
                 println!("{name}  {}  {}", vs.join(", "), versions.last().map(|e| e.description.as_str()).unwrap_or_default());
             }
         }
+        RegistryCommand::Search { query, json } => {
+            let hits = reg.search(query)?;
+            if *json {
+                println!("{}", json!(hits.iter().map(|(n, e)| json!({"name": n, "version": e.version, "description": e.description, "tools": e.tools})).collect::<Vec<_>>()));
+            } else if hits.is_empty() {
+                println!("no package matches `{query}`");
+            }
+            for (name, e) in hits.iter().filter(|_| !json) {
+                println!("{name}@{}  {}  tools: {}", e.version, e.description, e.tools.join(", "));
+            }
+        }
         RegistryCommand::Info { reference, json } => {
             let resolved = reg.resolve(reference)?;
             let versions = reg.list()?.remove(&resolved.name).unwrap_or_default();
@@ -95,7 +131,8 @@ pub fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Result<Exi
             } else {
                 println!("{reference} -> {}@{} sha256:{}\n{}", resolved.name, resolved.version, resolved.digest, resolved.path.display());
                 for e in versions {
-                    println!("  {}{}  {} bytes  {}", e.version, if e.yanked { " (yanked)" } else { "" }, e.size, e.description);
+                    let signed: Vec<&str> = e.signatures.iter().map(|s| s.key.as_str()).collect();
+                    println!("  {}{}  {} bytes  {}  signed by: {}", e.version, if e.yanked { " (yanked)" } else { "" }, e.size, e.description, if signed.is_empty() { "nobody".to_string() } else { signed.join(", ") });
                 }
             }
         }
@@ -114,7 +151,7 @@ pub fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Result<Exi
             if *json {
                 println!("{}", json!({"problems": problems.iter().map(|(r, p)| json!({"package": r, "problem": p})).collect::<Vec<_>>()}));
             } else if problems.is_empty() {
-                println!("every stored component matches its digest");
+                println!("every stored component matches its digest and signatures");
             }
             for (r, p) in problems.iter().filter(|_| !json) {
                 println!("{r}: {p}");
@@ -123,6 +160,29 @@ pub fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Result<Exi
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `publish FILE [--sign KEY]`: loads the component once (so it is known to instantiate here and
+/// its tool names go into the index for `search`), signs it if asked, publishes it.
+async fn publish(global: &GlobalArgs, reg: &Registry, file: &Path, sign: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let info = wasm_host_meta::inspect(&bytes).with_context(|| format!("publishing {}", file.display()))?;
+    let manifest = info.manifest.with_context(|| format!("publishing {}: no wasm-host manifest (build it with `wasm-host build`)", file.display()))?;
+    let loaded = global.runtime()?.load_file(file, LoadOptions { inspect_only: true, ..LoadOptions::default() }).await.with_context(|| format!("publishing {}: it does not load", file.display()))?;
+    let tools = loaded.tools.iter().map(|t| t.name.clone()).collect();
+    let signatures = match sign {
+        Some(key) => vec![crate::keys::load_secret(global, key)?.sign(&manifest.name, &manifest.version.to_string(), &info.sha256)],
+        None => Vec::new(),
+    };
+    let out = reg.publish(Incoming { bytes, signatures, tools }).with_context(|| format!("publishing {}", file.display()))?;
+    if json {
+        println!("{}", serde_json::to_string(&out)?);
+    } else {
+        let note = if out.unchanged { " (already published, unchanged)" } else { "" };
+        let signed = if sign.is_some() { " signed" } else { "" };
+        println!("published{signed} {}@{} sha256:{}{note}", out.name, out.version, out.digest);
+    }
+    Ok(())
 }
 
 fn exact(reference: &str) -> anyhow::Result<(String, String)> {

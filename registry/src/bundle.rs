@@ -1,0 +1,163 @@
+//! Offline bundles: one tar file that carries components from one registry to another with no
+//! network. Inside: `wasm-host-bundle.json` (name, version, sha256, description, tools and
+//! signatures of each component), `wasm-host.lock` (the same pins as a lock file) and
+//! `blobs/sha256/<hex>` (the components). Reading never extracts to disk: every entry is read
+//! into memory, bounded, and checked against the bundle's own digests before
+//! [`Registry::install`] checks manifests, imports and signatures and installs all or nothing.
+
+use crate::index_file::write_atomic;
+use crate::lock::{LOCK_FILE, LockFile, Locked};
+use crate::sign::Signature;
+use crate::{Incoming, Registry, RegistryError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+/// The bundle's table of contents.
+pub const CONTENTS: &str = "wasm-host-bundle.json";
+/// Largest component a bundle may carry: 256 MiB.
+pub const MAX_COMPONENT: u64 = 256 << 20;
+/// Most entries a bundle may have.
+pub const MAX_ENTRIES: usize = 10_000;
+
+/// Bundle errors.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// The registry refused something.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The file is not a well-formed bundle.
+    #[error("{path}: not a usable wasm-host bundle: {why}")]
+    Malformed {
+        /// The bundle file.
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// File system error.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// One component in a bundle's table of contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundledComponent {
+    /// Package name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Hex sha256 (its entry is `blobs/sha256/<sha256>`).
+    pub sha256: String,
+    /// The manifest's description.
+    pub description: String,
+    /// Tool names.
+    #[serde(default)]
+    pub tools: Vec<String>,
+    /// Signatures carried with it.
+    #[serde(default)]
+    pub signatures: Vec<Signature>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Contents {
+    format: u32,
+    components: Vec<BundledComponent>,
+}
+
+/// Packs what `references` resolve to in `registry` into a bundle at `out` (written to a temp file
+/// beside it, fsynced, renamed). Returns what it packed.
+pub fn create(registry: &Registry, references: &[String], out: &Path) -> Result<Vec<BundledComponent>, BundleError> {
+    let mut components = Vec::new();
+    let mut blobs = BTreeMap::new();
+    for r in references {
+        let resolved = registry.resolve(r)?;
+        let entry = registry.entry(&resolved.name, &resolved.version)?;
+        blobs.insert(entry.digest.clone(), registry.blob(&entry.digest)?);
+        components.push(BundledComponent { name: resolved.name, version: resolved.version, sha256: entry.digest, description: entry.description, tools: entry.tools, signatures: entry.signatures });
+    }
+    let lock = LockFile { component: components.iter().map(|c| Locked { name: c.name.clone(), source: format!("{}@{}", c.name, c.version), version: c.version.clone(), sha256: c.sha256.clone() }).collect() };
+    let contents = serde_json::to_vec_pretty(&Contents { format: 1, components: components.clone() }).map_err(|e| malformed(out, e.to_string()))?;
+    let mut tar = tar::Builder::new(Vec::new());
+    let io = |source| BundleError::Io { path: out.display().to_string(), source };
+    append(&mut tar, CONTENTS, &contents).map_err(io)?;
+    append(&mut tar, LOCK_FILE, lock.to_text().as_bytes()).map_err(io)?;
+    for (digest, bytes) in &blobs {
+        append(&mut tar, &format!("blobs/sha256/{digest}"), bytes).map_err(io)?;
+    }
+    let bytes = tar.into_inner().map_err(io)?;
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = out.file_name().ok_or_else(|| malformed(out, "the output needs a file name".into()))?.to_string_lossy().to_string();
+    let dir = cap_std::fs::Dir::open_ambient_dir(parent, cap_std::ambient_authority()).map_err(io)?;
+    write_atomic(&dir, &name, &bytes).map_err(io)?;
+    Ok(components)
+}
+
+fn append(tar: &mut tar::Builder<Vec<u8>>, path: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(bytes.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0); // reproducible: the same components give the same bundle
+    header.set_cksum();
+    tar.append_data(&mut header, path, bytes)
+}
+
+/// Reads a bundle and checks it against itself: every listed component present with its digest,
+/// the lock agreeing, nothing else inside. Returns what to install.
+pub fn read(path: &Path) -> Result<(Vec<BundledComponent>, Vec<Incoming>), BundleError> {
+    let file = std::fs::File::open(path).map_err(|source| BundleError::Io { path: path.display().to_string(), source })?;
+    let mut archive = tar::Archive::new(file);
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let entries = archive.entries().map_err(|e| malformed(path, e.to_string()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| malformed(path, e.to_string()))?;
+        let name = entry.path().map_err(|e| malformed(path, e.to_string()))?.to_string_lossy().to_string();
+        if entry.size() > MAX_COMPONENT || files.len() >= MAX_ENTRIES {
+            return Err(malformed(path, format!("{name} is {} bytes (limit {MAX_COMPONENT}) or there are over {MAX_ENTRIES} entries", entry.size())));
+        }
+        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        entry.take(MAX_COMPONENT).read_to_end(&mut bytes).map_err(|e| malformed(path, e.to_string()))?;
+        files.insert(name, bytes);
+    }
+    let contents: Contents = serde_json::from_slice(files.get(CONTENTS).ok_or_else(|| malformed(path, format!("no {CONTENTS}")))?).map_err(|e| malformed(path, format!("{CONTENTS}: {e}")))?;
+    let lock = LockFile::parse(&String::from_utf8_lossy(files.get(LOCK_FILE).ok_or_else(|| malformed(path, format!("no {LOCK_FILE}")))?)).map_err(|e| malformed(path, format!("{LOCK_FILE}: {e}")))?;
+    let mut incoming = Vec::new();
+    for c in &contents.components {
+        let blob_name = format!("blobs/sha256/{}", c.sha256);
+        let bytes = files.remove(&blob_name).ok_or_else(|| malformed(path, format!("{}@{}: {blob_name} is missing", c.name, c.version)))?;
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if actual != c.sha256 {
+            return Err(malformed(path, format!("{}@{}: its component hashes to {actual}, the bundle says {}", c.name, c.version, c.sha256)));
+        }
+        if !lock.component.iter().any(|l| l.name == c.name && l.version == c.version && l.sha256 == c.sha256) {
+            return Err(malformed(path, format!("{}@{} sha256:{} is not in the bundle's {LOCK_FILE}", c.name, c.version, c.sha256)));
+        }
+        let manifest = wasm_host_meta::inspect(&bytes).ok().and_then(|i| i.manifest);
+        if manifest.as_ref().is_none_or(|m| m.name != c.name || m.version.to_string() != c.version) {
+            return Err(malformed(path, format!("{}@{}: the component's own manifest names something else", c.name, c.version)));
+        }
+        incoming.push(Incoming { bytes, signatures: c.signatures.clone(), tools: c.tools.clone() });
+    }
+    files.remove(CONTENTS);
+    files.remove(LOCK_FILE);
+    if let Some(extra) = files.keys().next() {
+        return Err(malformed(path, format!("{extra} is not listed in {CONTENTS}")));
+    }
+    Ok((contents.components, incoming))
+}
+
+/// Installs a bundle into `registry`: all its components or none.
+pub fn install(registry: &Registry, path: &Path) -> Result<Vec<crate::PublishOutcome>, BundleError> {
+    let (_, incoming) = read(path)?;
+    Ok(registry.install(incoming)?)
+}
+
+fn malformed(path: &Path, why: String) -> BundleError {
+    BundleError::Malformed { path: path.display().to_string(), why }
+}

@@ -175,7 +175,6 @@ impl Registry {
         for bytes in &blobs {
             self.blobs.put(bytes)?;
         }
-        index.format = crate::index_file::FORMAT;
         index.write(&self.dir).map_err(|why| self.index_err(why))?;
         Ok(outcomes)
     }
@@ -194,18 +193,17 @@ impl Registry {
     /// the index benchmark measures.
     pub fn resolve_entry(&self, reference: &Reference) -> Result<Entry, RegistryError> {
         let loaded = self.load()?;
-        let archived = loaded.archived().map_err(|why| self.index_err(why))?;
-        let entries = archived.and_then(|i| i.packages.get(reference.name.as_str())).map(|v| v.as_slice()).unwrap_or_default();
-        let candidates: Vec<Published> = entries.iter().filter_map(|e| Some(Published { version: semver::Version::parse(e.version.as_str()).ok()?, digest: e.digest.to_string(), yanked: e.yanked })).collect();
-        let chosen = reference.resolve(&candidates)?;
-        let entry = entries.iter().find(|e| e.digest.as_str() == chosen.digest && e.version.as_str() == chosen.version.to_string()).ok_or_else(|| RegistryError::NotPublished(reference.name.clone()))?;
-        Ok(entry.to_entry())
+        let package = loaded.package(&reference.name).map_err(|why| self.index_err(why))?;
+        let candidates: Vec<Published> = package.versions().filter_map(|(v, digest, yanked)| Some(Published { version: semver::Version::parse(v).ok()?, digest, yanked })).collect();
+        let chosen = reference.resolve(&candidates)?.version.to_string();
+        package.entry(&chosen).map_err(|why| self.index_err(why))?.ok_or_else(|| RegistryError::NotPublished(format!("{}@{chosen}", reference.name)))
     }
 
     /// The index entry of exactly `name@version`.
     pub fn entry(&self, name: &str, version: &str) -> Result<Entry, RegistryError> {
-        let mut list = self.list()?;
-        list.remove(name).and_then(|v| v.into_iter().find(|e| e.version == version)).ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))
+        let loaded = self.load()?;
+        let package = loaded.package(name).map_err(|why| self.index_err(why))?;
+        package.entry(version).map_err(|why| self.index_err(why))?.ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))
     }
 
     /// Where the blob with this digest is stored.

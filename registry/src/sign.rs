@@ -38,7 +38,7 @@ pub enum SignError {
 }
 
 /// One signature over a published version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
     /// The signer's public key, `ed25519:<hex>`.
     pub key: String,

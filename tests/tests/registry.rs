@@ -2,8 +2,12 @@
 //! versions, yank, remove, tampered blobs, concurrent publishers.
 
 use wasm_host_meta::{embed_manifest, inspect};
-use wasm_host_registry::{Registry, RegistryError};
+use wasm_host_registry::{Incoming, Registry, RegistryError};
 use wasm_host_tests::{guest, scratch};
+
+fn incoming(bytes: Vec<u8>) -> Incoming {
+    Incoming { bytes, ..Incoming::default() }
+}
 
 /// `name`'s component re-stamped as `version`.
 fn as_version(name: &str, version: &str) -> Vec<u8> {
@@ -18,7 +22,7 @@ fn publish_resolve_yank_and_remove_by_name_and_range() {
     let home = scratch();
     let reg = Registry::open(home.path()).expect("open");
     for v in ["0.1.0", "0.1.3", "0.2.0", "1.0.0"] {
-        let out = reg.publish(&as_version("grep", v)).expect("publish");
+        let out = reg.publish(incoming(as_version("grep", v))).expect("publish");
         assert_eq!((out.name.as_str(), out.version.as_str(), out.unchanged), ("grep", v, false));
     }
     let resolved = |r: &str| reg.resolve(r).map(|x| x.version);
@@ -29,10 +33,10 @@ fn publish_resolve_yank_and_remove_by_name_and_range() {
     let r = reg.resolve("grep@~0.1").expect("tilde");
     assert_eq!(std::fs::read(&r.path).expect("blob"), as_version("grep", "0.1.3"), "the path holds the published bytes");
 
-    assert!(reg.publish(&as_version("grep", "0.1.3")).expect("again").unchanged, "the same bytes again change nothing");
+    assert!(reg.publish(incoming(as_version("grep", "0.1.3"))).expect("again").unchanged, "the same bytes again change nothing");
     let mut other = as_version("grep", "0.1.3");
     other.extend_from_slice(&[0x00, 0x03, 0x01, b'x', b'y']);
-    let err = reg.publish(&other).expect_err("rug pull");
+    let err = reg.publish(incoming(other)).expect_err("rug pull");
     assert!(matches!(err, RegistryError::Resolve(wasm_host_registry::resolve::ResolveError::Immutable { .. })), "{err}");
 
     reg.set_yanked("grep", "1.0.0", true).expect("yank");
@@ -50,14 +54,14 @@ fn publish_resolve_yank_and_remove_by_name_and_range() {
 fn tampered_blobs_are_refused_and_reported_and_non_components_are_not_published() {
     let home = scratch();
     let reg = Registry::open(home.path()).expect("open");
-    let out = reg.publish(&std::fs::read(guest("csv")).expect("read")).expect("publish");
+    let out = reg.publish(incoming(std::fs::read(guest("csv")).expect("read"))).expect("publish");
     std::fs::write(home.path().join("blobs/sha256").join(&out.digest), b"tampered").expect("tamper");
     let err = reg.resolve("csv").expect_err("tampered").to_string();
     assert!(err.contains("corrupt"), "{err}");
     let problems = reg.verify().expect("verify");
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].0 == format!("csv@{}", out.version) && problems[0].1.contains("corrupt"), "{problems:?}");
-    assert!(matches!(reg.publish(b"not wasm"), Err(RegistryError::Component(_))));
+    assert!(matches!(reg.publish(incoming(b"not wasm".to_vec())), Err(RegistryError::Component(_))));
 }
 
 #[test]
@@ -71,7 +75,7 @@ fn concurrent_publishers_all_land_in_the_index() {
             s.spawn(move || {
                 let reg = Registry::open(root).expect("open");
                 for b in chunk {
-                    reg.publish(b).expect("publish");
+                    reg.publish(incoming(b.clone())).expect("publish");
                 }
             });
         }
@@ -80,4 +84,48 @@ fn concurrent_publishers_all_land_in_the_index() {
     for n in names {
         assert_eq!(list[n].len(), 3, "{n}: {:?}", list[n]);
     }
+}
+
+#[test]
+fn a_wrong_signature_a_tampered_index_entry_and_unsigned_versions_are_refused() {
+    use wasm_host_registry::sign::SecretKey;
+    let home = scratch();
+    let reg = Registry::open(home.path()).expect("open");
+    let key = SecretKey::generate().expect("key");
+    let (a, b, c) = (as_version("grep", "0.1.0"), as_version("grep", "0.2.0"), as_version("grep", "0.3.0"));
+    let (da, db) = (wasm_host_meta::sha256_hex(&a), wasm_host_meta::sha256_hex(&b));
+    reg.publish(Incoming { bytes: a, signatures: vec![key.sign("grep", "0.1.0", &da)], tools: vec![] }).expect("signed");
+    reg.publish(incoming(b)).expect("unsigned");
+
+    // A signature made for other bytes: refused, nothing stored.
+    let index_before = std::fs::read(home.path().join("index.rkyv")).expect("index");
+    let err = reg.publish(Incoming { bytes: c.clone(), signatures: vec![key.sign("grep", "0.3.0", &da)], tools: vec![] }).expect_err("wrong signature");
+    assert!(matches!(err, RegistryError::BadSignature { .. }), "{err}");
+    assert_eq!(std::fs::read(home.path().join("index.rkyv")).expect("index"), index_before, "the index is untouched");
+    assert!(!home.path().join("blobs/sha256").join(wasm_host_meta::sha256_hex(&c)).exists(), "no blob stored");
+
+    // Untrusted or unsigned under require_signatures.
+    let strict = Registry::open(home.path()).expect("open").require_signatures(true);
+    assert!(matches!(strict.resolve("grep@0.2.0"), Err(RegistryError::NotTrusted { .. })));
+    assert!(matches!(strict.resolve("grep@0.1.0"), Err(RegistryError::NotTrusted { .. })), "signed, but by a key not trusted");
+    strict.trust(&key.public(), "ci").expect("trust");
+    assert_eq!(strict.resolve("grep@^0.1").expect("trusted").version, "0.1.0");
+    let err = strict.install(vec![incoming(c)]).expect_err("unsigned install");
+    assert!(err.to_string().contains("grep@0.3.0 is unsigned"), "{err}");
+
+    // Point 0.1.0's index entry at 0.2.0's blob (same length, so the archive stays valid): the
+    // blob verifies against the entry's digest, the signature does not.
+    let raw = std::fs::read(home.path().join("index.rkyv")).expect("index");
+    let at = raw.windows(64).position(|w| w == da.as_bytes()).expect("digest in the index");
+    let mut tampered = raw.clone();
+    tampered[at..at + 64].copy_from_slice(db.as_bytes());
+    std::fs::write(home.path().join("index.rkyv"), tampered).expect("tamper");
+    let err = reg.resolve("grep@0.1.0").expect_err("tampered entry");
+    assert!(matches!(err, RegistryError::BadSignature { .. }) && err.to_string().contains("tampered"), "{err}");
+    let problems = reg.verify().expect("verify");
+    assert!(problems.iter().any(|(p, why)| p == "grep@0.1.0" && why.contains("does not match")), "{problems:?}");
+    // A garbled index is an error naming the file, never a panic.
+    std::fs::write(home.path().join("index.rkyv"), b"garbage").expect("garble");
+    let err = reg.list().expect_err("garbled").to_string();
+    assert!(err.contains("index.rkyv") && err.contains("not a wasm-host index"), "{err}");
 }

@@ -44,6 +44,8 @@ pub enum BenchMode {
     Search(crate::bench_search::SearchBenchArgs),
     /// Tokens entering the model's context, direct mode vs code mode, for four scenarios.
     Tokens(crate::bench_tokens::TokenBenchArgs),
+    /// Opening the registry index and resolving a range over 10,000 packages, against JSON.
+    Registry(crate::bench_registry::RegistryBenchArgs),
 }
 
 /// One example tool and its baseline.
@@ -121,6 +123,7 @@ pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCo
         Some(BenchMode::Serve(serve)) => return crate::bench_serve::run(global, serve).await,
         Some(BenchMode::Search(search)) => return crate::bench_search::run(search),
         Some(BenchMode::Tokens(tokens)) => return crate::bench_tokens::run(global, tokens).await,
+        Some(BenchMode::Registry(registry)) => return crate::bench_registry::run(registry),
         None => {}
     }
     anyhow::ensure!(

@@ -5,6 +5,7 @@
 //! call the library crates, print. Logs go to stderr; only results go to stdout.
 
 mod bench;
+mod bench_registry;
 mod bench_search;
 mod bench_serve;
 mod bench_tokens;

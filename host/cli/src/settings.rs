@@ -21,7 +21,7 @@ pub struct GlobalArgs {
     /// Use the on-demand instance allocator instead of the pooling allocator.
     #[arg(long, global = true, env = "WASM_HOST_NO_POOLING")]
     pub no_pooling: bool,
-    /// wasm-host's data directory: the local registry (index.json, blobs/) and, by default, the
+    /// wasm-host's data directory: the local registry (index.rkyv, blobs/, keys/, trust.json) and, by default, the
     /// code-mode workspaces (default: $XDG_DATA_HOME/wasm-host or ~/.local/share/wasm-host).
     #[arg(long, global = true, env = "WASM_HOST_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,

@@ -264,14 +264,23 @@ fn killing_publishers_at_random_moments_never_leaves_a_half_written_registry() {
     let files = scratch();
     let base = std::fs::read(guest("grep")).expect("read");
     let mut manifest = wasm_host_meta::inspect(&base).expect("inspect").manifest.expect("manifest");
-    let (mut published, mut killed) = (0usize, 0usize);
+    // How long one publish takes here (it compiles the component to list its tools), so the kills
+    // can be spread from "at once" to "after it finished".
+    manifest.version = semver::Version::new(0, 99, 0);
+    let first = files.path().join("grep-first.wasm");
+    std::fs::write(&first, wasm_host_meta::embed_manifest(&base, &manifest).expect("embed")).expect("write");
+    let started = std::time::Instant::now();
+    let out = wasm_host(&["--home", &h, "publish", &first.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let span = started.elapsed().mul_f64(1.2);
+    let (mut published, mut killed) = (1usize, 0usize);
     for round in 0..24u64 {
         manifest.version = semver::Version::new(1, round, 0);
         let file = files.path().join(format!("grep-{round}.wasm"));
         std::fs::write(&file, wasm_host_meta::embed_manifest(&base, &manifest).expect("embed")).expect("write");
         let mut child = Command::new(env!("CARGO_BIN_EXE_wasm-host")).args(["--home", &h, "publish", &file.display().to_string()]).spawn().expect("spawn");
         // Kill at a different moment each round: from at once to after the publish finished.
-        std::thread::sleep(std::time::Duration::from_millis(round * 7 % 120));
+        std::thread::sleep(span.mul_f64((round * 7 % 24) as f64 / 23.0));
         let _ = child.kill();
         let finished = child.wait().expect("wait").success();
         let reg = wasm_host_registry::Registry::open(home.path()).expect("the registry opens after a kill");
@@ -283,7 +292,7 @@ fn killing_publishers_at_random_moments_never_leaves_a_half_written_registry() {
         published = versions.len();
     }
     assert!(killed > 0 && published > 0, "the kills landed both before and after publishes finished: {killed} killed, {published} published");
-    eprintln!("{killed} of 24 publishers killed; {published} versions published");
+    eprintln!("{killed} of 24 publishers killed; {published} versions published (one publish: {span:?} / 1.2)");
     let out = wasm_host(&["--home", &h, "publish", &files.path().join("grep-23.wasm").display().to_string()]);
     assert!(out.status.success(), "a later publish works: {}", stderr(&out));
 }

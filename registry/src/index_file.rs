@@ -10,7 +10,7 @@ use rkyv::rancor::Error as RkyvError;
 use rkyv::util::AlignedVec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 
 /// The index file's name under the home.
 pub const INDEX: &str = "index.rkyv";
@@ -43,9 +43,14 @@ pub struct IndexFile {
     pub packages: BTreeMap<String, Vec<Entry>>,
 }
 
+/// The file starts with this, then the archive's length (u64 little-endian), the archive, and
+/// the metadata section.
+const MAGIC: &[u8; 8] = b"WHINDEX\0";
+
 /// What is archived: resolution reads only names, versions, digests and yanked flags, so those
-/// are the validated structure; the rest of each entry is a JSON blob (`meta`) parsed only for
-/// the version chosen. That keeps the bytes validated per load small (about 60 per version).
+/// are the validated structure; the rest of each entry (size, description, tools, signatures) is
+/// JSON in a section after the archive, read with one positioned read for the version chosen.
+/// A load therefore reads and validates about 100 bytes per version, whatever the metadata.
 #[derive(rkyv::Archive, rkyv::Serialize, rkyv::Deserialize)]
 struct Stored {
     format: u32,
@@ -57,7 +62,8 @@ struct Record {
     version: String,
     digest: [u8; 32],
     yanked: bool,
-    meta: Vec<u8>,
+    /// Where its metadata is in the metadata section: offset and length in bytes.
+    meta: (u64, u32),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -68,55 +74,75 @@ struct Meta {
     signatures: Vec<Signature>,
 }
 
-/// An index read from disk: aligned bytes, validated when accessed.
+/// An index read from disk: the archive (aligned, validated when accessed) and the open file for
+/// metadata reads.
 pub struct LoadedIndex {
-    bytes: Option<AlignedVec>,
+    archive: Option<(AlignedVec, std::fs::File, u64)>,
 }
 
 impl LoadedIndex {
-    /// Reads `INDEX` in `dir`; a missing file is an empty index.
+    /// Reads the archive part of `INDEX` in `dir`; a missing file is an empty index.
     pub fn read(dir: &Dir) -> std::io::Result<Self> {
         let mut file = match dir.open(INDEX) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LoadedIndex { bytes: None }),
+            Ok(f) => f.into_std(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LoadedIndex { archive: None }),
             Err(e) => return Err(e),
         };
-        let len = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
-        let mut bytes = AlignedVec::with_capacity(len);
-        bytes.extend_from_reader(&mut file)?;
-        Ok(LoadedIndex { bytes: Some(bytes) })
+        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not a wasm-host index (bad header)");
+        let mut head = [0u8; 16];
+        file.read_exact(&mut head).map_err(|_| bad())?;
+        let len = u64::from_le_bytes(head[8..].try_into().unwrap_or_default());
+        let file_len = file.metadata()?.len();
+        if &head[..8] != MAGIC || len > file_len.saturating_sub(16) {
+            return Err(bad());
+        }
+        let mut bytes = AlignedVec::with_capacity(len as usize);
+        bytes.extend_from_reader(&mut (&mut file).take(len))?;
+        Ok(LoadedIndex { archive: Some((bytes, file, 16 + len)) })
     }
 
     /// The archive after one validation pass (bytecheck); `None` when there is no index yet.
-    fn stored(&self) -> Result<Option<&ArchivedStored>, String> {
-        let Some(bytes) = &self.bytes else { return Ok(None) };
+    fn stored(&self) -> Result<Option<(&ArchivedStored, MetaSection<'_>)>, String> {
+        let Some((bytes, file, meta_at)) = &self.archive else { return Ok(None) };
         let index = rkyv::access::<ArchivedStored, RkyvError>(bytes).map_err(|e| format!("not a wasm-host index: {e}"))?;
         if index.format != FORMAT {
             return Err(format!("index format {} is not the format {FORMAT} this wasm-host reads", index.format));
         }
-        Ok(Some(index))
+        Ok(Some((index, MetaSection { file, at: *meta_at })))
     }
 
     /// The versions of `name` (version, digest, yanked; in publish order) and a way to get any of
     /// them in full, from one validation of the archive.
     pub fn package(&self, name: &str) -> Result<Package<'_>, String> {
-        Ok(Package { records: self.stored()?.and_then(|s| s.packages.get(name)).map(|v| v.as_slice()).unwrap_or_default() })
+        Ok(match self.stored()? {
+            Some((s, meta)) => Package { records: s.packages.get(name).map(|v| v.as_slice()).unwrap_or_default(), meta: Some(meta) },
+            None => Package { records: &[], meta: None },
+        })
     }
 
     /// The whole index, owned.
     pub fn to_index(&self) -> Result<IndexFile, String> {
         let mut packages = BTreeMap::new();
-        for (name, records) in self.stored()?.into_iter().flat_map(|s| s.packages.iter()) {
-            let entries = records.iter().map(entry).collect::<Result<Vec<_>, _>>()?;
-            packages.insert(name.to_string(), entries);
+        if let Some((s, meta)) = self.stored()? {
+            for (name, records) in s.packages.iter() {
+                let entries = records.iter().map(|r| entry(r, &meta)).collect::<Result<Vec<_>, _>>()?;
+                packages.insert(name.to_string(), entries);
+            }
         }
         Ok(IndexFile { packages })
     }
 }
 
+/// The metadata section of an open index file.
+struct MetaSection<'a> {
+    file: &'a std::fs::File,
+    at: u64,
+}
+
 /// One package's archived versions.
 pub struct Package<'a> {
     records: &'a [ArchivedRecord],
+    meta: Option<MetaSection<'a>>,
 }
 
 impl Package<'_> {
@@ -127,29 +153,44 @@ impl Package<'_> {
 
     /// The full entry of `version`, if published.
     pub fn entry(&self, version: &str) -> Result<Option<Entry>, String> {
-        self.records.iter().find(|r| r.version.as_str() == version).map(entry).transpose()
+        match (&self.meta, self.records.iter().find(|r| r.version.as_str() == version)) {
+            (Some(meta), Some(r)) => entry(r, meta).map(Some),
+            _ => Ok(None),
+        }
     }
 }
 
-fn entry(r: &ArchivedRecord) -> Result<Entry, String> {
-    let meta: Meta = serde_json::from_slice(r.meta.as_slice()).map_err(|e| format!("entry {}: {e}", r.version.as_str()))?;
+fn entry(r: &ArchivedRecord, section: &MetaSection<'_>) -> Result<Entry, String> {
+    let (offset, len) = (r.meta.0.to_native(), r.meta.1.to_native());
+    let mut bytes = vec![0u8; len as usize];
+    let mut file = section.file;
+    file.seek(SeekFrom::Start(section.at + offset)).and_then(|_| file.read_exact(&mut bytes)).map_err(|e| format!("entry {}: {e}", r.version.as_str()))?;
+    let meta: Meta = serde_json::from_slice(&bytes).map_err(|e| format!("entry {}: {e}", r.version.as_str()))?;
     Ok(Entry { version: r.version.to_string(), digest: hex::encode(r.digest), size: meta.size, description: meta.description, tools: meta.tools, signatures: meta.signatures, yanked: r.yanked })
 }
 
 impl IndexFile {
-    /// The archived bytes.
-    pub fn to_bytes(&self) -> Result<AlignedVec, String> {
+    /// The file's bytes: header, archive, metadata section.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
         let mut packages = BTreeMap::new();
+        let mut section = Vec::new();
         for (name, entries) in &self.packages {
             let mut records = Vec::with_capacity(entries.len());
             for e in entries {
                 let digest: [u8; 32] = hex::decode(&e.digest).ok().and_then(|d| d.try_into().ok()).ok_or_else(|| format!("{name}@{}: digest `{}` is not a sha256", e.version, e.digest))?;
                 let meta = serde_json::to_vec(&Meta { size: e.size, description: e.description.clone(), tools: e.tools.clone(), signatures: e.signatures.clone() }).map_err(|e| e.to_string())?;
-                records.push(Record { version: e.version.clone(), digest, yanked: e.yanked, meta });
+                records.push(Record { version: e.version.clone(), digest, yanked: e.yanked, meta: (section.len() as u64, meta.len() as u32) });
+                section.extend_from_slice(&meta);
             }
             packages.insert(name.clone(), records);
         }
-        rkyv::to_bytes::<RkyvError>(&Stored { format: FORMAT, packages }).map_err(|e| e.to_string())
+        let archive = rkyv::to_bytes::<RkyvError>(&Stored { format: FORMAT, packages }).map_err(|e| e.to_string())?;
+        let mut out = Vec::with_capacity(16 + archive.len() + section.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(archive.len() as u64).to_le_bytes());
+        out.extend_from_slice(&archive);
+        out.extend_from_slice(&section);
+        Ok(out)
     }
 
     /// Writes the index into `dir` atomically.
@@ -166,4 +207,37 @@ pub fn write_atomic(dir: &Dir, name: &str, bytes: &[u8]) -> std::io::Result<()> 
     drop(f);
     dir.rename(&tmp, dir, name)?;
     dir.open(".").and_then(|d| d.sync_all())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(version: &str, n: u8) -> Entry {
+        Entry { version: version.into(), digest: hex::encode([n; 32]), size: n.into(), description: format!("d{n}"), tools: vec![format!("t{n}")], signatures: vec![], yanked: n % 2 == 0 }
+    }
+
+    #[test]
+    fn the_index_round_trips_and_reads_one_entry_without_the_others() {
+        let root = tempfile::tempdir().expect("tmp");
+        let dir = Dir::open_ambient_dir(root.path(), cap_std::ambient_authority()).expect("dir");
+        let mut index = IndexFile::default();
+        index.packages.insert("a".into(), vec![entry("1.0.0", 1), entry("1.1.0", 2)]);
+        index.packages.insert("b".into(), vec![entry("0.1.0", 3)]);
+        index.write(&dir).expect("write");
+        let loaded = LoadedIndex::read(&dir).expect("read");
+        assert_eq!(loaded.to_index().expect("owned").packages, index.packages);
+        let a = loaded.package("a").expect("package");
+        let versions: Vec<_> = a.versions().map(|(v, _, y)| (v.to_string(), y)).collect();
+        assert_eq!(versions, [("1.0.0".to_string(), false), ("1.1.0".to_string(), true)]);
+        assert_eq!(a.entry("1.1.0").expect("entry"), Some(entry("1.1.0", 2)));
+        assert_eq!(a.entry("9.9.9").expect("none"), None);
+        assert!(loaded.package("nope").expect("unknown").versions().next().is_none());
+        // Truncated or foreign files are errors, not panics.
+        for bad in [&b"WHI"[..], b"WHINDEX\0\xff\xff\xff\xff\xff\xff\xff\x7f", b"WHINDEX\0\x08\0\0\0\0\0\0\0garbage!"] {
+            std::fs::write(root.path().join(INDEX), bad).expect("write");
+            let result = LoadedIndex::read(&dir).map_err(|e| e.to_string()).and_then(|l| l.to_index());
+            assert!(result.is_err(), "{bad:?}");
+        }
+    }
 }

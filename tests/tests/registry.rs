@@ -113,12 +113,13 @@ fn a_wrong_signature_a_tampered_index_entry_and_unsigned_versions_are_refused() 
     let err = strict.install(vec![incoming(c)]).expect_err("unsigned install");
     assert!(err.to_string().contains("grep@0.3.0 is unsigned"), "{err}");
 
-    // Point 0.1.0's index entry at 0.2.0's blob (same length, so the archive stays valid): the
-    // blob verifies against the entry's digest, the signature does not.
+    // Point 0.1.0's index entry at 0.2.0's blob (the digest is 32 raw bytes in the archive, so it
+    // stays valid): the blob verifies against the entry's digest, the signature does not.
     let raw = std::fs::read(home.path().join("index.rkyv")).expect("index");
-    let at = raw.windows(64).position(|w| w == da.as_bytes()).expect("digest in the index");
+    let (ra, rb) = (hex_bytes(&da), hex_bytes(&db));
+    let at = raw.windows(32).position(|w| w == ra.as_slice()).expect("digest in the index");
     let mut tampered = raw.clone();
-    tampered[at..at + 64].copy_from_slice(db.as_bytes());
+    tampered[at..at + 32].copy_from_slice(&rb);
     std::fs::write(home.path().join("index.rkyv"), tampered).expect("tamper");
     let err = reg.resolve("grep@0.1.0").expect_err("tampered entry");
     assert!(matches!(err, RegistryError::BadSignature { .. }) && err.to_string().contains("tampered"), "{err}");
@@ -128,4 +129,8 @@ fn a_wrong_signature_a_tampered_index_entry_and_unsigned_versions_are_refused() 
     std::fs::write(home.path().join("index.rkyv"), b"garbage").expect("garble");
     let err = reg.list().expect_err("garbled").to_string();
     assert!(err.contains("index.rkyv") && err.contains("not a wasm-host index"), "{err}");
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex")).collect()
 }

@@ -296,3 +296,14 @@ fn killing_publishers_at_random_moments_never_leaves_a_half_written_registry() {
     let out = wasm_host(&["--home", &h, "publish", &files.path().join("grep-23.wasm").display().to_string()]);
     assert!(out.status.success(), "a later publish works: {}", stderr(&out));
 }
+
+#[test]
+fn bench_registry_resolves_the_same_from_rkyv_and_json_and_prints_figures() {
+    let out = wasm_host(&["bench", "registry", "--packages", "500", "--rounds", "20", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let figures: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(figures["packages"], 500);
+    assert!(figures["rkyv"]["p50_us"].as_f64().is_some_and(|p| p > 0.0), "{figures}");
+    assert!(figures["json"]["p50_us"].as_f64().is_some_and(|p| p > 0.0), "{figures}");
+    assert!(figures["archive_bytes"].as_u64() < figures["rkyv_bytes"].as_u64(), "{figures}");
+}

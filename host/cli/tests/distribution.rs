@@ -192,7 +192,7 @@ fn keys_trust_and_signature_policy_round_trip() {
     // Not trusted in its own home yet: resolution under the policy refuses, naming the fix.
     let err = refused(wh(alice.path(), &["--require-signatures", "info", "csv"]));
     assert!(err.contains("trust add"), "{err}");
-    ok(wh(alice.path(), &["trust", "add", &std::fs::read_to_string(&public).expect("pub")]));
+    ok(wh(alice.path(), &["trust", "add", &std::fs::read_to_string(&public).expect("pub"), "--name", "alice"]));
     let trusted: Value = serde_json::from_str(&ok(wh(alice.path(), &["trust", "list", "--json"]))).expect("json");
     assert_eq!(trusted.as_array().map(Vec::len), Some(1), "{trusted}");
     ok(wh(alice.path(), &["--require-signatures", "info", "csv"]));

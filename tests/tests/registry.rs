@@ -134,3 +134,92 @@ fn a_wrong_signature_a_tampered_index_entry_and_unsigned_versions_are_refused() 
 fn hex_bytes(hex: &str) -> Vec<u8> {
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex")).collect()
 }
+
+/// grep with its `wasm-host:mcp/types` import re-versioned (same length, so the binary stays valid).
+fn grep_importing(version: &str) -> Vec<u8> {
+    let bytes = std::fs::read(guest("grep")).expect("grep.wasm");
+    let (from, to) = (b"wasm-host:mcp/types@0.1.0", format!("wasm-host:mcp/types@{version}"));
+    let pos = bytes.windows(from.len()).position(|w| w == from).expect("grep imports wasm-host:mcp/types@0.1.0");
+    let mut patched = bytes.clone();
+    patched[pos..pos + from.len()].copy_from_slice(to.as_bytes());
+    let mut manifest = inspect(&patched).expect("inspect").manifest.expect("manifest");
+    manifest.version = semver::Version::parse(&format!("{version}-imports")).expect("version");
+    embed_manifest(&patched, &manifest).expect("embed")
+}
+
+#[test]
+fn installs_check_wit_imports_and_land_all_or_nothing() {
+    let home = scratch();
+    let reg = Registry::open(home.path()).expect("open");
+    let batch = vec![incoming(as_version("csv", "0.5.0")), incoming(grep_importing("0.2.0"))];
+    let err = reg.install(batch).expect_err("an incompatible import").to_string();
+    assert!(err.contains("wasm-host:mcp/types@0.2.0") && err.contains("accepts 0.1.x"), "names the import: {err}");
+    assert!(reg.list().expect("list").is_empty(), "nothing of the batch landed");
+    assert_eq!(std::fs::read_dir(home.path().join("blobs/sha256")).expect("ls").count(), 0, "no blob stored");
+    let out = reg.install(vec![incoming(as_version("csv", "0.5.0")), incoming(grep_importing("0.1.7"))]).expect("a newer patch import is compatible");
+    assert_eq!(out.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["csv", "grep"]);
+}
+
+/// Re-packs `entries` (name, bytes) as a tar file at `path`.
+fn write_tar(path: &std::path::Path, entries: &[(String, Vec<u8>)]) {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (name, bytes) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        // Written raw so `..` survives: a hostile bundle is not made by a well-behaved packer.
+        header.as_gnu_mut().expect("gnu").name[..name.len()].copy_from_slice(name.as_bytes());
+        header.set_cksum();
+        tar.append(&header, bytes.as_slice()).expect("append");
+    }
+    std::fs::write(path, tar.into_inner().expect("tar")).expect("write");
+}
+
+fn read_tar(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut archive = tar::Archive::new(std::fs::File::open(path).expect("open"));
+    let mut out = Vec::new();
+    for e in archive.entries().expect("entries") {
+        let mut e = e.expect("entry");
+        let name = e.path().expect("path").display().to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut bytes).expect("read");
+        out.push((name, bytes));
+    }
+    out
+}
+
+#[test]
+fn hostile_bundles_are_refused_before_anything_is_stored() {
+    use wasm_host_registry::bundle;
+    let publisher = scratch();
+    let reg = Registry::open(publisher.path()).expect("open");
+    reg.publish(incoming(as_version("csv", "1.0.0"))).expect("publish");
+    reg.publish(incoming(as_version("grep", "1.0.0"))).expect("publish");
+    let dir = scratch();
+    let good = dir.path().join("good.bundle");
+    let packed = bundle::create(&reg, &["csv@^1".into(), "grep".into()], &good).expect("bundle");
+    assert_eq!(packed.len(), 2);
+    let entries = read_tar(&good);
+    assert_eq!(entries.len(), 4, "contents, lock, two blobs");
+
+    let target = scratch();
+    let empty = Registry::open(target.path()).expect("open");
+    let cases: Vec<(&str, Vec<(String, Vec<u8>)>, &str)> = vec![
+        ("an extra entry that escapes", entries.iter().cloned().chain([("../../escaped".to_string(), b"x".to_vec())]).collect(), "not listed"),
+        ("a missing component", entries.iter().filter(|(n, _)| !n.starts_with("blobs/") || n.ends_with(&packed[0].sha256)).cloned().collect(), "is missing"),
+        ("no lock file", entries.iter().filter(|(n, _)| n != "wasm-host.lock").cloned().collect(), "no wasm-host.lock"),
+        ("a swapped component", entries.iter().map(|(n, b)| if n.ends_with(&packed[0].sha256) { (n.clone(), std::fs::read(guest("json-query")).expect("read")) } else { (n.clone(), b.clone()) }).collect(), "hashes to"),
+        ("garbled contents", entries.iter().map(|(n, b)| if n == bundle::CONTENTS { (n.clone(), b"{".to_vec()) } else { (n.clone(), b.clone()) }).collect(), bundle::CONTENTS),
+    ];
+    for (what, files, expected) in cases {
+        let path = dir.path().join("hostile.bundle");
+        write_tar(&path, &files);
+        let err = bundle::install(&empty, &path).expect_err(what).to_string();
+        assert!(err.contains(expected), "{what}: {err}");
+        assert!(empty.list().expect("list").is_empty(), "{what}: nothing installed");
+        assert!(!dir.path().parent().expect("parent").join("escaped").exists() && !target.path().join("escaped").exists(), "{what}: nothing extracted");
+    }
+    let installed = bundle::install(&empty, &good).expect("the good bundle installs");
+    assert_eq!(installed.len(), 2);
+    assert_eq!(empty.resolve("grep@^1").expect("resolve").digest, packed[1].sha256);
+}

@@ -214,7 +214,7 @@ mod tests {
     use super::*;
 
     fn entry(version: &str, n: u8) -> Entry {
-        Entry { version: version.into(), digest: hex::encode([n; 32]), size: n.into(), description: format!("d{n}"), tools: vec![format!("t{n}")], signatures: vec![], yanked: n % 2 == 0 }
+        Entry { version: version.into(), digest: hex::encode([n; 32]), size: n.into(), description: format!("d{n}"), tools: vec![format!("t{n}")], signatures: vec![], yanked: n.is_multiple_of(2) }
     }
 
     #[test]

@@ -113,7 +113,7 @@ impl<'a> Session<'a> {
     /// Reads a stub resource into the context.
     async fn read(&mut self, uri: &str) -> anyhow::Result<()> {
         let r = self.client.read_resource(ReadResourceRequestParams::new(uri)).await.with_context(|| format!("reading {uri}"))?;
-        self.tally.results += self.counter.count(&serde_json::to_value(&r)?["contents"][0]["text"].as_str().unwrap_or_default().to_string());
+        self.tally.results += self.counter.count(&serde_json::to_value(&r)?["contents"][0]["text"].as_str().unwrap_or_default());
         Ok(())
     }
 

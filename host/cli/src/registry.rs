@@ -58,11 +58,17 @@ pub enum RegistryCommand {
         /// Undo a yank.
         #[arg(long)]
         undo: bool,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove NAME@VERSION from the index.
     Remove {
         /// NAME@VERSION.
         reference: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Check every stored component against its digest and its signatures.
     Verify {
@@ -136,15 +142,15 @@ pub async fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Resu
                 }
             }
         }
-        RegistryCommand::Yank { reference, undo } => {
+        RegistryCommand::Yank { reference, undo, json } => {
             let (name, version) = exact(reference)?;
             reg.set_yanked(&name, &version, !undo)?;
-            println!("{} {name}@{version}", if *undo { "unyanked" } else { "yanked" });
+            done(*json, if *undo { "unyanked" } else { "yanked" }, &name, &version);
         }
-        RegistryCommand::Remove { reference } => {
+        RegistryCommand::Remove { reference, json } => {
             let (name, version) = exact(reference)?;
             reg.remove(&name, &version)?;
-            println!("removed {name}@{version}");
+            done(*json, "removed", &name, &version);
         }
         RegistryCommand::Verify { json } => {
             let problems = reg.verify()?;
@@ -183,6 +189,14 @@ async fn publish(global: &GlobalArgs, reg: &Registry, file: &Path, sign: Option<
         println!("published{signed} {}@{} sha256:{}{note}", out.name, out.version, out.digest);
     }
     Ok(())
+}
+
+fn done(json: bool, what: &str, name: &str, version: &str) {
+    if json {
+        println!("{}", json!({what: true, "name": name, "version": version}));
+    } else {
+        println!("{what} {name}@{version}");
+    }
 }
 
 fn exact(reference: &str) -> anyhow::Result<(String, String)> {

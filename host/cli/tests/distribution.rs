@@ -201,7 +201,14 @@ fn keys_trust_and_signature_policy_round_trip() {
     manifest.version = semver::Version::new(0, 2, 0);
     let unsigned = alice.path().join("csv-0.2.0.wasm");
     std::fs::write(&unsigned, wasm_host_meta::embed_manifest(&std::fs::read(guest("csv")).expect("read"), &manifest).expect("embed")).expect("write");
-    ok(wh(alice.path(), &["publish", &path(&unsigned)]));
+    let err = refused(wh(alice.path(), &["--require-signatures", "install", &path(&unsigned)]));
+    assert!(err.contains("csv@0.2.0 is unsigned"), "{err}");
+    let installed: Value = serde_json::from_str(&ok(wh(alice.path(), &["install", &path(&unsigned), "--json"]))).expect("json");
+    assert_eq!(installed["installed"][0]["version"], "0.2.0", "{installed}");
+    let yanked: Value = serde_json::from_str(&ok(wh(alice.path(), &["yank", "csv@0.2.0", "--json"]))).expect("json");
+    assert_eq!(yanked["yanked"], true);
+    assert!(ok(wh(alice.path(), &["info", "csv"])).contains("csv -> csv@0.1.0"), "a yanked version is not chosen by a range");
+    ok(wh(alice.path(), &["yank", "csv@0.2.0", "--undo"]));
     let err = refused(wh(alice.path(), &["--require-signatures", "call", "csv@^0.2", "files", "{}"]));
     assert!(err.contains("csv@0.2.0 is unsigned"), "{err}");
     assert!(ok(wh(alice.path(), &["info", "csv@^0.2"])).contains("signed by: nobody"));

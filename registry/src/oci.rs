@@ -6,7 +6,7 @@
 //!
 //! What wasm-host needs besides travels in manifest annotations: the standard
 //! `org.opencontainers.image.{title,version,description}`, plus `dev.wasm-host.signatures` and
-//! `dev.wasm-host.tools` (JSON). The client is `oci-client` with rustls; loopback registries are
+//! `dev.wasm-host.tools` (JSON). The client is `oci-client` with native TLS (OpenSSL); loopback registries are
 //! spoken to over plain HTTP, others over HTTPS unless `insecure` is set.
 
 use crate::sign::Signature;
@@ -107,8 +107,6 @@ pub fn parse(target: &str) -> Result<Reference, OciError> {
 }
 
 fn client(reference: &Reference, opts: &OciOptions) -> (Client, RegistryAuth) {
-    // oci-client is built without a TLS provider so no C crypto is compiled; ring is ours.
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let host = reference.registry().to_string();
     let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
     let loopback = name == "localhost" || name == "[::1]" || name.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a.is_loopback());

@@ -167,7 +167,7 @@ impl Registry {
                     }
                 }
             } else {
-                versions.push(Entry { version: version.clone(), digest: info.sha256.clone(), size: info.size, description: manifest.description.clone(), tools: item.tools, signatures: item.signatures, yanked: false });
+                versions.push(Entry { version: version.clone(), digest: info.sha256.clone(), size: info.size, description: manifest.description.clone(), capabilities: manifest.capabilities.clone(), tools: item.tools, signatures: item.signatures, yanked: false });
             }
             outcomes.push(PublishOutcome { name, version, digest: info.sha256, unchanged });
             blobs.push(item.bytes);

@@ -5,6 +5,7 @@
 //! `wasm-host bench registry` measures open + resolve over 10,000 packages against JSON.
 
 use crate::sign::Signature;
+use wasm_host_policy::Requests;
 use cap_std::fs::Dir;
 use rkyv::rancor::Error as RkyvError;
 use rkyv::util::AlignedVec;
@@ -28,6 +29,9 @@ pub struct Entry {
     pub size: u64,
     /// The manifest's description.
     pub description: String,
+    /// What its manifest asks for (directories, hosts, env, memory, time): shown before install.
+    #[serde(default)]
+    pub capabilities: Requests,
     /// The names of its tools, when the publisher listed them (for `search`).
     pub tools: Vec<String>,
     /// Signatures over name, version and digest.
@@ -70,6 +74,8 @@ struct Record {
 struct Meta {
     size: u64,
     description: String,
+    #[serde(default)]
+    capabilities: Requests,
     tools: Vec<String>,
     signatures: Vec<Signature>,
 }
@@ -88,7 +94,7 @@ impl LoadedIndex {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LoadedIndex { archive: None }),
             Err(e) => return Err(e),
         };
-        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not a wasm-host index (bad header)");
+        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not a wasm-host index (bad header; if an older wasm-host wrote it, move it aside and publish again)");
         let mut head = [0u8; 16];
         file.read_exact(&mut head).map_err(|_| bad())?;
         let len = u64::from_le_bytes(head[8..].try_into().unwrap_or_default());
@@ -166,7 +172,7 @@ fn entry(r: &ArchivedRecord, section: &MetaSection<'_>) -> Result<Entry, String>
     let mut file = section.file;
     file.seek(SeekFrom::Start(section.at + offset)).and_then(|_| file.read_exact(&mut bytes)).map_err(|e| format!("entry {}: {e}", r.version.as_str()))?;
     let meta: Meta = serde_json::from_slice(&bytes).map_err(|e| format!("entry {}: {e}", r.version.as_str()))?;
-    Ok(Entry { version: r.version.to_string(), digest: hex::encode(r.digest), size: meta.size, description: meta.description, tools: meta.tools, signatures: meta.signatures, yanked: r.yanked })
+    Ok(Entry { version: r.version.to_string(), digest: hex::encode(r.digest), size: meta.size, description: meta.description, capabilities: meta.capabilities, tools: meta.tools, signatures: meta.signatures, yanked: r.yanked })
 }
 
 impl IndexFile {
@@ -178,7 +184,7 @@ impl IndexFile {
             let mut records = Vec::with_capacity(entries.len());
             for e in entries {
                 let digest: [u8; 32] = hex::decode(&e.digest).ok().and_then(|d| d.try_into().ok()).ok_or_else(|| format!("{name}@{}: digest `{}` is not a sha256", e.version, e.digest))?;
-                let meta = serde_json::to_vec(&Meta { size: e.size, description: e.description.clone(), tools: e.tools.clone(), signatures: e.signatures.clone() }).map_err(|e| e.to_string())?;
+                let meta = serde_json::to_vec(&Meta { size: e.size, description: e.description.clone(), capabilities: e.capabilities.clone(), tools: e.tools.clone(), signatures: e.signatures.clone() }).map_err(|e| e.to_string())?;
                 records.push(Record { version: e.version.clone(), digest, yanked: e.yanked, meta: (section.len() as u64, meta.len() as u32) });
                 section.extend_from_slice(&meta);
             }
@@ -214,7 +220,7 @@ mod tests {
     use super::*;
 
     fn entry(version: &str, n: u8) -> Entry {
-        Entry { version: version.into(), digest: hex::encode([n; 32]), size: n.into(), description: format!("d{n}"), tools: vec![format!("t{n}")], signatures: vec![], yanked: n.is_multiple_of(2) }
+        Entry { version: version.into(), digest: hex::encode([n; 32]), size: n.into(), description: format!("d{n}"), capabilities: Requests::default(), tools: vec![format!("t{n}")], signatures: vec![], yanked: n.is_multiple_of(2) }
     }
 
     #[test]

@@ -47,6 +47,7 @@ fn synthetic(packages: usize, versions: usize) -> anyhow::Result<IndexFile> {
                     digest,
                     size: 1_000_000 + p as u64,
                     description: format!("Synthetic tool package number {p}: reads, filters and summarizes records."),
+                    capabilities: Default::default(),
                     tools: vec!["list".into(), "read".into(), "filter".into(), "summarize".into()],
                     yanked: v == versions - 1 && p % 10 == 0,
                 }

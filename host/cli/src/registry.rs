@@ -136,6 +136,9 @@ pub async fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Resu
                 println!("{}", json!({"resolved": resolved, "versions": versions}));
             } else {
                 println!("{reference} -> {}@{} sha256:{}\n{}", resolved.name, resolved.version, resolved.digest, resolved.path.display());
+                if let Some(e) = versions.iter().find(|e| e.version == resolved.version) {
+                    println!("asks for: {}", serde_json::to_string(&e.capabilities)?);
+                }
                 for e in versions {
                     let signed: Vec<&str> = e.signatures.iter().map(|s| s.key.as_str()).collect();
                     println!("  {}{}  {} bytes  {}  signed by: {}", e.version, if e.yanked { " (yanked)" } else { "" }, e.size, e.description, if signed.is_empty() { "nobody".to_string() } else { signed.join(", ") });

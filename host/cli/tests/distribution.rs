@@ -166,6 +166,7 @@ async fn a_bundle_installs_offline_into_an_empty_home_and_serves_the_same_tools(
     assert_eq!(installed["installed"].as_array().map(Vec::len), Some(2), "{installed}");
     let listed: Value = serde_json::from_str(&ok(wh(carol.path(), &["list", "--json"]))).expect("json");
     assert!(listed["csv"][0]["signatures"][0]["key"].as_str().is_some_and(|k| k.starts_with("ed25519:")), "{listed}");
+    assert_eq!(listed["csv"][0]["capabilities"]["directories"][0], "/data", "what it asks for is in the index: {listed}");
     let found = ok(wh(carol.path(), &["search", "aggregate"]));
     assert!(found.contains("csv@0.1.0"), "search finds tools by tool name: {found}");
     serve_locked_by_range(carol.path()).await;

@@ -146,10 +146,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(&cli.global, &args).await,
             Command::Bench(args) => bench::run(&cli.global, &args).await,
             Command::Registry(command) => registry::run(&cli.global, &command).await,
-            Command::Lock { config } => config::load(&config).map_err(anyhow::Error::from).and_then(|file| {
-                let global = GlobalArgs { require_signatures: cli.global.require_signatures || file.require_signatures, ..cli.global.clone() };
-                lockfile::write(&global, &config, &file)
-            }),
+            Command::Lock { config } => config::load(&config).map_err(anyhow::Error::from).and_then(|file| lockfile::write(&cli.global.requiring_signatures(file.require_signatures), &config, &file)),
             Command::NativeServer(args) => native_tools::run(&args).await,
         }
     });

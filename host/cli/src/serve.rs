@@ -67,7 +67,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
         Some(path) => config::load(path)?,
         None => FileConfig::default(),
     };
-    let global = &GlobalArgs { require_signatures: global.require_signatures || file.require_signatures, ..global.clone() };
+    let global = &global.requiring_signatures(file.require_signatures);
     anyhow::ensure!(
         !args.paths.is_empty() || !file.components.is_empty() || !file.watch.is_empty(),
         "nothing to serve: give component files or directories, or --config FILE with [components] or [server] watch"

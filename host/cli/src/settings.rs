@@ -50,6 +50,12 @@ impl GlobalArgs {
 }
 
 impl GlobalArgs {
+    /// These settings with signatures required when a config file asks for it too
+    /// (`[registry] require_signatures`); the flag or env can only turn it on.
+    pub fn requiring_signatures(&self, file_requires: bool) -> GlobalArgs {
+        GlobalArgs { require_signatures: self.require_signatures || file_requires, ..self.clone() }
+    }
+
     /// The data directory (`--home`, `WASM_HOST_HOME`, else the user's data directory).
     pub fn home(&self) -> PathBuf {
         self.home.clone().unwrap_or_else(|| {

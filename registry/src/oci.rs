@@ -148,12 +148,15 @@ pub async fn push(registry: &Registry, package: &str, target: &str, opts: &OciOp
 }
 
 /// Pulls the component at `target`, checked against the manifest's layer digest and the CNCF
-/// layout; the caller installs it (where signatures and imports are checked).
+/// layout (config media type, `architecture: wasm`, `layerDigests` naming the layer); the caller installs it (where signatures and imports are checked).
 pub async fn pull(target: &str, opts: &OciOptions) -> Result<Incoming, OciError> {
     let reference = parse(target)?;
     let not_wasm = |why: String| OciError::NotWasm { reference: target.to_string(), why };
     let (client, auth) = client(&reference, opts);
-    let image = client.pull(&reference, &auth, vec![WASM_LAYER]).await.map_err(|e| OciError::Remote { reference: target.to_string(), why: error_chain(&e) })?;
+    let image = client.pull(&reference, &auth, vec![WASM_LAYER]).await.map_err(|e| match e {
+        oci_client::errors::OciDistributionError::IncompatibleLayerMediaTypeError(t) => not_wasm(format!("a layer of media type {t}; a Wasm component artifact has one {WASM_LAYER} layer")),
+        e => OciError::Remote { reference: target.to_string(), why: error_chain(&e) },
+    })?;
     let manifest = image.manifest.ok_or_else(|| not_wasm("the registry returned no image manifest".into()))?;
     if manifest.config.media_type != WASM_CONFIG {
         return Err(not_wasm(format!("config media type is {}, not {WASM_CONFIG}", manifest.config.media_type)));
@@ -162,6 +165,10 @@ pub async fn pull(target: &str, opts: &OciOptions) -> Result<Incoming, OciError>
     let actual = format!("sha256:{}", hex::encode(Sha256::digest(&layer.data)));
     if manifest.layers.first().is_none_or(|d| d.digest != actual) {
         return Err(not_wasm(format!("the layer hashes to {actual}, the manifest says {:?}", manifest.layers.first().map(|d| &d.digest))));
+    }
+    let config: WasmConfig = serde_json::from_slice(&image.config.data).map_err(|e| not_wasm(format!("the {WASM_CONFIG} config does not parse: {e}")))?;
+    if config.architecture != "wasm" || !config.layer_digests.contains(&actual) {
+        return Err(not_wasm(format!("the config names architecture {:?} and layers {:?}, not this wasm layer {actual}", config.architecture, config.layer_digests)));
     }
     let notes = manifest.annotations.unwrap_or_default();
     let signatures: Vec<Signature> = match notes.get(SIGNATURES) {

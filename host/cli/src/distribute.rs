@@ -96,7 +96,7 @@ pub async fn push(reg: &Registry, args: &PushArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `pull`.
 pub async fn pull(reg: &Registry, args: &PullArgs) -> anyhow::Result<ExitCode> {
-    let incoming = oci::pull(&args.source, &args.oci.options()).await.with_context(|| format!("pulling {}", args.source))?;
+    let incoming = oci::pull(&args.source, &args.oci.options()).await?;
     let out = reg.install(vec![incoming]).with_context(|| format!("installing {}", args.source))?;
     report(&args.source, &out, args.json)
 }
@@ -119,7 +119,7 @@ pub fn bundle(reg: &Registry, args: &BundleArgs) -> anyhow::Result<ExitCode> {
 pub async fn install(reg: &Registry, args: &InstallArgs) -> anyhow::Result<ExitCode> {
     for source in &args.sources {
         let out = if source.starts_with("oci://") {
-            let incoming = oci::pull(source, &args.oci.options()).await.with_context(|| format!("pulling {source}"))?;
+            let incoming = oci::pull(source, &args.oci.options()).await?;
             reg.install(vec![incoming])
         } else {
             let bytes = std::fs::read(source).with_context(|| format!("reading {source}"))?;

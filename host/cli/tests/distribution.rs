@@ -145,6 +145,25 @@ async fn signed_tools_pushed_to_oci_pulled_into_an_empty_home_verify_lock_and_se
     let info = ok(wh(bob.path(), &["info", "csv@^0.1"]));
     assert!(info.contains("signed by: ed25519:"), "{info}");
     serve_locked_by_range(bob.path()).await;
+
+    // An ordinary container image under a tag is not a Wasm component: refused, nothing stored.
+    let (layer, config) = (b"not a component".to_vec(), b"{}".to_vec());
+    for blob in [&layer, &config] {
+        let base = format!("http://127.0.0.1:{}", registry.port);
+        let started = http_send("POST", &format!("{base}/v2/other/image/blobs/uploads/"), "application/octet-stream", b"", "202");
+        let location = started.lines().find_map(|l| l.strip_prefix("Location: ")).expect("upload location").trim().to_string();
+        let location = if location.starts_with("http") { location } else { format!("{base}{location}") };
+        let sep = if location.contains('?') { '&' } else { '?' };
+        http_send("PUT", &format!("{location}{sep}digest=sha256:{}", wasm_host_meta::sha256_hex(blob)), "application/octet-stream", blob, "201");
+    }
+    let image = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", wasm_host_meta::sha256_hex(&config)), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{}", wasm_host_meta::sha256_hex(&layer)), "size": layer.len()}]});
+    http_send("PUT", &format!("http://127.0.0.1:{}/v2/other/image/manifests/1.0", registry.port), "application/vnd.oci.image.manifest.v1+json", image.to_string().as_bytes(), "201");
+    let before = snapshot(bob.path());
+    let err = refused(wh(bob.path(), &["pull", &registry.url("other/image:1.0")]));
+    assert!(err.contains("other/image:1.0") && err.contains("a Wasm component artifact has one application/wasm layer"), "names the reference and the problem: {err}");
+    assert_eq!(snapshot(bob.path()), before, "a refused pull stores nothing");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,6 +238,21 @@ fn keys_trust_and_signature_policy_round_trip() {
     ok(wh(alice.path(), &["trust", "remove", "alice"]));
     assert!(refused(wh(alice.path(), &["trust", "remove", "alice"])).contains("no trusted key"));
     assert!(refused(wh(alice.path(), &["trust", "add", "ed25519:1234"])).contains("not an ed25519 public key"));
+}
+
+/// One HTTP/1.1 request with a body; asserts the status and returns the response.
+fn http_send(method: &str, url: &str, content_type: &str, body: &[u8], status: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest.split_once('/').expect("path");
+    let mut s = std::net::TcpStream::connect(host).expect("connect");
+    write!(s, "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).expect("write");
+    s.write_all(body).expect("body");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).to_string();
+    assert!(text.starts_with(&format!("HTTP/1.1 {status}")), "{method} {url}: {text}");
+    text
 }
 
 fn http_get_json(url: &str) -> Value {

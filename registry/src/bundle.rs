@@ -17,7 +17,7 @@ use std::path::Path;
 
 /// The bundle's table of contents.
 pub const CONTENTS: &str = "wasm-host-bundle.json";
-/// Largest component a bundle may carry: 256 MiB.
+/// Largest component a bundle may carry or a pull may download: 256 MiB.
 pub const MAX_COMPONENT: u64 = 256 << 20;
 /// Most entries a bundle may have.
 pub const MAX_ENTRIES: usize = 10_000;

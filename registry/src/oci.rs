@@ -147,12 +147,19 @@ pub async fn push(registry: &Registry, package: &str, target: &str, opts: &OciOp
     Ok(Pushed { name: resolved.name, version: resolved.version, digest: entry.digest, manifest_url: response.manifest_url })
 }
 
-/// Pulls the component at `target`, checked against the manifest's layer digest and the CNCF
-/// layout (config media type, `architecture: wasm`, `layerDigests` naming the layer); the caller installs it (where signatures and imports are checked).
+/// Pulls the component at `target` (at most [`crate::bundle::MAX_COMPONENT`] bytes, checked from
+/// the manifest before downloading), checked against the manifest's layer digest and the CNCF
+/// layout (config media type, `architecture: wasm`, `layerDigests` naming the layer); the caller
+/// installs it (where signatures and imports are checked).
 pub async fn pull(target: &str, opts: &OciOptions) -> Result<Incoming, OciError> {
     let reference = parse(target)?;
     let not_wasm = |why: String| OciError::NotWasm { reference: target.to_string(), why };
     let (client, auth) = client(&reference, opts);
+    // Sizes first, so a hostile registry cannot make us download an unbounded layer.
+    let (listed, _) = client.pull_image_manifest(&reference, &auth).await.map_err(|e| OciError::Remote { reference: target.to_string(), why: error_chain(&e) })?;
+    if let Some(big) = listed.layers.iter().find(|l| l.size < 0 || l.size as u64 > crate::bundle::MAX_COMPONENT) {
+        return Err(not_wasm(format!("a layer of {} bytes; the limit for a component is {} bytes", big.size, crate::bundle::MAX_COMPONENT)));
+    }
     let image = client.pull(&reference, &auth, vec![WASM_LAYER]).await.map_err(|e| match e {
         oci_client::errors::OciDistributionError::IncompatibleLayerMediaTypeError(t) => not_wasm(format!("a layer of media type {t}; a Wasm component artifact has one {WASM_LAYER} layer")),
         e => OciError::Remote { reference: target.to_string(), why: error_chain(&e) },

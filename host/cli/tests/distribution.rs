@@ -160,6 +160,12 @@ async fn signed_tools_pushed_to_oci_pulled_into_an_empty_home_verify_lock_and_se
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", wasm_host_meta::sha256_hex(&config)), "size": config.len()},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{}", wasm_host_meta::sha256_hex(&layer)), "size": layer.len()}]});
     http_send("PUT", &format!("http://127.0.0.1:{}/v2/other/image/manifests/1.0", registry.port), "application/vnd.oci.image.manifest.v1+json", image.to_string().as_bytes(), "201");
+    let mut huge = image.clone();
+    huge["layers"][0]["mediaType"] = json!("application/wasm");
+    huge["layers"][0]["size"] = json!(1u64 << 40);
+    http_send("PUT", &format!("http://127.0.0.1:{}/v2/other/image/manifests/huge", registry.port), "application/vnd.oci.image.manifest.v1+json", huge.to_string().as_bytes(), "201");
+    let err = refused(wh(bob.path(), &["pull", &registry.url("other/image:huge")]));
+    assert!(err.contains("the limit for a component is 268435456 bytes"), "refused before downloading: {err}");
     let before = snapshot(bob.path());
     let err = refused(wh(bob.path(), &["pull", &registry.url("other/image:1.0")]));
     assert!(err.contains("other/image:1.0") && err.contains("a Wasm component artifact has one application/wasm layer"), "names the reference and the problem: {err}");

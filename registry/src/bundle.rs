@@ -77,9 +77,8 @@ pub fn create(registry: &Registry, references: &[String], out: &Path) -> Result<
     let mut components = Vec::new();
     let mut blobs = BTreeMap::new();
     for r in references {
-        let resolved = registry.resolve(r)?;
-        let entry = registry.entry(&resolved.name, &resolved.version)?;
-        blobs.insert(entry.digest.clone(), registry.blob(&entry.digest)?);
+        let (resolved, entry, bytes) = registry.fetch(r)?;
+        blobs.insert(entry.digest.clone(), bytes);
         components.push(BundledComponent { name: resolved.name, version: resolved.version, sha256: entry.digest, description: entry.description, tools: entry.tools, signatures: entry.signatures });
     }
     let lock = LockFile { component: components.iter().map(|c| Locked { name: c.name.clone(), source: format!("{}@{}", c.name, c.version), version: c.version.clone(), sha256: c.sha256.clone() }).collect() };

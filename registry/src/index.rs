@@ -130,11 +130,6 @@ impl Registry {
         self
     }
 
-    /// The home directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// Publishes one component; see [`Registry::install`].
     pub fn publish(&self, incoming: Incoming) -> Result<PublishOutcome, RegistryError> {
         let mut out = self.install(vec![incoming])?;
@@ -181,12 +176,19 @@ impl Registry {
 
     /// Resolves `name[@req]` to a verified blob (and, when required, a trusted signature).
     pub fn resolve(&self, reference: &str) -> Result<Resolved, RegistryError> {
+        self.fetch(reference).map(|(resolved, _, _)| resolved)
+    }
+
+    /// [`Registry::resolve`], also returning the chosen entry and the verified bytes it read, for
+    /// callers that ship them (push, bundle): one index read and one blob read in all.
+    pub fn fetch(&self, reference: &str) -> Result<(Resolved, Entry, Vec<u8>), RegistryError> {
         let reference = Reference::parse(reference)?;
         let entry = self.resolve_entry(&reference)?;
-        self.blobs.get(&entry.digest)?; // verified: a tampered blob is refused here
+        let bytes = self.blobs.get(&entry.digest)?; // verified: a tampered blob is refused here
         self.check_signatures(&self.trusted()?, &reference.name, &entry.version, &entry.digest, &entry.signatures)?;
         let signed_by = entry.signatures.iter().map(|s| s.key.clone()).collect();
-        Ok(Resolved { path: self.blob_path(&entry.digest), name: reference.name, version: entry.version, digest: entry.digest, signed_by })
+        let resolved = Resolved { path: self.blob_path(&entry.digest), name: reference.name, version: entry.version.clone(), digest: entry.digest.clone(), signed_by };
+        Ok((resolved, entry, bytes))
     }
 
     /// The index entry a reference chooses, from the index alone (no blob read): the fast path
@@ -199,21 +201,9 @@ impl Registry {
         package.entry(&chosen).map_err(|why| self.index_err(why))?.ok_or_else(|| RegistryError::NotPublished(format!("{}@{chosen}", reference.name)))
     }
 
-    /// The index entry of exactly `name@version`.
-    pub fn entry(&self, name: &str, version: &str) -> Result<Entry, RegistryError> {
-        let loaded = self.load()?;
-        let package = loaded.package(name).map_err(|why| self.index_err(why))?;
-        package.entry(version).map_err(|why| self.index_err(why))?.ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))
-    }
-
     /// Where the blob with this digest is stored.
     pub fn blob_path(&self, digest: &str) -> PathBuf {
         self.root.join("blobs/sha256").join(digest)
-    }
-
-    /// The verified bytes of a blob.
-    pub fn blob(&self, digest: &str) -> Result<Vec<u8>, RegistryError> {
-        Ok(self.blobs.get(digest)?)
     }
 
     /// Every package and its versions.

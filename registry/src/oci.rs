@@ -121,9 +121,7 @@ fn client(reference: &Reference, opts: &OciOptions) -> (Client, RegistryAuth) {
 /// Pushes what `package` (`name@version` or a range) resolves to in `registry` to `target`.
 pub async fn push(registry: &Registry, package: &str, target: &str, opts: &OciOptions) -> Result<Pushed, OciError> {
     let reference = parse(target)?;
-    let resolved = registry.resolve(package)?;
-    let entry = registry.entry(&resolved.name, &resolved.version)?;
-    let bytes = registry.blob(&entry.digest)?;
+    let (resolved, entry, bytes) = registry.fetch(package)?;
     let info = wasm_host_meta::inspect(&bytes).map_err(|e| RegistryError::Component(e.to_string()))?;
     let layer_digest = format!("sha256:{}", entry.digest);
     let config = WasmConfig {

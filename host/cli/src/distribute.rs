@@ -98,7 +98,8 @@ pub async fn push(reg: &Registry, args: &PushArgs) -> anyhow::Result<ExitCode> {
 pub async fn pull(reg: &Registry, args: &PullArgs) -> anyhow::Result<ExitCode> {
     let incoming = oci::pull(&args.source, &args.oci.options()).await?;
     let out = reg.install(vec![incoming]).with_context(|| format!("installing {}", args.source))?;
-    report(&args.source, &out, args.json)
+    report(&args.source, &out, args.json);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `bundle`.
@@ -118,24 +119,29 @@ pub fn bundle(reg: &Registry, args: &BundleArgs) -> anyhow::Result<ExitCode> {
 /// Runs `install`: each source is checked in full, then installed all-or-nothing.
 pub async fn install(reg: &Registry, args: &InstallArgs) -> anyhow::Result<ExitCode> {
     for source in &args.sources {
-        let out = if source.starts_with("oci://") {
+        let out: anyhow::Result<Vec<PublishOutcome>> = if source.starts_with("oci://") {
             let incoming = oci::pull(source, &args.oci.options()).await?;
-            reg.install(vec![incoming])
-        } else {
+            reg.install(vec![incoming]).map_err(Into::into)
+        } else if is_wasm(source)? {
             let bytes = std::fs::read(source).with_context(|| format!("reading {source}"))?;
-            if bytes.starts_with(b"\0asm") {
-                reg.install(vec![Incoming { bytes, ..Incoming::default() }])
-            } else {
-                let (_, incoming) = bundle::read(std::path::Path::new(source)).with_context(|| format!("installing {source}"))?;
-                reg.install(incoming)
-            }
+            reg.install(vec![Incoming { bytes, ..Incoming::default() }]).map_err(Into::into)
+        } else {
+            bundle::install(reg, std::path::Path::new(source)).map_err(Into::into)
         };
-        report(source, &out.with_context(|| format!("installing {source}"))?, args.json)?;
+        report(source, &out.with_context(|| format!("installing {source}"))?, args.json);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(source: &str, out: &[PublishOutcome], json: bool) -> anyhow::Result<ExitCode> {
+/// Whether the file starts with the Wasm magic (else it is taken for a bundle).
+fn is_wasm(source: &str) -> anyhow::Result<bool> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let n = std::fs::File::open(source).and_then(|f| f.take(4).read(&mut magic)).with_context(|| format!("reading {source}"))?;
+    Ok(n == 4 && &magic == b"\0asm")
+}
+
+fn report(source: &str, out: &[PublishOutcome], json: bool) {
     if json {
         println!("{}", json!({"source": source, "installed": out}));
     }
@@ -143,5 +149,4 @@ fn report(source: &str, out: &[PublishOutcome], json: bool) -> anyhow::Result<Ex
         let note = if o.unchanged { " (already installed)" } else { "" };
         println!("installed {}@{} sha256:{} from {source}{note}", o.name, o.version, o.digest);
     }
-    Ok(ExitCode::SUCCESS)
 }

@@ -11,7 +11,7 @@ import sys
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client  # in mcp 1.30 and 2.x
 
 
 async def exercise(session: ClientSession) -> dict:
@@ -26,7 +26,7 @@ async def exercise(session: ClientSession) -> dict:
         "grep": json.loads(grep.content[0].text),
         "csv": json.loads(csv.content[0].text),
         "jq": json.loads(jq.content[0].text),
-        "bad_is_error": bad.isError,
+        "bad_is_error": bad.is_error if hasattr(bad, "is_error") else bad.isError,  # 2.x / 1.x
         "bad_text": bad.content[0].text,
     }
 
@@ -40,7 +40,9 @@ async def main() -> None:
             async with ClientSession(read, write) as session:
                 print(json.dumps(await exercise(session)))
     else:
-        async with streamablehttp_client(sys.argv[2]) as (read, write, _):
+        # mcp 1.x yields (read, write, get_session_id), 2.x yields (read, write).
+        async with streamable_http_client(sys.argv[2]) as streams:
+            read, write = streams[0], streams[1]
             async with ClientSession(read, write) as session:
                 print(json.dumps(await exercise(session)))
 

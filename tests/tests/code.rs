@@ -1,11 +1,11 @@
 //! Code mode through the runtime: JavaScript and Python programs (in the real runner components)
-//! calling real Rust, JS and Python tools; errors as exceptions; hostile agent code (HOSTILE.md
-//! rows 1, 5, 8, 9, 17, 28, 29); workspaces; byte accounting.
+//! calling real Rust, JS and Python tools; errors as exceptions; hostile agent code
+//! (docs/SECURITY.md rows 1, 5, 8, 9, 17, 28, 29, 31, 32); workspaces; byte accounting.
 
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasm_host_code::{CodeRunner, ExecRequest, Execution, Language, Workspace, Workspaces};
+use wasm_host_code::{CodeRunner, ExecRequest, Execution, Language, Workspace, WorkspaceLimits, Workspaces};
 use wasm_host_policy::{Grants, Limits};
 use wasm_host_runtime::{Catalog, Executor};
 use wasm_host_tests::{dir, load, runtime, scratch};
@@ -212,7 +212,7 @@ async fn the_workspace_persists_between_runs_and_the_quota_removes_what_a_run_cr
     let d = data();
     let runner = code_runner(d.path(), limits()).await;
     let root = scratch();
-    let spaces = Workspaces::new(root.path(), 100_000).expect("workspaces");
+    let spaces = Workspaces::new(root.path(), WorkspaceLimits { quota_bytes: 100_000, ..WorkspaceLimits::default() }).expect("workspaces");
     let (a, b) = (spaces.create().expect("a"), spaces.create().expect("b"));
     let e = run(&runner, Language::JavaScript, r#"fs.writeText("/workspace/note.txt", "from js"); return 1;"#, Some(&a)).await;
     assert_eq!(e.files.iter().map(|f| (f.path.as_str(), f.size)).collect::<Vec<_>>(), [("/workspace/note.txt", 7)], "{}", e.render());
@@ -226,6 +226,67 @@ async fn the_workspace_persists_between_runs_and_the_quota_removes_what_a_run_cr
     assert!(e.render().contains("quota is 100000 bytes"), "{}", e.render());
     let left: Vec<String> = a.list().expect("list").into_keys().collect();
     assert_eq!(left, ["note.txt"]);
+}
+
+/// A workspace with `quota_bytes` and `max_entries`, and a runner whose programs stop after `timeout`.
+async fn bomb_setup(quota_bytes: u64, max_entries: u64, timeout: Duration) -> (tempfile::TempDir, tempfile::TempDir, CodeRunner, Workspace) {
+    let d = data();
+    let runner = code_runner(d.path(), Limits { timeout, output_bytes: 4096, ..Limits::default() }).await;
+    let root = scratch();
+    let limits = WorkspaceLimits { quota_bytes, max_entries, ..WorkspaceLimits::default() };
+    let ws = Workspaces::new(root.path(), limits).expect("workspaces").create().expect("workspace");
+    (d, root, runner, ws)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row32_a_directory_bomb_is_stopped_by_the_quota_and_removed() {
+    // Before the fix, 73,026 directories (287 MB) stayed behind under a 64 MiB quota: only file
+    // lengths were counted.
+    let (_d, _root, runner, ws) = bomb_setup(64 << 20, 2_000, Duration::from_secs(20)).await;
+    std::fs::write(ws.dir().join("keep.txt"), "kept").expect("write");
+    let code = "import os\ni = 0\nwhile True:\n    os.mkdir(f'/workspace/d{i}')\n    i += 1";
+    let started = Instant::now();
+    let e = run(&runner, Language::Python, code, Some(&ws)).await;
+    assert_eq!(e.status, "quota", "{}", e.render());
+    assert!(e.render().contains("entry cap"), "names the cap: {}", e.render());
+    assert!(started.elapsed() < Duration::from_secs(10), "stopped by the quota, not the 20 s deadline: {:?}", started.elapsed());
+    assert_eq!(ws.list().expect("list").into_keys().collect::<Vec<_>>(), ["keep.txt"], "every directory it made is gone");
+    // Empty files and a deep tree: each entry costs a block, and depth is bounded too.
+    let code = "import os\np = '/workspace'\nwhile True:\n    p += '/d'\n    os.mkdir(p)\n    open(p + '/empty', 'w').close()";
+    let e = run(&runner, Language::Python, code, Some(&ws)).await;
+    assert_eq!(e.status, "quota", "{}", e.render());
+    assert!(e.render().contains("deeper than"), "{}", e.render());
+    assert_eq!(ws.list().expect("list").len(), 1, "the deep tree is gone");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row32_appended_bytes_count_and_are_cut_off_and_a_deadline_undoes_the_run() {
+    let (_d, _root, runner, ws) = bomb_setup(1 << 20, 10_000, Duration::from_secs(3)).await;
+    std::fs::write(ws.dir().join("log.txt"), "before").expect("write");
+    let code = "f = open('/workspace/log.txt', 'a')\nwhile True:\n    f.write('x' * 65536)\n    f.flush()";
+    let e = run(&runner, Language::Python, code, Some(&ws)).await;
+    assert_eq!(e.status, "quota", "{}", e.render());
+    assert_eq!(std::fs::read_to_string(ws.dir().join("log.txt")).expect("read"), "before", "appended bytes are cut off");
+    // A run stopped at its deadline leaves nothing it created behind.
+    let code = "import os\nos.mkdir('/workspace/partial')\nopen('/workspace/partial/a', 'w').write('x')\nwhile True:\n    pass";
+    let e = run(&runner, Language::Python, code, Some(&ws)).await;
+    assert_eq!(e.status, "deadline", "{}", e.render());
+    assert!(e.render().contains("removed the 1 entr(ies)"), "{}", e.render());
+    assert_eq!(ws.list().expect("list").into_keys().collect::<Vec<_>>(), ["log.txt"]);
+    // A workspace already over its limit refuses to start a run.
+    std::fs::write(ws.dir().join("huge.bin"), vec![0u8; 2 << 20]).expect("write");
+    let e = run(&runner, Language::Python, "return 1", Some(&ws)).await;
+    assert_eq!(e.status, "quota", "{}", e.render());
+    assert!(e.render().contains("before running"), "{}", e.render());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row31_the_files_written_list_is_cut() {
+    let (_d, _root, runner, ws) = bomb_setup(64 << 20, 10_000, Duration::from_secs(20)).await;
+    let e = run(&runner, Language::Python, "for i in range(500):\n    open(f'/workspace/f{i}', 'w').write('x')", Some(&ws)).await;
+    assert_eq!(e.status, "ok", "{}", e.render());
+    assert_eq!((e.files.len(), e.files_total), (wasm_host_code::MAX_FILES_LISTED, 500));
+    assert!(e.render().contains("and 400 more"), "{}", e.render());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

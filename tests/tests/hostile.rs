@@ -333,3 +333,27 @@ async fn row27_concurrent_calls_with_hostile_ones_all_finish() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row30_empty_log_lines_count_against_the_log_cap() {
+    // Before the fix, empty lines cost nothing: a million of them were all kept (109 MB RSS).
+    let js = load("hostile-js", Grants::default(), Limits { timeout: Duration::from_secs(20), ..Limits::default() }).await;
+    for stdout in [false, true] {
+        let out = call(&js, "logflood", json!({"lines": 200_000, "stdout": stdout})).await;
+        assert!(out.result.is_ok(), "{:?}", out.result);
+        let cap = Limits::default().log_bytes;
+        assert!(out.log.len() as u64 <= cap / wasm_host_runtime::LOG_LINE_COST, "stdout={stdout}: {} lines kept", out.log.len());
+        assert!(out.log_dropped_lines >= 190_000, "stdout={stdout}: dropped lines are counted: {}", out.log_dropped_lines);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row31_a_huge_error_message_is_cut_at_the_output_cap() {
+    // Before the fix, `Failed("y" * 8 MiB)` came back whole past the 1 MiB output cap.
+    let py = load("hostile-py", Grants::default(), Limits { timeout: Duration::from_secs(20), ..Limits::default() }).await;
+    let out = call(&py, "fail_big", json!({"mib": 8})).await;
+    let err = out.result.expect_err("fails").to_string();
+    let cap = Limits::default().output_bytes as usize;
+    assert!(err.len() <= cap + 200, "error text is {} bytes, the cap is {cap}", err.len());
+    assert!(err.contains("output cut") && err.contains(&format!("{}", 8 << 20)), "a marker says how much was cut");
+}

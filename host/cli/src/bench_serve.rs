@@ -195,6 +195,8 @@ async fn serve_ours(
         addr: ([127, 0, 0, 1], 0).into(),
         token: None,
         max_body: 4 << 20,
+        allowed_hosts: Vec::new(),
+        allowed_origins: Vec::new(),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {

@@ -288,7 +288,7 @@ async fn start_servers(global: &GlobalArgs, args: &TokenBenchArgs, data: &Path) 
     let runner = code_runner(&runtime, executor.clone(), &settings, Limits::default()).await?;
     anyhow::ensure!(runner.languages().len() == 2, "both runners are needed (build them: wasm-host build guests/runners/js and guests/runners/python)");
     let workspaces = tempfile::tempdir()?;
-    let code = code_mode(runner, Some(workspaces.path()), settings.quota)?;
+    let code = code_mode(runner, Some(workspaces.path()), settings.workspace.clone())?;
     let direct = McpServer::with_code(executor.clone(), GateLimits::default(), Some(Mode::Direct), None);
     let code = McpServer::with_code(executor, GateLimits::default(), Some(Mode::Code), Some(code));
     Ok((serve(direct).await?, serve(code).await?, workspaces))
@@ -296,7 +296,7 @@ async fn start_servers(global: &GlobalArgs, args: &TokenBenchArgs, data: &Path) 
 
 async fn serve(server: McpServer) -> anyhow::Result<String> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let opts = HttpOptions { addr: ([127, 0, 0, 1], 0).into(), token: None, max_body: 4 << 20 };
+    let opts = HttpOptions { addr: ([127, 0, 0, 1], 0).into(), token: None, max_body: 4 << 20, allowed_hosts: Vec::new(), allowed_origins: Vec::new() };
     tokio::spawn(async move {
         if let Err(e) = wasm_host_mcp::serve_http(server, opts, CancellationToken::new(), move |a| { let _ = tx.send(a); }).await {
             eprintln!("bench tokens: server: {e:#}");

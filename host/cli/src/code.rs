@@ -13,7 +13,7 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use wasm_host_code::{CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, Workspace, Workspaces};
+use wasm_host_code::{CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, Workspace, WorkspaceLimits, Workspaces};
 use wasm_host_mcp::CodeMode;
 use wasm_host_policy::{Limits, parse_size};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime};
@@ -33,9 +33,16 @@ pub struct CodeArgs {
     /// Printed output kept per run, and separately the returned value (default 64KiB).
     #[arg(long, env = "WASM_HOST_CODE_OUTPUT", value_name = "SIZE")]
     pub code_output: Option<String>,
-    /// Workspace size limit, workspace and checkpoints together (default 64MiB).
+    /// Workspace size limit, workspace and checkpoints together; every file and directory
+    /// counts at least 4 KiB (default 64MiB).
     #[arg(long, env = "WASM_HOST_WORKSPACE_QUOTA", value_name = "SIZE")]
     pub workspace_quota: Option<String>,
+    /// A workspace unused this long is removed (default 24h).
+    #[arg(long, env = "WASM_HOST_WORKSPACE_EXPIRY", value_name = "DURATION")]
+    pub workspace_expiry: Option<String>,
+    /// Workspaces the server keeps at once (default 1000).
+    #[arg(long, env = "WASM_HOST_MAX_WORKSPACES", value_name = "N")]
+    pub max_workspaces: Option<usize>,
 }
 
 /// Resolved code-mode settings.
@@ -47,6 +54,8 @@ pub struct CodeSettings {
     pub output: u64,
     /// Workspace quota, bytes.
     pub quota: u64,
+    /// Workspace limits: the quota, the idle expiry, the server-wide caps.
+    pub workspace: WorkspaceLimits,
 }
 
 impl CodeArgs {
@@ -55,6 +64,14 @@ impl CodeArgs {
         let size = |flag: &Option<String>, name: &str| flag.as_deref().map(parse_size).transpose().with_context(|| format!("--{name}"));
         let output = size(&self.code_output, "code-output")?.or(file.output).unwrap_or(DEFAULT_CODE_OUTPUT);
         let quota = size(&self.workspace_quota, "workspace-quota")?.or(file.workspace_quota).unwrap_or(DEFAULT_QUOTA_BYTES);
+        let expiry = self.workspace_expiry.as_deref().map(crate::settings::parse_timeout).transpose().context("--workspace-expiry")?.or(file.workspace_expiry);
+        let defaults = WorkspaceLimits::default();
+        let workspace = WorkspaceLimits {
+            quota_bytes: quota,
+            idle_expiry: expiry.unwrap_or(defaults.idle_expiry),
+            max_workspaces: self.max_workspaces.or(file.max_workspaces).unwrap_or(defaults.max_workspaces),
+            ..defaults
+        };
         let mut runners = Vec::new();
         for (language, flag, configured) in [(Language::JavaScript, &self.javascript_runner, &file.javascript), (Language::Python, &self.python_runner, &file.python)] {
             match flag.clone().or_else(|| configured.clone()) {
@@ -62,7 +79,7 @@ impl CodeArgs {
                 None => runners.extend(default_runner(language).map(|p| (language, p, false))),
             }
         }
-        Ok(CodeSettings { runners, output, quota })
+        Ok(CodeSettings { runners, output, quota, workspace })
     }
 }
 
@@ -106,8 +123,8 @@ fn short(language: Language) -> &'static str {
 }
 
 /// Code mode for `serve`: the runners and the workspaces under `root` (`None`: no workspaces).
-pub fn code_mode(runner: CodeRunner, root: Option<&Path>, quota: u64) -> anyhow::Result<CodeMode> {
-    let workspaces = root.map(|r| Workspaces::new(r, quota).with_context(|| format!("workspace root {}", r.display()))).transpose()?.map(Arc::new);
+pub fn code_mode(runner: CodeRunner, root: Option<&Path>, limits: WorkspaceLimits) -> anyhow::Result<CodeMode> {
+    let workspaces = root.map(|r| Workspaces::new(r, limits.clone()).with_context(|| format!("workspace root {}", r.display()))).transpose()?.map(Arc::new);
     Ok(CodeMode { runner, workspaces })
 }
 

@@ -32,6 +32,11 @@ pub struct FileConfig {
     pub watch: Vec<PathBuf>,
     /// `[server] mode`: direct, code or both; `None` = the default (both; code above 30 tools).
     pub mode: Option<Mode>,
+    /// `[server] allowed_hosts`: `Host` header values HTTP clients may use besides loopback
+    /// (the names and addresses remote clients reach this server by).
+    pub allowed_hosts: Vec<String>,
+    /// `[server] allowed_origins`: browser `Origin`s allowed besides local ones.
+    pub allowed_origins: Vec<String>,
     /// Concurrency: `[server] max_calls`, `max_calls_per_tool`, `max_queue`.
     pub gate: GateLimits,
     /// Default limits for every component (`[limits]`).
@@ -56,8 +61,12 @@ pub struct CodeConfig {
     pub python: Option<PathBuf>,
     /// `workspaces`: root of the session workspaces.
     pub workspaces: Option<PathBuf>,
-    /// `workspace_quota`: bytes per session.
+    /// `workspace_quota`: bytes per workspace.
     pub workspace_quota: Option<u64>,
+    /// `workspace_expiry`: a workspace idle this long is removed.
+    pub workspace_expiry: Option<std::time::Duration>,
+    /// `max_workspaces`: workspaces kept at once.
+    pub max_workspaces: Option<usize>,
     /// `output`: bytes of printed output (and, separately, of the returned value) per run.
     pub output: Option<u64>,
 }
@@ -118,6 +127,8 @@ struct RawCode {
     python: Option<String>,
     workspaces: Option<String>,
     workspace_quota: Option<Spanned<String>>,
+    workspace_expiry: Option<Spanned<String>>,
+    max_workspaces: Option<usize>,
     output: Option<Spanned<String>>,
 }
 
@@ -132,6 +143,10 @@ struct RawServer {
     max_calls_per_tool: Option<Spanned<usize>>,
     max_queue: Option<usize>,
     mode: Option<Spanned<String>>,
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -214,6 +229,8 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
     }
     let mode = raw.server.mode.as_ref().map(|m| cx.check("mode", m, str::parse::<Mode>)).transpose()?;
     Ok(FileConfig {
+        allowed_hosts: raw.server.allowed_hosts.clone(),
+        allowed_origins: raw.server.allowed_origins.clone(),
         transport,
         watch,
         mode,
@@ -227,6 +244,8 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
             python: raw.code.python.as_deref().map(|p| cx.path(p)),
             workspaces: raw.code.workspaces.as_deref().map(|p| cx.path(p)),
             workspace_quota: raw.code.workspace_quota.as_ref().map(|v| cx.check("workspace_quota", v, parse_size)).transpose()?,
+            workspace_expiry: raw.code.workspace_expiry.as_ref().map(|v| cx.check("workspace_expiry", v, wasm_host_policy::parse_duration)).transpose()?,
+            max_workspaces: raw.code.max_workspaces,
             output: raw.code.output.as_ref().map(|v| cx.check("output", v, parse_size)).transpose()?,
         },
     })

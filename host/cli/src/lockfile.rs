@@ -1,7 +1,8 @@
 //! `wasm-host.lock`: the name, version and sha256 of every component a `wasm-host.toml` serves,
 //! written by `wasm-host lock --config FILE` beside the config. When it exists, `serve --config`
 //! refuses to start if a component's bytes differ from what it records (a changed file or a
-//! re-published reference: HOSTILE.md row 22) or if a component is not in it.
+//! re-published reference: docs/SECURITY.md row 22) or if a component is not in it. That covers
+//! every component it serves: `[components]`, files given as paths, and watched directories.
 
 use crate::config::FileConfig;
 use crate::settings::GlobalArgs;
@@ -49,16 +50,16 @@ pub fn read(config: &Path) -> anyhow::Result<Option<Vec<Locked>>> {
     }
 }
 
-/// Checks a loaded component against the lock.
-pub fn check(lock: &[Locked], name: &str, sha256: &str) -> anyhow::Result<()> {
+/// The digest the lock records for component `name`, and a description of the entry, for
+/// [`wasm_host_runtime::LoadOptions::expect_sha256`]: the bytes are checked before any code runs.
+pub fn expect(lock: &[Locked], name: &str) -> anyhow::Result<(String, String)> {
     match lock.iter().find(|l| l.name == name) {
-        None => anyhow::bail!("components.{name} is not in {LOCK_FILE}; run `wasm-host lock --config FILE` to add it"),
-        Some(l) if l.sha256 != sha256 => anyhow::bail!(
-            "components.{name}: its bytes hash to {sha256}, but {LOCK_FILE} locks {}@{} at {}; refusing it (run `wasm-host lock` to accept the change)",
-            l.source,
-            l.version,
-            l.sha256
-        ),
-        Some(_) => Ok(()),
+        None => anyhow::bail!("component {name} is not in {LOCK_FILE}; run `wasm-host lock --config FILE` to add it"),
+        Some(l) => Ok((l.sha256.clone(), format!("{LOCK_FILE} ({name} = {}@{}; run `wasm-host lock` to accept a change)", l.source, l.version))),
     }
+}
+
+/// The lock as name → sha256, for watched directories.
+pub fn digests(lock: &[Locked]) -> std::collections::HashMap<String, String> {
+    lock.iter().map(|l| (l.name.clone(), l.sha256.clone())).collect()
 }

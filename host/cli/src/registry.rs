@@ -210,13 +210,15 @@ fn exact(reference: &str) -> anyhow::Result<(String, String)> {
 
 /// Loads a component given as a path or a registry reference; a referenced component must have
 /// the bytes the index names.
-pub async fn load(global: &GlobalArgs, runtime: &Arc<Runtime>, spec: &Path, opts: LoadOptions) -> anyhow::Result<Arc<LoadedComponent>> {
+pub async fn load(global: &GlobalArgs, runtime: &Arc<Runtime>, spec: &Path, mut opts: LoadOptions) -> anyhow::Result<Arc<LoadedComponent>> {
     let (path, digest) = locate(global, spec)?;
-    let c = runtime.load_file(&path, opts).await.with_context(|| format!("loading {}", spec.display()))?;
-    match digest {
-        Some(d) if d != c.sha256 => anyhow::bail!("{}: the loaded bytes hash to {}, the registry says {d}; refusing it", spec.display(), c.sha256),
-        _ => Ok(c),
+    // A registry reference must be the bytes the (verified) index names, checked before any code runs.
+    if let Some(d) = digest
+        && opts.expect_sha256.is_none()
+    {
+        opts.expect_sha256 = Some((d, "the registry index".into()));
     }
+    runtime.load_file(&path, opts).await.with_context(|| format!("loading {}", spec.display()))
 }
 
 /// A component given as a path, or as a registry reference when no such file exists: the path to

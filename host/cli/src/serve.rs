@@ -2,7 +2,8 @@
 //! `wasm-host.toml`) and serve their tools over MCP, on stdio (default) or streamable HTTP.
 //! Directories are watched: components added, replaced or removed there are hot-reloaded.
 //!
-//! With a `wasm-host.lock` beside the config, every `[components]` entry must match it.
+//! With a `wasm-host.lock` beside the config, every component served (`[components]`, files and
+//! watched directories) must be in it with the same digest, checked before any of its code runs.
 //!
 //! Layering: flag > `WASM_HOST_*` env > `wasm-host.toml` > default. Grant flags add to every
 //! component's grants; limit flags override the file's limits.
@@ -35,9 +36,16 @@ pub struct ServeArgs {
     /// Serve streamable HTTP at http://ADDR/mcp (e.g. 127.0.0.1:8080).
     #[arg(long, value_name = "ADDR", env = "WASM_HOST_HTTP")]
     pub http: Option<SocketAddr>,
-    /// Bearer token required on HTTP (mandatory when ADDR is not loopback).
+    /// Bearer token required on HTTP (mandatory when ADDR is not loopback; never empty).
     #[arg(long, env = "WASM_HOST_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// A Host header value remote clients may use (the name or address they reach this server
+    /// by, e.g. mcp.example.com); repeatable. Loopback names are always allowed.
+    #[arg(long = "allowed-host", env = "WASM_HOST_ALLOWED_HOSTS", value_delimiter = ',', value_name = "HOST[:PORT]")]
+    pub allowed_hosts: Vec<String>,
+    /// A browser Origin allowed besides local ones (e.g. https://mcp.example.com); repeatable.
+    #[arg(long = "allowed-origin", env = "WASM_HOST_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
+    pub allowed_origins: Vec<String>,
     /// Which tools are listed: direct (component tools), code (only meta-tools such as
     /// search_tools) or both (default; code above 30 tools).
     #[arg(long, env = "WASM_HOST_MODE", value_name = "direct|code|both", value_parser = |s: &str| s.parse::<Mode>())]
@@ -80,7 +88,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     let runner = code_runner(&runtime, executor.clone(), &settings, layers.limits(&LimitOverrides::default())).await?;
     let languages: Vec<&str> = runner.languages().into_iter().map(|l| l.name()).collect();
     let root = (!args.no_workspaces).then(|| args.workspaces.clone().or_else(|| file.code.workspaces.clone()).unwrap_or_else(|| global.home().join("workspaces")));
-    let code = code_mode(runner, root.as_deref(), settings.quota)?;
+    let code = code_mode(runner, root.as_deref(), settings.workspace.clone())?;
     match &root {
         Some(r) => eprintln!("wasm-host: execute_code languages: {languages:?}; session workspaces under {}", r.display()),
         None => eprintln!("wasm-host: execute_code languages: {languages:?}; no workspaces"),
@@ -95,23 +103,27 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
             name: Some(c.name.clone()),
             grants: layers.grants(&c.grants),
             limits: layers.limits(&c.limits),
+            expect_sha256: lock.as_deref().map(|l| crate::lockfile::expect(l, &c.name)).transpose()?,
             ..Default::default()
         };
-        let sha256 = load_one(global, &runtime, &catalog, &c.source, opts).await?;
-        if let Some(lock) = &lock {
-            crate::lockfile::check(lock, &c.name, &sha256)?;
-        }
+        load_one(global, &runtime, &catalog, &c.source, opts).await?;
     }
     let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
         args.paths.iter().cloned().partition(|p| p.is_dir());
     for f in &files {
+        let expect_sha256 = match &lock {
+            Some(l) => Some(crate::lockfile::expect(l, &served_name(f)?)?),
+            None => None,
+        };
         let opts = LoadOptions {
             grants: layers.grants(&file.grants),
             limits: layers.limits(&LimitOverrides::default()),
+            expect_sha256,
             ..Default::default()
         };
         load_one(global, &runtime, &catalog, f, opts).await?;
     }
+    let locked = lock.as_deref().map(|l| Arc::new(crate::lockfile::digests(l)));
     let watched: Vec<WatchedDir> = dirs
         .into_iter()
         .chain(file.watch.iter().cloned())
@@ -119,6 +131,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
             dir,
             grants: layers.grants(&file.grants),
             limits: layers.limits(&LimitOverrides::default()),
+            locked: locked.clone(),
         })
         .collect();
     let _watching = start_reloader(&runtime, &server, watched, args).await?;
@@ -134,7 +147,12 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
             eprintln!("wasm-host: serving {tools} tools over stdio");
             wasm_host_mcp::serve_stdio(server).await?;
         }
-        Transport::Http(addr) => serve_http(server, addr, args.token.clone(), tools).await?,
+        Transport::Http(addr) => {
+            let allowed_hosts = if args.allowed_hosts.is_empty() { file.allowed_hosts.clone() } else { args.allowed_hosts.clone() };
+            let allowed_origins = if args.allowed_origins.is_empty() { file.allowed_origins.clone() } else { args.allowed_origins.clone() };
+            let opts = HttpOptions { addr, token: args.token.clone(), max_body: 4 << 20, allowed_hosts, allowed_origins };
+            serve_http(server, opts, tools).await?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -173,6 +191,14 @@ impl Layers {
         g.env.extend(self.flag_grants.env.iter().cloned());
         g
     }
+}
+
+/// The name a component file is served under (its manifest's name, else its file stem), read
+/// without running any of its code.
+fn served_name(path: &std::path::Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let info = wasm_host_meta::inspect(&bytes).with_context(|| format!("{}", path.display()))?;
+    Ok(info.manifest.map(|m| m.name).unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()))
 }
 
 async fn load_one(
@@ -244,27 +270,17 @@ async fn start_reloader(
     ))
 }
 
-async fn serve_http(
-    server: McpServer,
-    addr: SocketAddr,
-    token: Option<String>,
-    tools: usize,
-) -> anyhow::Result<()> {
+async fn serve_http(server: McpServer, opts: HttpOptions, tools: usize) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let on_signal = shutdown.clone();
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         on_signal.cancel();
     });
-    let token_note = if token.is_some() {
+    let token_note = if opts.token.is_some() {
         " (send Authorization: Bearer <token>)"
     } else {
         ""
-    };
-    let opts = HttpOptions {
-        addr,
-        token,
-        max_body: 4 << 20,
     };
     wasm_host_mcp::serve_http(server, opts, shutdown, |bound| {
         eprintln!("wasm-host: serving {tools} tools at http://{bound}/mcp{token_note}");

@@ -35,11 +35,7 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     /// The runtime these settings describe.
     pub fn runtime(&self) -> anyhow::Result<Arc<Runtime>> {
-        let cache_dir = if self.no_cache {
-            None
-        } else {
-            Some(self.cache_dir.clone().unwrap_or_else(default_cache_dir))
-        };
+        let cache_dir = if self.no_cache { None } else { self.cache_dir.clone().or_else(default_cache_dir) };
         let config = RuntimeConfig {
             cache_dir,
             pooling: !self.no_pooling,
@@ -68,12 +64,14 @@ impl GlobalArgs {
     }
 }
 
-fn default_cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("wasm-host")
+/// `$XDG_CACHE_HOME/wasm-host` or `~/.cache/wasm-host`; with neither variable set, no cache
+/// (never a shared directory such as `/tmp`: a cached artifact is native code).
+fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    if base.is_none() {
+        tracing::warn!("neither XDG_CACHE_HOME nor HOME is set: compiling without a cache (set --cache-dir to keep compiled code)");
+    }
+    base.map(|b| b.join("wasm-host"))
 }
 
 /// Capabilities and limits granted to the components of one command. Nothing is granted unless

@@ -1,7 +1,7 @@
 //! Code mode end to end through real MCP clients: search_tools → read a stub resource →
 //! execute_code in JavaScript and Python calling tools of all three languages; stubs agree with
-//! the runtime's functions; session workspaces (persist within a session, isolated between
-//! sessions) with checkpoint / restore; accounting on /metrics.
+//! the runtime's functions; workspaces (kept by a session and by handle, isolated between
+//! sessions that do not hold the handle) with checkpoint / restore; accounting on /metrics.
 
 use rmcp::model::ReadResourceRequestParams;
 use rmcp::service::RunningService;
@@ -137,12 +137,20 @@ async fn workspaces_persist_within_a_session_are_isolated_between_sessions_and_c
     let (_, out) = execute(&one, "python", "open('plan.txt').read()").await;
     assert!(out.contains("result: \"v1\""), "{out}");
     let r = call(&two, "restore", json!({"name": "first"})).await;
-    assert!(r.is_error == Some(true) && text(&r).contains("no checkpoint named"), "checkpoints are per session: {}", text(&r));
+    assert!(r.is_error == Some(true) && text(&r).contains("no workspace"), "session two wrote nothing, so it has no workspace: {}", text(&r));
+    // The handle is the capability: whoever holds it (here session two) reaches the workspace.
+    let r = call(&one, "execute_code", json!({"language": "python", "code": "return 1"})).await;
+    let handle = r.structured_content.as_ref().and_then(|v| v["workspace"].as_str()).expect("a workspace handle").to_string();
+    assert!(handle.len() == 32 && text(&r).contains(&format!("workspace: {handle}")), "{}", text(&r));
+    let r = call(&two, "execute_code", json!({"language": "python", "code": "return open('plan.txt').read()", "workspace": handle})).await;
+    assert!(text(&r).contains("result: \"v1\""), "{}", text(&r));
+    let r = call(&two, "restore", json!({"name": "first", "workspace": "0123456789abcdef0123456789abcdef"})).await;
+    assert!(r.is_error == Some(true) && text(&r).contains("expired"), "an unknown handle: {}", text(&r));
     let r = call(&one, "checkpoint", json!({"name": "../escape"})).await;
     assert_eq!(r.is_error, Some(true), "{}", text(&r));
 
     let metrics = http_get(&url.replace("/mcp", "/metrics"));
-    assert!(metrics.contains("wasm_host_code_runs_total{language=\"python\",status=\"ok\"} 3"), "{metrics}");
+    assert!(metrics.contains("wasm_host_code_runs_total{language=\"python\",status=\"ok\"} 5"), "{metrics}");
     assert!(metrics.contains("wasm_host_code_returned_bytes_total{language=\"javascript\"}"), "{metrics}");
     one.cancel().await.expect("close");
     two.cancel().await.expect("close");

@@ -282,6 +282,46 @@ fn refuses_to_bind_a_public_address_without_a_token() {
     assert!(err.contains("without a bearer token"), "{err}");
 }
 
+/// `serve ARGS` that is expected to refuse to start; its stderr.
+fn refused_start(args: &[String]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .args(args)
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .env_remove("WASM_HOST_TOKEN")
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "it started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn remote_serving_behind_a_tls_proxy_accepts_the_allowed_host_with_the_token() {
+    // Row 5: before the fix, a remote client with the right token still got 403, since only
+    // loopback Host values were accepted; and `--token ""` started the server.
+    let d = data();
+    let proxied = ["--http", "127.0.0.1:0", "--token", "s3cret", "--allowed-host", "mcp.example.test", "--allowed-origin", "https://mcp.example.test"];
+    let (_child, url) = http_server(&serve_args(d.path(), &proxied));
+    let token = "Authorization: Bearer s3cret\r\n";
+    // What a TLS reverse proxy forwards: the public name in Host, the browser's Origin.
+    assert_eq!(raw_status(&url, "mcp.example.test", token, INIT), 200, "the allowed public name");
+    assert_eq!(raw_status(&url, "mcp.example.test", &format!("{token}Origin: https://mcp.example.test\r\n"), INIT), 200, "the allowed origin");
+    assert_eq!(raw_status(&url, "mcp.example.test", "", INIT), 401, "still needs the token");
+    assert_eq!(raw_status(&url, "other.example.test", token, INIT), 403, "another name");
+    assert_eq!(raw_status(&url, "mcp.example.test", &format!("{token}Origin: https://evil.example\r\n"), INIT), 403, "another origin");
+
+    // Bound to every interface: clients use the machine's name, which must be allowed.
+    let all = ["--http", "0.0.0.0:0", "--token", "s3cret", "--allowed-host", "mcp.example.test"];
+    let (_child, url) = http_server(&serve_args(d.path(), &all));
+    let url = url.replace("0.0.0.0", "127.0.0.1");
+    assert_eq!(raw_status(&url, "mcp.example.test", token, INIT), 200);
+    assert_eq!(raw_status(&url, "0.0.0.0", token, INIT), 403);
+
+    let err = refused_start(&serve_args(d.path(), &["--http", "0.0.0.0:0", "--token", "s3cret"]));
+    assert!(err.contains("needs --allowed-host"), "{err}");
+    let err = refused_start(&serve_args(d.path(), &["--http", "127.0.0.1:0", "--token", ""]));
+    assert!(err.contains("empty bearer token"), "{err}");
+}
+
 #[test]
 fn malformed_messages_do_not_break_the_stdio_session() {
     let d = data();

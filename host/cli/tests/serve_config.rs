@@ -207,6 +207,26 @@ async fn hot_reload_adds_and_removes_tools_and_refuses_a_rug_pull() {
         .call_tool(rmcp::model::CallToolRequestParams::new("csv.aggregate"))
         .await;
     assert!(unknown.is_err(), "a removed tool is unknown");
+
+    // Row 7: delete the served file, then drop the other bytes in under the same name: before the
+    // fix the record went with the file and they were "added". Now the name@version record stays.
+    let rug_pulls = || logs.lock().expect("lock").iter().filter(|l| l.contains("same version")).count();
+    std::fs::remove_file(watched.path().join("grep.wasm")).expect("remove");
+    wait_for("list_changed after removing grep", || handler.list_changed.load(Ordering::SeqCst) >= 3).await;
+    std::fs::write(watched.path().join(".grep.tmp"), &bytes).expect("write");
+    std::fs::rename(watched.path().join(".grep.tmp"), watched.path().join("grep.wasm")).expect("rename");
+    wait_for("the second rug pull to be reported", || rug_pulls() >= 2).await;
+    std::fs::write(watched.path().join(".copy.tmp"), &bytes).expect("write");
+    std::fs::rename(watched.path().join(".copy.tmp"), watched.path().join("grep-copy.wasm")).expect("rename");
+    wait_for("the copy under another name to be refused", || rug_pulls() >= 3).await;
+    // More events in the directory rescan it; a refused file is reported once, not on every scan.
+    for i in 0..10 {
+        std::fs::write(watched.path().join("notes.txt"), format!("event {i}")).expect("write");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(rug_pulls(), 3, "each refusal is reported once: {:?}", logs.lock().expect("lock"));
+    assert_eq!(handler.list_changed.load(Ordering::SeqCst), 3, "refused bytes never changed the list");
+    assert!(tool_names(&client.list_all_tools().await.expect("list")).is_empty(), "nothing serves the refused bytes");
     client.cancel().await.expect("close");
 }
 

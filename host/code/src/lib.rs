@@ -6,11 +6,13 @@
 //! - [`Execution`]: printed output and returned value (each cut at the output cap with a
 //!   marker), the program's exception with its trimmed traceback, the files it wrote, and the
 //!   byte accounting (tool results inside the sandbox versus what is returned).
-//! - [`Workspaces`] / [`Workspace`]: per-session directories preopened as `/workspace`, with a
-//!   quota and crash-safe checkpoints.
+//! - [`Workspaces`] / [`Workspace`]: directories named by unguessable handles, preopened as
+//!   `/workspace`, with a quota over bytes and entries, idle expiry, server-wide caps and
+//!   crash-safe checkpoints; [`tree`] walks them without recursion.
 
 mod runner;
+pub mod tree;
 mod workspace;
 
-pub use runner::{Accounting, BYTES_PER_TOKEN, CodeRunner, ExecRequest, Execution, FileChange, Language, ProgramError};
-pub use workspace::{DEFAULT_QUOTA_BYTES, GUEST_PATH, Listing, Workspace, WorkspaceError, Workspaces};
+pub use runner::{Accounting, BYTES_PER_TOKEN, CodeRunner, ExecRequest, Execution, FileChange, Language, MAX_FILES_LISTED, ProgramError};
+pub use workspace::{DEFAULT_QUOTA_BYTES, GUEST_PATH, Listing, Workspace, WorkspaceError, WorkspaceLimits, Workspaces};

@@ -17,6 +17,8 @@ use wasm_host_runtime::{CallOutcome, CallStats, Executor, LoadedComponent, LogLi
 pub const BYTES_PER_TOKEN: u64 = 4;
 /// Room in a runner's reply for everything but output and value (error, stack, keys), in bytes.
 const REPLY_OVERHEAD: u64 = 64 << 10;
+/// Files listed in a result as written; the rest are counted.
+pub const MAX_FILES_LISTED: usize = 100;
 /// How often the workspace size is checked while a program runs.
 const QUOTA_POLL: Duration = Duration::from_millis(100);
 
@@ -138,8 +140,12 @@ pub struct Execution {
     pub error: Option<ProgramError>,
     /// What the host says went wrong, for any other failing status.
     pub host_error: Option<String>,
-    /// Files the run created or changed in the workspace.
+    /// Files the run created or changed in the workspace (the first [`MAX_FILES_LISTED`]).
     pub files: Vec<FileChange>,
+    /// How many files the run created or changed in all.
+    pub files_total: u64,
+    /// The workspace's handle, to pass back as `workspace` to keep using its files.
+    pub workspace: Option<String>,
     /// Bytes in and out.
     pub accounting: Accounting,
     /// The runner call's figures (wall time, fuel, memory).
@@ -215,10 +221,12 @@ impl CodeRunner {
         let cap = limits.output_bytes;
         // The runner cuts printed output and value at `cap` each; its whole reply has room for both.
         limits.output_bytes = 2 * cap + REPLY_OVERHEAD;
-        let before = match workspace.map(Workspace::list).transpose() {
+        let before = match workspace.map(|ws| ws.list().and_then(|l| preflight(ws).map(|()| l))).transpose() {
             Ok(b) => b,
-            Err(e) => return Execution::refused(req.language, "workspace", e.to_string(), cap),
+            Err(e) => return Execution::refused(req.language, "quota", e.to_string(), cap),
         };
+        // If the run is dropped (the client cancelled), what it created is removed all the same.
+        let mut undo = workspace.zip(before.as_ref()).map(|(ws, b)| UndoOnDrop { ws, before: b, armed: true });
         let dirs = workspace.map(|w| vec![DirGrant { host: w.dir(), guest: GUEST_PATH.into(), read_only: false }]).unwrap_or_default();
         let component = runner.with_call_grant(dirs, limits.clone());
         let tools = self.executor.catalog().tool_names();
@@ -229,7 +237,7 @@ impl CodeRunner {
             Some(ws) => tokio::select! {
                 outcome = call => (Some(outcome), None),
                 // Dropping the call future drops its store: the program stops at once.
-                used = watch_quota(ws) => (None, Some(used)),
+                why = watch_quota(ws) => (None, Some(why)),
             },
         };
         let mut exec = match outcome {
@@ -241,22 +249,49 @@ impl CodeRunner {
             exec.status = "memory-limit";
             exec.host_error = Some(format!("memory limit reached: the program needed more than its {} bytes (--memory)", limits.memory_bytes));
         }
-        if let (Some(ws), Some(before)) = (workspace, before) {
-            exec.settle_workspace(ws, &before, over_quota);
+        if let (Some(ws), Some(before)) = (workspace, &before) {
+            exec.settle_workspace(ws, before, over_quota);
+        }
+        if let Some(u) = undo.as_mut() {
+            u.armed = false;
         }
         exec.account();
         exec
     }
 }
 
-/// Resolves once the workspace is over its quota, with the bytes it uses.
-async fn watch_quota(ws: &Workspace) -> u64 {
+/// Undoes a run's changes to its workspace if the run is dropped before it settles.
+struct UndoOnDrop<'a> {
+    ws: &'a Workspace,
+    before: &'a Listing,
+    armed: bool,
+}
+
+impl Drop for UndoOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            match self.ws.undo_run(self.before) {
+                Ok(removed) => tracing::info!(removed = removed.len(), "cancelled run: removed what it created in the workspace"),
+                Err(e) => tracing::warn!(error = %e, "cancelled run: could not undo its workspace changes"),
+            }
+        }
+    }
+}
+
+/// Refuses to start a run in a workspace that is already over a limit.
+fn preflight(ws: &Workspace) -> Result<(), crate::WorkspaceError> {
+    match ws.usage().map(|u| ws.over_quota(&u))? {
+        Some(why) => Err(crate::WorkspaceError::Quota(format!("{why}; remove files (or restore a smaller checkpoint) before running"))),
+        None => Ok(()),
+    }
+}
+
+/// Resolves once the workspace is over a limit, saying which.
+async fn watch_quota(ws: &Workspace) -> String {
     loop {
         tokio::time::sleep(QUOTA_POLL).await;
-        if let Ok(used) = ws.used_bytes()
-            && used > ws.quota_bytes()
-        {
-            return used;
+        if let Some(why) = ws.usage().ok().and_then(|u| ws.over_quota(&u)) {
+            return why;
         }
     }
 }
@@ -278,6 +313,8 @@ impl Execution {
             error: None,
             host_error: None,
             files: Vec::new(),
+            files_total: 0,
+            workspace: None,
             accounting: Accounting::default(),
             stats: CallStats::default(),
             log: Vec::new(),
@@ -318,8 +355,24 @@ impl Execution {
         exec
     }
 
-    /// Lists the files the run wrote; past the quota, removes those it created.
-    fn settle_workspace(&mut self, ws: &Workspace, before: &Listing, stopped_at: Option<u64>) {
+    /// Lists the files the run wrote. A run that went over a workspace limit, or was stopped at
+    /// its deadline, is undone: what it created is removed and what it appended is cut off.
+    fn settle_workspace(&mut self, ws: &Workspace, before: &Listing, stopped: Option<String>) {
+        let over = stopped.or_else(|| ws.usage().ok().and_then(|u| ws.over_quota(&u)));
+        if over.is_some() || self.status == "deadline" {
+            let removed = ws.undo_run(before);
+            let what = match &removed {
+                Ok(r) => format!("removed the {} entr(ies) this run created and cut appended bytes", r.len()),
+                Err(e) => format!("could not undo this run's changes: {e}"),
+            };
+            if let Some(why) = over {
+                self.status = "quota";
+                self.value = Value::Null;
+                self.host_error = Some(format!("workspace quota exceeded: {why}; {what}"));
+            } else if let Some(e) = self.host_error.as_mut() {
+                e.push_str(&format!("; {what}"));
+            }
+        }
         let after = match ws.list() {
             Ok(a) => a,
             Err(e) => {
@@ -327,26 +380,14 @@ impl Execution {
                 return;
             }
         };
-        let written: Vec<(&String, u64)> = after.iter().filter(|(p, meta)| before.get(*p) != Some(meta)).map(|(p, (len, _))| (p, *len)).collect();
-        let used = stopped_at.or_else(|| ws.used_bytes().ok()).unwrap_or(0);
-        if used > ws.quota_bytes() {
-            let created: Vec<&str> = written.iter().filter(|(p, _)| !before.contains_key(*p)).map(|(p, _)| p.as_str()).collect();
-            let removed = ws.remove_files(created.iter().copied()).is_ok();
-            self.status = "quota";
-            self.value = Value::Null;
-            self.host_error = Some(format!(
-                "workspace quota exceeded: the session used {used} bytes, its quota is {} bytes; {} the {} file(s) this run created ({})",
-                ws.quota_bytes(),
-                if removed { "removed" } else { "could not remove" },
-                created.len(),
-                created.join(", ")
-            ));
+        self.files_total = 0;
+        self.files = Vec::new();
+        for (p, info) in after.iter().filter(|(p, info)| info.file && before.get(*p) != Some(info)) {
+            self.files_total += 1;
+            if self.files.len() < MAX_FILES_LISTED {
+                self.files.push(FileChange { path: format!("{GUEST_PATH}/{p}"), size: info.len });
+            }
         }
-        self.files = written
-            .into_iter()
-            .filter(|(p, _)| after.contains_key(*p) && (self.status != "quota" || before.contains_key(*p)))
-            .map(|(p, size)| FileChange { path: format!("{GUEST_PATH}/{p}"), size })
-            .collect();
     }
 
     /// Whether the run failed.
@@ -397,7 +438,12 @@ impl Execution {
         }
         if !self.files.is_empty() {
             let list: Vec<String> = self.files.iter().map(|f| format!("{} ({} bytes)", f.path, f.size)).collect();
-            let _ = writeln!(out, "files written: {}", list.join(", "));
+            let more = self.files_total.saturating_sub(self.files.len() as u64);
+            let tail = if more > 0 { format!(" …and {more} more (at most {MAX_FILES_LISTED} are listed)") } else { String::new() };
+            let _ = writeln!(out, "files written: {}{tail}", list.join(", "));
+        }
+        if let Some(handle) = &self.workspace {
+            let _ = writeln!(out, "workspace: {handle} (pass it as `workspace` to use these files again)");
         }
         if out.is_empty() {
             out.push_str("(no output and no return value)\n");

@@ -6,7 +6,8 @@ use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use wasm_host_code::{CodeRunner, ExecRequest, Execution, Language, Workspace, Workspaces};
+use crate::gate::Gate;
+use wasm_host_code::{CodeRunner, ExecRequest, Execution, Language, Workspaces};
 
 /// Name of the program meta-tool.
 pub const EXECUTE_CODE: &str = "execute_code";
@@ -26,28 +27,36 @@ pub struct CodeMode {
     pub workspaces: Option<Arc<Workspaces>>,
 }
 
-/// One MCP session's code-mode state: its workspace, created on first use. The lock also makes
-/// one session's runs take turns, so the files a run lists are its own.
+/// One MCP session's code-mode state: the workspace it used last, its default when a call
+/// names none. A 2025-11-25 session keeps it across requests; a stateless (2026-07-28) request
+/// gets a fresh `Session`, so it names its workspace by handle or gets a new one.
 #[derive(Default)]
 pub(crate) struct Session {
-    workspace: tokio::sync::Mutex<Option<Workspace>>,
+    default_workspace: std::sync::Mutex<Option<String>>,
 }
+
+/// Longest a checkpoint or restore may take before the caller gets an error.
+pub const CHECKPOINT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The meta-tool definitions code mode adds to `search_tools`.
 pub(crate) fn definitions(code: &CodeMode) -> Vec<Tool> {
     let mut tools = Vec::new();
     let languages: Vec<&str> = code.runner.languages().into_iter().map(Language::name).collect();
     if !languages.is_empty() {
-        let workspace = if code.workspaces.is_some() { " /workspace persists in the session." } else { "" };
-        let schema = json!({
-            "type": "object",
-            "properties": {
-                "language": {"enum": languages},
-                "code": {"type": "string", "description": "Function body; return a value"},
-                "timeout": {"type": "number", "description": "Seconds"}
-            },
-            "required": ["language", "code"]
+        let workspace = if code.workspaces.is_some() {
+            " Files written to /workspace are kept: pass the returned `workspace` handle to use them again."
+        } else {
+            ""
+        };
+        let mut properties = json!({
+            "language": {"enum": languages},
+            "code": {"type": "string", "description": "Function body; return a value"},
+            "timeout": {"type": "number", "description": "Seconds"}
         });
+        if code.workspaces.is_some() {
+            properties["workspace"] = workspace_property();
+        }
+        let schema = json!({"type": "object", "properties": properties, "required": ["language", "code"]});
         let description = format!(
             "Run a program in which tools are functions: JS `await tools.<component>.<tool>({{...}})`, \
              Python `tools.<component>.<tool>(key=value)`. Print or return only what you need.{workspace}"
@@ -55,11 +64,15 @@ pub(crate) fn definitions(code: &CodeMode) -> Vec<Tool> {
         tools.push(Tool::new(EXECUTE_CODE, description, object(schema)).with_annotations(ToolAnnotations::new().read_only(false).destructive(false).idempotent(false).open_world(false)));
     }
     if code.workspaces.is_some() {
-        let schema = json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]});
+        let schema = json!({"type": "object", "properties": {"name": {"type": "string"}, "workspace": workspace_property()}, "required": ["name"]});
         tools.push(Tool::new(CHECKPOINT, "Save /workspace as a named checkpoint.", object(schema.clone())).with_annotations(ToolAnnotations::new().read_only(false).destructive(false)));
         tools.push(Tool::new(RESTORE, "Replace /workspace with a checkpoint.", object(schema)).with_annotations(ToolAnnotations::new().read_only(false).destructive(true)));
     }
     tools
+}
+
+fn workspace_property() -> Value {
+    json!({"type": "string", "description": "Handle from an earlier execute_code result"})
 }
 
 fn object(v: Value) -> Arc<JsonObject> {
@@ -74,6 +87,7 @@ pub(crate) struct ExecArgs {
     language: Language,
     code: String,
     timeout: Option<Duration>,
+    workspace: Option<String>,
 }
 
 impl ExecArgs {
@@ -91,41 +105,79 @@ impl ExecArgs {
                 _ => return Err(format!("`timeout` must be a positive number of seconds, got {v}")),
             },
         };
-        Ok(ExecArgs { language, code, timeout })
+        Ok(ExecArgs { language, code, timeout, workspace: workspace_arg(args)? })
+    }
+}
+
+/// The optional `workspace` argument.
+fn workspace_arg(args: &JsonObject) -> Result<Option<String>, String> {
+    match args.get("workspace") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(format!("`workspace` must be a handle (a string), got {other}")),
     }
 }
 
 impl Session {
-    /// Runs a program in this session (with its workspace, created now if needed).
+    fn remember(&self, handle: &str) {
+        *self.default_workspace.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle.to_string());
+    }
+
+    fn default_workspace(&self) -> Option<String> {
+        self.default_workspace.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Runs a program, in the workspace it names, else the session's, else a new one; a new
+    /// workspace the program left empty is removed again, so calls that write nothing leave
+    /// nothing behind.
     pub(crate) async fn execute(&self, code: &CodeMode, args: &ExecArgs) -> Result<Execution, String> {
-        let mut slot = self.workspace.lock().await;
-        if let Some(spaces) = &code.workspaces {
-            ensure_workspace(&mut slot, spaces)?;
-        }
         let req = ExecRequest { language: args.language, code: &args.code, timeout: args.timeout };
-        Ok(code.runner.execute(req, slot.as_ref()).await)
+        let Some(spaces) = &code.workspaces else { return Ok(code.runner.execute(req, None).await) };
+        let (ws, fresh) = match args.workspace.clone().or_else(|| self.default_workspace()) {
+            Some(handle) => (spaces.open(&handle).map_err(|e| e.to_string())?, false),
+            None => (spaces.create().map_err(|e| e.to_string())?, true),
+        };
+        let handle = ws.handle().unwrap_or_default().to_string();
+        let lock = spaces.lock(&handle);
+        let _turn = lock.lock().await;
+        let mut exec = code.runner.execute(req, Some(&ws)).await;
+        if fresh && ws.is_empty() {
+            if let Err(e) = spaces.discard(ws) {
+                tracing::warn!(error = %e, "cannot remove an unused workspace");
+            }
+        } else {
+            ws.touch();
+            self.remember(&handle);
+            exec.workspace = Some(handle);
+        }
+        Ok(exec)
     }
 
-    /// `checkpoint(name)` or `restore(name)`; the answer says what was saved or restored.
-    pub(crate) async fn checkpoint_or_restore(&self, code: &CodeMode, tool: &str, args: &JsonObject) -> Result<String, String> {
-        let spaces = code.workspaces.as_ref().ok_or("workspaces are off on this server")?;
-        let name = args.get("name").and_then(Value::as_str).ok_or("`name` (a string) is required")?;
-        let mut slot = self.workspace.lock().await;
-        let ws = ensure_workspace(&mut slot, spaces)?;
-        if tool == CHECKPOINT {
-            let size = ws.checkpoint(name).map_err(|e| e.to_string())?;
-            Ok(format!("saved /workspace as checkpoint {name:?} ({size} bytes); checkpoints: {:?}", ws.checkpoints().unwrap_or_default()))
-        } else {
-            let size = ws.restore(name).map_err(|e| e.to_string())?;
-            Ok(format!("restored /workspace from checkpoint {name:?} ({size} bytes)"))
+    /// `checkpoint(name)` or `restore(name)` of the named (or the session's) workspace, off the
+    /// async workers, inside the gate, within [`CHECKPOINT_TIMEOUT`]; the answer says what was
+    /// saved or restored.
+    pub(crate) async fn checkpoint_or_restore(&self, code: &CodeMode, gate: &Gate, tool: &str, args: &JsonObject) -> Result<String, String> {
+        let spaces = code.workspaces.clone().ok_or("workspaces are off on this server")?;
+        let name = args.get("name").and_then(Value::as_str).ok_or("`name` (a string) is required")?.to_string();
+        let handle = workspace_arg(args)?.or_else(|| self.default_workspace()).ok_or("no workspace: pass `workspace`, the handle an execute_code result gave")?;
+        let _slot = gate.enter(tool).await.map_err(|busy| busy.to_string())?;
+        let lock = spaces.lock(&handle);
+        let _turn = lock.lock().await;
+        let checkpoint = tool == CHECKPOINT;
+        let job = tokio::task::spawn_blocking(move || -> Result<String, String> {
+            let ws = spaces.open(&handle).map_err(|e| e.to_string())?;
+            if checkpoint {
+                let size = ws.checkpoint(&name).map_err(|e| e.to_string())?;
+                Ok(format!("saved /workspace as checkpoint {name:?} ({size} bytes); checkpoints: {:?}", ws.checkpoints().unwrap_or_default()))
+            } else {
+                let size = ws.restore(&name).map_err(|e| e.to_string())?;
+                Ok(format!("restored /workspace from checkpoint {name:?} ({size} bytes)"))
+            }
+        });
+        match tokio::time::timeout(CHECKPOINT_TIMEOUT, job).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(format!("{tool} failed: {e}")),
+            Err(_) => Err(format!("{tool} took longer than {} s (the checkpoint time limit); it finishes in the background", CHECKPOINT_TIMEOUT.as_secs())),
         }
     }
-}
-
-/// The session's workspace, created on first use.
-fn ensure_workspace<'a>(slot: &'a mut Option<Workspace>, spaces: &Workspaces) -> Result<&'a Workspace, String> {
-    if slot.is_none() {
-        *slot = Some(spaces.create().map_err(|e| format!("cannot create the session workspace: {e}"))?);
-    }
-    slot.as_ref().ok_or_else(|| "no workspace".to_string())
 }

@@ -3,7 +3,7 @@
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, LoggingLevel, Tool, ToolAnnotations};
 use serde_json::Value;
 use std::sync::Arc;
-use wasm_host_runtime::{CallOutcome, Output, ToolInfo};
+use wasm_host_runtime::{CallOutcome, Output, ToolInfo, escape_hidden};
 
 /// A catalog tool as an MCP tool.
 pub(crate) fn tool(info: &ToolInfo) -> Tool {
@@ -12,11 +12,12 @@ pub(crate) fn tool(info: &ToolInfo) -> Tool {
         _ => JsonObject::new(),
     };
     let h = info.hints;
-    let mut t = Tool::new(info.qualified.clone(), info.description.clone(), Arc::new(schema)).with_annotations(
+    // Hidden characters (zero-width, bidi, tags, variation selectors) reach clients escaped.
+    let mut t = Tool::new(info.qualified.clone(), escape_hidden(&info.description).into_owned(), Arc::new(schema)).with_annotations(
         ToolAnnotations::new().read_only(h.read_only).destructive(h.destructive).idempotent(h.idempotent).open_world(h.open_world),
     );
     if let Some(title) = &info.title {
-        t = t.with_title(title.clone());
+        t = t.with_title(escape_hidden(title).into_owned());
     }
     if let Some(Value::Object(o)) = &info.output_schema {
         t = t.with_raw_output_schema(Arc::new(o.clone()));

@@ -7,7 +7,7 @@
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use wasm_host_runtime::ToolInfo;
+use wasm_host_runtime::{ToolInfo, escape_hidden};
 use wasm_host_search::{SearchIndex, ToolDoc};
 
 /// Name of the search meta-tool.
@@ -101,11 +101,11 @@ pub fn search(index: &SearchIndex, tools: &[ToolInfo], args: &JsonObject) -> Res
     let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(10).clamp(1, 50) as usize;
     let item: fn(&ToolInfo) -> Value = match detail {
         "name" => |t| json!(t.qualified),
-        "summary" => |t| json!({"name": t.qualified, "description": first_line(&t.description)}),
+        "summary" => |t| json!({"name": t.qualified, "description": escape_hidden(first_line(&t.description))}),
         "full" => |t| {
             json!({
                 "name": t.qualified,
-                "description": t.description,
+                "description": escape_hidden(&t.description),
                 "input_schema": t.input_schema,
                 "output_schema": t.output_schema,
                 "signature": signature(t),

@@ -1,11 +1,14 @@
 //! Hot reload: the `*.wasm` files of watched directories are served, and adding, replacing or
 //! removing one updates the catalog and sends `notifications/tools/list_changed`.
 //!
-//! A file whose bytes changed while its name and version stayed the same is a possible "rug
-//! pull" (HOSTILE row 22): it is refused and the old bytes keep serving, unless the operator
-//! allowed same-version reloads (for development). Files that fail to load (half-written, bad
-//! imports, capabilities not granted) are reported and retried on their next change; the
-//! previous version, if any, keeps serving.
+//! Bytes that differ from what was served before under the same name and version are a possible
+//! "rug pull" (docs/SECURITY.md row 22): they are refused and the old bytes keep serving, unless
+//! the operator allowed same-version reloads (for development). The record is kept per
+//! name@version for the server's life, so deleting the file and dropping other bytes in, under
+//! any file name, is refused too. With a lock file, a component must be in it with the same
+//! digest. Both checks run on the bytes before any of the component's code does (its
+//! `list-tools`). Files that fail to load or are refused are reported once and retried when
+//! they change; the previous version, if any, keeps serving.
 
 use crate::McpServer;
 use notify::Watcher;
@@ -30,6 +33,9 @@ pub struct WatchedDir {
     pub grants: Grants,
     /// Limits for every component in it.
     pub limits: Limits,
+    /// With a lock file: component name → the sha256 it locks. A component not in it, or with
+    /// other bytes, is refused.
+    pub locked: Option<Arc<HashMap<String, String>>>,
 }
 
 /// What one scan changed or refused.
@@ -78,7 +84,6 @@ pub enum ReloadEvent {
 struct Known {
     name: String,
     sha256: String,
-    version: Option<String>,
     stamp: (u64, SystemTime),
 }
 
@@ -89,13 +94,17 @@ pub struct Reloader {
     dirs: Vec<WatchedDir>,
     allow_same_version: bool,
     known: Mutex<HashMap<PathBuf, Known>>,
+    /// Every name@version served so far, with its sha256 (the rug-pull record).
+    versions: Mutex<HashMap<(String, Option<String>), String>>,
+    /// Files refused or failed, with the stamp they had: reported once, retried when changed.
+    skipped: Mutex<HashMap<PathBuf, (u64, SystemTime)>>,
 }
 
 impl Reloader {
     /// A reloader for `dirs` feeding `server`. `allow_same_version` accepts changed bytes under an
     /// unchanged version (development); otherwise they are refused.
     pub fn new(runtime: Arc<Runtime>, server: McpServer, dirs: Vec<WatchedDir>, allow_same_version: bool) -> Arc<Self> {
-        Arc::new(Reloader { runtime, server, dirs, allow_same_version, known: Mutex::new(HashMap::new()) })
+        Arc::new(Reloader { runtime, server, dirs, allow_same_version, known: Mutex::default(), versions: Mutex::default(), skipped: Mutex::default() })
     }
 
     /// One pass over every watched directory. Does not notify clients (see [`Reloader::watch`]).
@@ -110,9 +119,13 @@ impl Reloader {
             };
             for file in &files {
                 if let Some(e) = self.scan_file(dir, file, &mut known).await {
+                    if let (ReloadEvent::Refused { .. } | ReloadEvent::Failed { .. }, Some(stamp)) = (&e, stamp(file)) {
+                        self.skipped.lock().await.insert(file.clone(), stamp);
+                    }
                     events.push(e);
                 }
             }
+            self.skipped.lock().await.retain(|f, _| f.parent() != Some(dir.dir.as_path()) || files.contains(f));
             let gone: Vec<PathBuf> = known.keys().filter(|f| f.parent() == Some(dir.dir.as_path()) && !files.contains(f)).cloned().collect();
             for file in gone {
                 if let Some(k) = known.remove(&file) {
@@ -127,32 +140,45 @@ impl Reloader {
     async fn scan_file(&self, dir: &WatchedDir, file: &Path, known: &mut HashMap<PathBuf, Known>) -> Option<ReloadEvent> {
         let stamp = stamp(file)?;
         let old = known.get(file);
-        if old.is_some_and(|k| k.stamp == stamp) {
+        if old.is_some_and(|k| k.stamp == stamp) || self.skipped.lock().await.get(file) == Some(&stamp) {
             return None;
         }
-        let opts = LoadOptions { grants: dir.grants.clone(), limits: dir.limits.clone(), ..Default::default() };
-        let c = match self.runtime.load_file(file, opts).await {
+        let failed = |error: String| Some(ReloadEvent::Failed { file: file.to_path_buf(), error });
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => return failed(format!("cannot read it: {e}")),
+        };
+        // Checked on the bytes, before any of the component's code runs.
+        let info = match wasm_host_meta::inspect(&bytes) {
+            Ok(i) => i,
+            Err(e) => return failed(e.to_string()),
+        };
+        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = info.manifest.as_ref().map_or(stem, |m| m.name.clone());
+        let version = info.manifest.as_ref().map(|m| m.version.to_string());
+        if let Some(reason) = self.refusal(dir, &name, version.as_deref(), &info.sha256).await {
+            return Some(ReloadEvent::Refused { name, file: file.to_path_buf(), reason });
+        }
+        if old.is_some_and(|k| k.sha256 == info.sha256) {
+            if let Some(k) = known.get_mut(file) {
+                k.stamp = stamp;
+            }
+            return None;
+        }
+        let opts = LoadOptions {
+            name: Some(name.clone()),
+            grants: dir.grants.clone(),
+            limits: dir.limits.clone(),
+            expect_sha256: Some((info.sha256.clone(), "the checked file".into())),
+            ..Default::default()
+        };
+        let c = match self.runtime.load_bytes(&bytes, opts).await {
             Ok(c) => c,
-            Err(e) => return Some(ReloadEvent::Failed { file: file.to_path_buf(), error: e.to_string() }),
+            Err(e) => return failed(e.to_string()),
         };
         let catalog = self.server.executor().catalog();
-        let version = c.manifest.as_ref().map(|m| m.version.to_string());
-        let entry = Known { name: c.name.clone(), sha256: c.sha256.clone(), version: version.clone(), stamp };
-        let name = c.name.clone();
+        let entry = Known { name: c.name.clone(), sha256: c.sha256.clone(), stamp };
         let event = match old {
-            Some(k) if k.sha256 == c.sha256 => None,
-            Some(k) if k.name == c.name && k.version == version && !self.allow_same_version => {
-                let reason = format!(
-                    "bytes changed under the same version {} (sha256 {}… → {}…); refused, the old bytes keep serving: publish a new version",
-                    version.as_deref().unwrap_or("(none)"),
-                    &k.sha256[..12],
-                    &c.sha256[..12]
-                );
-                if let Some(k) = known.get_mut(file) {
-                    k.stamp = stamp;
-                }
-                return Some(ReloadEvent::Refused { name, file: file.to_path_buf(), reason });
-            }
             Some(k) => {
                 if k.name != c.name {
                     if let Some(e) = self.collision(&c.name, file, known) {
@@ -160,18 +186,44 @@ impl Reloader {
                     }
                     catalog.remove(&k.name);
                 }
-                Some(ReloadEvent::Replaced { name, file: file.to_path_buf() })
+                ReloadEvent::Replaced { name: name.clone(), file: file.to_path_buf() }
             }
             None => {
                 if let Some(e) = self.collision(&c.name, file, known) {
                     return Some(e);
                 }
-                Some(ReloadEvent::Added { name, file: file.to_path_buf() })
+                ReloadEvent::Added { name: name.clone(), file: file.to_path_buf() }
             }
         };
+        self.versions.lock().await.insert((name, version), c.sha256.clone());
         catalog.insert(c);
         known.insert(file.to_path_buf(), entry);
-        event
+        Some(event)
+    }
+
+    /// Why bytes with `sha256` may not serve as `name`@`version`: not in the lock, other bytes
+    /// than the lock's, or other bytes than were served before under that version.
+    async fn refusal(&self, dir: &WatchedDir, name: &str, version: Option<&str>, sha256: &str) -> Option<String> {
+        if let Some(locked) = &dir.locked {
+            match locked.get(name) {
+                None => return Some(format!("{name} is not in wasm-host.lock; refused (run `wasm-host lock` to add it)")),
+                Some(d) if d != sha256 => return Some(format!("its bytes (sha256 {}…) differ from wasm-host.lock ({}…); refused", &sha256[..12], &d[..12.min(d.len())])),
+                Some(_) => {}
+            }
+        }
+        if self.allow_same_version {
+            return None;
+        }
+        let versions = self.versions.lock().await;
+        let before = versions.get(&(name.to_string(), version.map(str::to_string)))?;
+        (before != sha256).then(|| {
+            format!(
+                "bytes changed under the same version {} (sha256 {}… → {}…); refused, the old bytes keep serving: publish a new version",
+                version.unwrap_or("(none)"),
+                &before[..12],
+                &sha256[..12]
+            )
+        })
     }
 
     /// A load failure if `name` is already served from somewhere other than `file`.

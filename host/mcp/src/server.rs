@@ -11,7 +11,8 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, MetaObject, ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
     PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ProgressNotificationParam, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
 };
-use rmcp::service::{NotificationContext, Peer, RequestContext};
+use rmcp::model::SubscriptionFilter;
+use rmcp::service::{NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSendError, SubscriptionSink};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -37,7 +38,11 @@ struct Inner {
     metrics: Metrics,
     listing: RwLock<Listing>,
     level: Mutex<LoggingLevel>,
+    /// 2025-11-25 sessions, for list_changed and reload notices.
     peers: Mutex<Vec<Peer<RoleServer>>>,
+    /// 2026-07-28 `subscriptions/listen` streams, by a number of their own.
+    listeners: Mutex<Vec<(u64, SubscriptionSink)>>,
+    next_listener: std::sync::atomic::AtomicU64,
 }
 
 /// The MCP view of the catalog, rebuilt by [`McpServer::refresh`].
@@ -79,6 +84,8 @@ impl McpServer {
                 listing: RwLock::new(Listing::default()),
                 level: Mutex::new(LoggingLevel::Info),
                 peers: Mutex::new(Vec::new()),
+                listeners: Mutex::new(Vec::new()),
+                next_listener: std::sync::atomic::AtomicU64::new(0),
             }),
             session: Arc::default(),
         };
@@ -92,12 +99,23 @@ impl McpServer {
     }
 
     /// Re-reads the catalog (after components were added, replaced or removed) and tells every
-    /// connected client with `notifications/tools/list_changed`.
+    /// connected client with `notifications/tools/list_changed` (sessions, and stateless clients
+    /// listening with `subscriptions/listen`).
     pub async fn refresh(&self) {
         self.rebuild();
         for p in self.live_peers() {
             let _ = p.notify_tool_list_changed().await;
             let _ = p.notify_resource_list_changed().await;
+        }
+        let listeners: Vec<(u64, SubscriptionSink)> = self.inner.listeners.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for (id, sink) in listeners {
+            // The sink sends only what the listener asked for; a closed stream is dropped.
+            let tools = sink.notify_tool_list_changed().await;
+            let resources = sink.notify_resource_list_changed().await;
+            let closed = |r: &Result<(), SubscriptionSendError>| matches!(r, Err(SubscriptionSendError::Service(_)));
+            if closed(&tools) || closed(&resources) {
+                self.inner.listeners.lock().unwrap_or_else(|p| p.into_inner()).retain(|(i, _)| *i != id);
+            }
         }
     }
 
@@ -201,13 +219,24 @@ impl McpServer {
         }
     }
 
-    async fn forward_log(&self, tool: &str, outcome: &CallOutcome, peer: &Peer<RoleServer>) {
-        self.forward_lines(tool, &outcome.log, peer).await;
+    async fn forward_log(&self, tool: &str, outcome: &CallOutcome, cx: &RequestContext<RoleServer>) {
+        self.forward_lines(tool, &outcome.log, cx).await;
     }
 
-    /// Sends log lines as logging notifications, at or above the client's level.
-    async fn forward_lines(&self, tool: &str, lines: &[LogLine], peer: &Peer<RoleServer>) {
-        let min = convert::severity(*self.inner.level.lock().unwrap_or_else(|p| p.into_inner()));
+    /// The lowest severity a request's log notifications may have, or `None` for no logging: a
+    /// stateless (2026-07-28) request gets log lines only if its `_meta` asks for a level; a
+    /// 2025-11-25 session, at the level it set (default info).
+    fn log_floor(&self, cx: &RequestContext<RoleServer>) -> Option<u8> {
+        if cx.protocol_version().is_some_and(|v| !v.has_initialize()) {
+            return cx.meta.log_level().map(convert::severity);
+        }
+        Some(convert::severity(*self.inner.level.lock().unwrap_or_else(|p| p.into_inner())))
+    }
+
+    /// Sends log lines as logging notifications, at or above the request's level.
+    async fn forward_lines(&self, tool: &str, lines: &[LogLine], cx: &RequestContext<RoleServer>) {
+        let Some(min) = self.log_floor(cx) else { return };
+        let peer = &cx.peer;
         for line in lines {
             let level = convert::level(line.level);
             if convert::severity(level) < min {
@@ -227,7 +256,7 @@ impl McpServer {
             return Err(ErrorData::invalid_params(format!("unknown tool `{name}`: code mode is off (direct mode, or no runner configured)"), None));
         };
         if name != code::EXECUTE_CODE {
-            return Ok(match self.session.checkpoint_or_restore(code, name, &args).await {
+            return Ok(match self.session.checkpoint_or_restore(code, &self.inner.gate, name, &args).await {
                 Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]).into(),
                 Err(why) => convert::error(format!("{name}: {why}")).into(),
             });
@@ -264,12 +293,13 @@ impl McpServer {
         let sample = Sample { outcome: exec.status, latency: Duration::from_micros(s.wall_us), fuel: s.fuel_used, peak_memory: s.peak_memory_bytes, bytes_out: exec.accounting.returned_bytes };
         self.inner.metrics.record(name, sample);
         self.inner.metrics.record_code(exec.language.name(), exec.status, &exec.accounting);
-        self.forward_lines(name, &exec.log, &cx.peer).await;
+        self.forward_lines(name, &exec.log, cx).await;
         let content = vec![ContentBlock::text(exec.render())];
         let mut result = if exec.is_error() { CallToolResult::error(content) } else { CallToolResult::success(content) };
         let mut meta = JsonObject::new();
-        meta.insert(code::ACCOUNTING_META.into(), json!({"language": exec.language, "status": exec.status, "wall_ms": s.wall_us as f64 / 1000.0, "accounting": exec.accounting}));
+        meta.insert(code::ACCOUNTING_META.into(), json!({"language": exec.language, "status": exec.status, "wall_ms": s.wall_us as f64 / 1000.0, "accounting": exec.accounting, "workspace": exec.workspace}));
         result.meta = Some(MetaObject(meta));
+        result.structured_content = Some(json!({"status": exec.status, "workspace": exec.workspace}));
         Ok(result.into())
     }
 
@@ -372,7 +402,7 @@ impl ServerHandler for McpServer {
         };
         self.inner.metrics.record(&name, sample);
         self.record_use(&name, outcome.result.is_ok());
-        self.forward_log(&name, &outcome, &cx.peer).await;
+        self.forward_log(&name, &outcome, &cx).await;
         Ok(convert::result(&outcome, structured).into())
     }
 
@@ -394,17 +424,41 @@ impl ServerHandler for McpServer {
         let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
         match stubs::read(&listing.infos, &req.uri).filter(|_| listing.mode.has_meta_tools()) {
             Some(text) => Ok(ReadResourceResult::new(vec![ResourceContents::text(text, req.uri.clone())]).into()),
-            None => Err(ErrorData::resource_not_found(format!("no resource `{}`; resources/list shows the tool tree", req.uri), None)),
+            None => Err(ErrorData::resource_not_found(format!("no resource `{}`; resources/list shows the tool tree", req.uri), Some(json!({"uri": req.uri})))),
         }
     }
 
-    async fn set_level(&self, req: SetLevelRequestParams, _cx: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+    async fn set_level(&self, req: SetLevelRequestParams, cx: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+        // 2026-07-28 removed logging/setLevel: the level travels in each request's `_meta`.
+        if cx.protocol_version().is_some_and(|v| !v.has_initialize()) {
+            return Err(ErrorData::method_not_found::<rmcp::model::SetLevelRequestMethod>());
+        }
         *self.inner.level.lock().unwrap_or_else(|p| p.into_inner()) = req.level;
         Ok(())
     }
 
     async fn on_initialized(&self, cx: NotificationContext<RoleServer>) {
         self.inner.peers.lock().unwrap_or_else(|p| p.into_inner()).push(cx.peer);
+    }
+
+    fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+        // The SDK intersects this with what get_info advertises (tools and resources list_changed).
+        let mut accepted = SubscriptionFilter::builder();
+        if requested.tools_list_changed == Some(true) {
+            accepted = accepted.tools_list_changed();
+        }
+        if requested.resources_list_changed == Some(true) {
+            accepted = accepted.resources_list_changed();
+        }
+        Some(accepted.build())
+    }
+
+    async fn listen(&self, cx: SubscriptionContext) -> Result<(), ErrorData> {
+        let id = self.inner.next_listener.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.listeners.lock().unwrap_or_else(|p| p.into_inner()).push((id, cx.sink().clone()));
+        cx.cancelled().await;
+        self.inner.listeners.lock().unwrap_or_else(|p| p.into_inner()).retain(|(i, _)| *i != id);
+        Ok(())
     }
 }
 

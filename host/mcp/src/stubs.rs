@@ -7,6 +7,7 @@
 //! languages (and `guests/runners/*`) share.
 
 use crate::meta::ts_type;
+use wasm_host_runtime::escape_hidden;
 use serde_json::Value;
 use std::fmt::Write;
 use wasm_host_runtime::ToolInfo;
@@ -38,7 +39,7 @@ pub fn index(tools: &[ToolInfo]) -> String {
     let mut out = String::from("# Tools\n\nCall as `tools.<component>.<tool>(args)`. Stubs: `<tool>.d.ts` (JavaScript), `<tool>.pyi` (Python).\n\n");
     for t in tools {
         let (c, n) = split(t);
-        let summary = t.description.lines().next().unwrap_or_default();
+        let summary = escape_hidden(t.description.lines().next().unwrap_or_default());
         let _ = writeln!(out, "- `tools.{}.{}` — {summary} ({TREE}{c}/{n}.d.ts, .pyi)", ident(c), ident(n));
     }
     out
@@ -69,7 +70,7 @@ pub fn typescript(t: &ToolInfo) -> String {
         "// tools.{}.{}\n/** {} */\nexport declare function {}(args: {}): {out};\n",
         ident(c),
         ident(n),
-        t.description.replace("*/", "* /"),
+        escape_hidden(&t.description).replace("*/", "* /"),
         ident(n),
         ts_type(&t.input_schema)
     )
@@ -90,7 +91,7 @@ pub fn python(t: &ToolInfo) -> String {
     }
     let args = if params.is_empty() { String::new() } else { format!("*, {}", params.join(", ")) };
     let out = t.output_schema.as_ref().map_or_else(|| "str".to_string(), py_type);
-    let doc = t.description.replace("\"\"\"", "'''");
+    let doc = escape_hidden(&t.description).replace("\"\"\"", "'''");
     let f = ident(n);
     format!("# tools.{}.{f}\nfrom typing import Any, Literal\n\ndef {f}({args}) -> {out}:\n    \"\"\"{doc}\"\"\"\n    ...\n", ident(c))
 }

@@ -1,6 +1,7 @@
 //! The two transports: stdio (nothing but MCP on stdout; lines capped at 16 MiB) and streamable
-//! HTTP at `/mcp` (Host and Origin checked, 4 MiB body cap, bearer token required off loopback),
-//! with Prometheus metrics at `GET /metrics`.
+//! HTTP at `/mcp` (Host and Origin checked against loopback plus the operator's allowed hosts
+//! and origins, 4 MiB body cap, a non-empty bearer token required off loopback), with Prometheus
+//! metrics at `GET /metrics`.
 
 use crate::{McpServer, stdio};
 use anyhow::Context;
@@ -47,25 +48,42 @@ pub struct HttpOptions {
     pub token: Option<String>,
     /// Largest request body, in bytes. Default 4 MiB; larger bodies get 413.
     pub max_body: usize,
+    /// `Host` header values accepted besides loopback ones (`mcp.example.com`, `10.0.0.5:8080`;
+    /// without a port, any port). A non-loopback bind needs the names remote clients use.
+    pub allowed_hosts: Vec<String>,
+    /// Browser `Origin`s accepted besides local ones (`https://mcp.example.com`).
+    pub allowed_origins: Vec<String>,
 }
 
 /// Binds `opts.addr` and serves MCP at `/mcp` until `shutdown` fires. Calls `ready` with the bound
 /// address once listening (port 0 picks a free port).
 pub async fn serve_http(server: McpServer, opts: HttpOptions, shutdown: CancellationToken, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    if opts.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        anyhow::bail!("refusing an empty bearer token: --token / WASM_HOST_TOKEN must be a secret, e.g. `openssl rand -hex 32`");
+    }
     if !opts.addr.ip().is_loopback() && opts.token.is_none() {
         anyhow::bail!("refusing to listen on {} (not loopback) without a bearer token: set --token or WASM_HOST_TOKEN", opts.addr);
+    }
+    if opts.addr.ip().is_unspecified() && opts.allowed_hosts.is_empty() {
+        anyhow::bail!(
+            "listening on {} needs --allowed-host (or [server] allowed_hosts): the name or address remote clients use in their Host header, e.g. --allowed-host mcp.example.com; other Host values get 403 (DNS rebinding protection)",
+            opts.addr
+        );
     }
     let listener = tokio::net::TcpListener::bind(opts.addr).await.with_context(|| format!("binding {}", opts.addr))?;
     let bound = listener.local_addr()?;
     let port = bound.port();
     let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
     hosts.extend([format!("localhost:{port}"), format!("127.0.0.1:{port}"), format!("[::1]:{port}")]);
-    if !bound.ip().is_loopback() {
+    if !bound.ip().is_loopback() && !bound.ip().is_unspecified() {
         hosts.extend([bound.ip().to_string(), bound.to_string()]);
     }
+    hosts.extend(opts.allowed_hosts.iter().map(|h| h.trim().to_ascii_lowercase()));
+    let mut origins: Vec<String> = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].map(String::from).to_vec();
+    origins.extend(opts.allowed_origins.iter().cloned());
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
-        .with_allowed_origins(["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"])
+        .with_allowed_origins(origins)
         .with_max_request_body_bytes(opts.max_body)
         .with_cancellation_token(shutdown.child_token());
     let metrics = server.clone();

@@ -118,9 +118,10 @@ impl From<HostPattern> for String {
 
 impl std::fmt::Display for HostPattern {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         match self.port {
-            Some(p) => write!(f, "{}:{p}", self.host),
-            None => f.write_str(&self.host),
+            Some(p) => write!(f, "{host}:{p}"),
+            None => f.write_str(&host),
         }
     }
 }
@@ -133,9 +134,22 @@ impl HostPattern {
         if s.contains("://") || s.contains('/') || s.contains('@') || s.contains(char::is_whitespace) {
             return Err(bad("expected a host name such as api.example.com or *.example.com[:port]"));
         }
-        let (host, port) = match s.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') => (h.to_string(), Some(p.parse::<u16>().map_err(|_| bad("bad port"))?)),
-            _ => (s.clone(), None),
+        let parse_port = |p: &str| p.parse::<u16>().map_err(|_| bad("bad port"));
+        let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+            // An IPv6 literal: `[::1]` or `[::1]:8080`, kept without brackets.
+            let (inner, after) = rest.split_once(']').ok_or_else(|| bad("unclosed ["))?;
+            inner.parse::<std::net::Ipv6Addr>().map_err(|_| bad("not an IPv6 address in [ ]"))?;
+            let port = match after.strip_prefix(':') {
+                Some(p) => Some(parse_port(p)?),
+                None if after.is_empty() => None,
+                None => return Err(bad("unexpected text after ]")),
+            };
+            return Ok(HostPattern { host: inner.to_string(), port });
+        } else {
+            match s.rsplit_once(':') {
+                Some((h, p)) if !h.contains(':') => (h.to_string(), Some(parse_port(p)?)),
+                _ => (s.clone(), None),
+            }
         };
         let labels = host.strip_prefix("*.").unwrap_or(&host);
         if labels.is_empty() || labels.split('.').any(|l| l.is_empty() || l.contains('*')) {
@@ -154,6 +168,20 @@ impl HostPattern {
             Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(suffix) && host[..host.len() - suffix.len()].ends_with('.'),
             None => self.host == host,
         }
+    }
+
+    /// Whether a request to `host` on `port` is allowed, for a URL whose scheme's default port is
+    /// `default_port`: a pattern without a port allows only the default port (80 for http, 443
+    /// for https), never every port of the host.
+    pub fn allows(&self, host: &str, port: u16, default_port: u16) -> bool {
+        let wanted = self.port.unwrap_or(default_port);
+        wanted == port && self.matches(host, Some(port).filter(|_| self.port.is_some()))
+    }
+
+    /// Whether this pattern is the IP literal `ip` itself (`127.0.0.1`, `[::1]:8080`): only such a
+    /// grant lets a request reach a loopback, private, link-local or metadata address.
+    pub fn names_address(&self, ip: std::net::IpAddr) -> bool {
+        self.host.parse::<std::net::IpAddr>().is_ok_and(|h| h == ip)
     }
 
     /// Whether every host this (requested) pattern allows is also allowed by `grant`.
@@ -196,9 +224,15 @@ pub struct EffectiveGrant {
 }
 
 impl EffectiveGrant {
-    /// Whether outbound HTTP to `host:port` is allowed.
-    pub fn allows_host(&self, host: &str, port: Option<u16>) -> bool {
-        self.hosts.iter().any(|p| p.matches(host, port))
+    /// Whether outbound HTTP to `host:port` is allowed by name (see [`HostPattern::allows`]);
+    /// the addresses the name resolves to are checked separately ([`EffectiveGrant::names_address`]).
+    pub fn allows_request(&self, host: &str, port: u16, default_port: u16) -> bool {
+        self.hosts.iter().any(|p| p.allows(host, port, default_port))
+    }
+
+    /// Whether some granted pattern names the address `ip` literally.
+    pub fn names_address(&self, ip: std::net::IpAddr) -> bool {
+        self.hosts.iter().any(|p| p.names_address(ip))
     }
 }
 
@@ -343,8 +377,8 @@ mod tests {
         assert_eq!(eff.dirs.len(), 1);
         assert!(eff.dirs[0].read_only, "a read-only request gets a read-only preopen even if granted rw");
         assert_eq!(eff.env, vec![("API_KEY".to_string(), "k".to_string())]);
-        assert!(eff.allows_host("api.example.com", Some(443)));
-        assert!(!eff.allows_host("other.example.com", Some(443)), "only what was requested");
+        assert!(eff.allows_request("api.example.com", 443, 443));
+        assert!(!eff.allows_request("other.example.com", 443, 443), "only what was requested");
         assert_eq!(eff.ignored.len(), 3, "{:?}", eff.ignored);
     }
 
@@ -375,7 +409,12 @@ mod tests {
         assert!(!p.matches("example.com", None));
         assert!(!p.matches("evilexample.com", None));
         assert!(!p.matches("example.com.evil.org", None));
+        assert!(p.allows("api.example.com", 443, 443), "no port: the scheme's default port");
+        assert!(!p.allows("api.example.com", 18777, 80), "no port: not any other port");
         let q = HostPattern::parse("127.0.0.1:8080").expect("q");
+        assert!(q.allows("127.0.0.1", 8080, 80) && !q.allows("127.0.0.1", 80, 80));
+        assert!(q.names_address("127.0.0.1".parse().expect("ip")) && !p.names_address("127.0.0.1".parse().expect("ip")));
+        assert!(HostPattern::parse("[::1]:8080").expect("v6").names_address("::1".parse().expect("ip")));
         assert!(q.matches("127.0.0.1", Some(8080)));
         assert!(!q.matches("127.0.0.1", Some(8081)));
         for bad in ["http://a.com", "a.com/x", "allowed.com@evil", "*.", "a..b", "a.*.com"] {
@@ -397,8 +436,8 @@ mod tests {
         let req = Requests { hosts: vec!["127.0.0.1".into()], ..Default::default() };
         let g = Grants { hosts: vec![HostPattern::parse("127.0.0.1:8080").expect("g")], ..Default::default() };
         let eff = effective_grant(Some(&req), &g).expect("granted");
-        assert!(eff.allows_host("127.0.0.1", Some(8080)));
-        assert!(!eff.allows_host("127.0.0.1", Some(22)), "the grant's port restriction holds");
+        assert!(eff.allows_request("127.0.0.1", 8080, 80));
+        assert!(!eff.allows_request("127.0.0.1", 22, 80), "the grant's port restriction holds");
     }
 
     #[test]

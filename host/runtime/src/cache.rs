@@ -2,9 +2,11 @@
 //!
 //! An artifact is named `<component sha256>-<engine compatibility hash>.cwasm`, so a different
 //! wasmtime version or engine configuration never sees another's artifacts. Only files this host
-//! wrote are deserialized: the directory is created private (0700) by us, every write goes to a
-//! temp file that is fsynced and renamed into place (a crash leaves no half-written artifact),
-//! and a file that is group/world-writable or not owned by us is ignored and recompiled.
+//! wrote are deserialized: the directory must be private (owned by the effective user, no group
+//! or other permissions; a directory we create gets 0700), every write goes to a temp file that
+//! is fsynced and renamed into place (a crash leaves no half-written artifact), and a file that
+//! is group/world-writable or not owned by the effective user is ignored and recompiled. A
+//! shared directory (`/tmp`, another user's) is refused outright: a `.cwasm` is native code.
 
 use crate::error::LoadError;
 use cap_std::ambient_authority;
@@ -48,7 +50,20 @@ impl CompileCache {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
         #[cfg(unix)]
-        let owner = std::fs::metadata(path).map(|m| std::os::unix::fs::MetadataExt::uid(&m)).ok();
+        let owner = {
+            use cap_std::fs::MetadataExt;
+            let meta = dir.dir_metadata().map_err(err)?;
+            let me = rustix::process::geteuid().as_raw();
+            if meta.uid() != me || meta.mode() & 0o077 != 0 {
+                return Err(LoadError::Cache(format!(
+                    "{}: not a private directory (owner uid {}, mode {:o}; it must be owned by uid {me} with no group or other permissions, e.g. mode 700), so its precompiled code is not trusted; use --cache-dir DIR or --no-cache",
+                    path.display(),
+                    meta.uid(),
+                    meta.mode() & 0o7777
+                )));
+            }
+            Some(me)
+        };
         #[cfg(not(unix))]
         let owner = None;
         Ok(CompileCache { path: path.to_path_buf(), dir, engine_key: format!("{:016x}", h.finish()), owner })

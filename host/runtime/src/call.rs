@@ -92,6 +92,8 @@ pub struct CallOutcome {
     pub log: Vec<LogLine>,
     /// Log bytes dropped past the cap.
     pub log_dropped_bytes: u64,
+    /// Log lines dropped past the cap.
+    pub log_dropped_lines: u64,
     /// Figures.
     pub stats: CallStats,
 }
@@ -174,7 +176,7 @@ impl Executor {
 
 impl CallOutcome {
     fn failed(error: CallError) -> Self {
-        CallOutcome { result: Err(error), log: Vec::new(), log_dropped_bytes: 0, stats: CallStats::default() }
+        CallOutcome { result: Err(error), log: Vec::new(), log_dropped_bytes: 0, log_dropped_lines: 0, stats: CallStats::default() }
     }
 }
 
@@ -257,7 +259,7 @@ impl CallSetup {
             wasi: wasi.build(),
             table,
             http: WasiHttpCtx::new(),
-            hooks: AllowListHooks { grant: component.grant.clone(), denied: Vec::new() },
+            hooks: AllowListHooks::new(component.grant.clone()),
             limiter: Limiter::new(limits.memory_bytes, limits.table_elements),
             log: log.clone(),
             nesting: Nesting { executor: executor.clone(), depth },
@@ -352,7 +354,7 @@ impl CallSetup {
         // A memory refusal the guest turned into its own error is still reported as the limit.
         let result = match (result, self.store.data().limiter.memory_refused) {
             (Err(CallError::Tool { message, .. }), Some(requested)) => {
-                Err(CallError::Memory { limit: self.store.data().limiter_limit(), requested, detail: message })
+                Err(CallError::Memory { limit: self.store.data().limiter_limit(), requested, detail: cut(message, output_cap).0 })
             }
             (Ok(out), _) => {
                 let (kept, cut_) = match out {
@@ -368,6 +370,8 @@ impl CallSetup {
                 truncated = cut_;
                 Ok(kept)
             }
+            // A guest's error text is output too: cut at the same cap (row 31 of docs/SECURITY.md).
+            (Err(CallError::Tool { kind, message }), _) => Err(CallError::Tool { kind, message: cut(message, output_cap).0 }),
             (r, _) => r,
         };
         let remaining = self.store.get_fuel().unwrap_or(0);
@@ -384,14 +388,15 @@ impl CallSetup {
             truncated,
             memory_refused: data.limiter.memory_refused.is_some(),
         };
-        for uri in &data.hooks.denied {
-            if let Ok(mut log) = self.log.lock() {
-                log.push(LogStream::Log, "warn", &format!("outbound HTTP to {uri} denied: host not granted (--allow-host)"));
+        let denials = data.hooks.denied.lock().map(|d| d.lines()).unwrap_or_default();
+        if let Ok(mut log) = self.log.lock() {
+            for line in denials {
+                log.push(LogStream::Log, "warn", &line);
             }
         }
         let mut log = self.log.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
         log.finish();
-        CallOutcome { result, log: log.lines, log_dropped_bytes: log.dropped_bytes, stats }
+        CallOutcome { result, log: log.lines, log_dropped_bytes: log.dropped_bytes, log_dropped_lines: log.dropped_lines, stats }
     }
 }
 

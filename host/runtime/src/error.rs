@@ -40,6 +40,17 @@ pub enum LoadError {
     /// The compile cache could not be used.
     #[error("compile cache: {0}")]
     Cache(String),
+    /// The bytes are not the ones expected (a lock file or the registry records another digest);
+    /// refused before any of the component's code ran.
+    #[error("the component's bytes hash to sha256:{actual}, but {source_of_truth} records sha256:{expected}; refused before running any of its code")]
+    Digest {
+        /// The digest expected.
+        expected: String,
+        /// The digest of the bytes given.
+        actual: String,
+        /// What recorded the expected digest (`wasm-host.lock`, `the registry`).
+        source_of_truth: String,
+    },
 }
 
 /// The kind of a guest-reported tool error (the WIT `tool-error` cases).

@@ -25,5 +25,5 @@ pub use cache::CompileCache;
 pub use call::{CallOutcome, CallStats, Executor, LogLine, LogStream, Output};
 pub use catalog::{Catalog, ComponentKind, LoadedComponent, ToolHints, ToolInfo};
 pub use error::{CallError, LoadError, ToolErrorKind};
-pub use output::{cut, is_hidden_character, sanitize_for_terminal};
+pub use output::{LOG_LINE_COST, cut, escape_hidden, is_hidden_character, sanitize_for_terminal};
 pub use runtime::{LoadOptions, Runtime, RuntimeConfig};

@@ -28,13 +28,19 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// The call's log: lines up to a byte cap, then a count of what was dropped.
+/// What each kept line costs against the log cap on top of its text, in bytes: about what a
+/// [`LogLine`] takes in memory, so a flood of empty lines is bounded like one of long lines.
+pub const LOG_LINE_COST: u64 = 64;
+
+/// The call's log: lines up to a byte cap (each line costs its text plus [`LOG_LINE_COST`]),
+/// then a count of what was dropped.
 #[derive(Debug, Default)]
 pub(crate) struct CallLog {
     pub lines: Vec<LogLine>,
     pub bytes: u64,
     pub cap: u64,
     pub dropped_bytes: u64,
+    pub dropped_lines: u64,
     partial: [Vec<u8>; 2],
 }
 
@@ -43,15 +49,24 @@ impl CallLog {
         CallLog { cap, ..Default::default() }
     }
 
-    /// Records one complete line, or counts it as dropped past the cap.
+    /// Records one complete line (its text cut to what is left of the cap), or counts it as
+    /// dropped past the cap.
     pub fn push(&mut self, stream: LogStream, level: &'static str, text: &str) {
         let len = text.len() as u64;
-        if self.bytes + len > self.cap {
+        if self.bytes + LOG_LINE_COST > self.cap {
             self.dropped_bytes += len;
+            self.dropped_lines += 1;
             return;
         }
-        self.bytes += len;
-        self.lines.push(LogLine { stream, level, text: text.to_string() });
+        let room = self.cap - self.bytes - LOG_LINE_COST;
+        let text = if len > room {
+            self.dropped_bytes += len - room;
+            cut(text.to_string(), room).0
+        } else {
+            text.to_string()
+        };
+        self.bytes += (text.len() as u64).min(room) + LOG_LINE_COST;
+        self.lines.push(LogLine { stream, level, text });
     }
 
     /// Appends raw bytes from stdout/stderr, splitting them into lines.
@@ -60,8 +75,9 @@ impl CallLog {
         let level = if idx == 0 { "info" } else { "warn" };
         let mut partial = std::mem::take(&mut self.partial[idx]);
         for chunk in data.split_inclusive(|b| *b == b'\n') {
-            if self.bytes + partial.len() as u64 > self.cap {
+            if self.bytes + LOG_LINE_COST + partial.len() as u64 > self.cap {
                 self.dropped_bytes += chunk.len() as u64;
+                self.dropped_lines += u64::from(chunk.last() == Some(&b'\n'));
                 continue;
             }
             partial.extend_from_slice(chunk);
@@ -123,10 +139,46 @@ impl tokio::io::AsyncWrite for CapturedStream {
     }
 }
 
-/// Whether `c` is invisible or reorders text: zero-width characters, bidi controls, BOM, tag
+/// Whether `c` is invisible or reorders text: the soft hyphen, zero-width and invisible
+/// operators, bidi controls (including the Arabic letter mark), BOM, variation selectors and tag
 /// characters — the usual carriers of hidden instructions in tool descriptions.
 pub fn is_hidden_character(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{061c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff0}'..='\u{fffb}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
+    )
+}
+
+/// `text` with every hidden character ([`is_hidden_character`]) shown as a visible escape
+/// (`\u{202e}`), for text that reaches a model or a client (descriptions, titles, search results).
+pub fn escape_hidden(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_hidden_character) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if is_hidden_character(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Makes guest text safe to print on a terminal: control characters (ANSI escapes) and hidden
@@ -163,12 +215,45 @@ mod tests {
 
     #[test]
     fn log_lines_are_split_and_capped() {
-        let mut log = CallLog::new(10);
+        let mut log = CallLog::new(2 * LOG_LINE_COST + 10);
         log.write(LogStream::Stdout, b"abc\nde");
         log.write(LogStream::Stdout, b"f\n0123456789\n");
         log.finish();
         assert_eq!(log.lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["abc", "def"]);
-        assert_eq!(log.dropped_bytes, 10, "the dropped line's text");
+        assert_eq!(log.dropped_bytes, 11, "the dropped line, with its newline");
+        assert_eq!(log.dropped_lines, 1);
+    }
+
+    #[test]
+    fn empty_log_lines_count_against_the_cap() {
+        let mut log = CallLog::new(64 << 10);
+        for _ in 0..1_000_000 {
+            log.push(LogStream::Log, "info", "");
+            log.write(LogStream::Stdout, b"\n");
+        }
+        log.finish();
+        assert_eq!(log.lines.len() as u64, (64 << 10) / LOG_LINE_COST, "a million empty lines of each kind, kept up to the cap");
+        assert_eq!(log.dropped_lines, 2_000_000 - log.lines.len() as u64);
+    }
+
+    #[test]
+    fn one_long_log_line_is_cut_to_the_cap() {
+        let mut log = CallLog::new(1000);
+        log.push(LogStream::Log, "info", &"x".repeat(1 << 20));
+        assert_eq!(log.lines.len(), 1);
+        assert!(log.lines[0].text.len() < 1200 && log.lines[0].text.contains("output cut"), "{}", log.lines[0].text.len());
+        assert!(log.bytes <= 1000);
+    }
+
+    #[test]
+    fn hidden_characters_are_escaped_for_clients() {
+        for c in ['\u{00ad}', '\u{180e}', '\u{2060}', '\u{2064}', '\u{fe0f}', '\u{e0100}', '\u{e01ef}', '\u{202e}', '\u{2066}', '\u{061c}'] {
+            assert!(is_hidden_character(c), "{:?}", c);
+            let text = format!("read{c}me");
+            let shown = escape_hidden(&text);
+            assert!(!shown.contains(c) && shown.contains("\\u{"), "{shown}");
+        }
+        assert_eq!(escape_hidden("plain ünïcode ✓"), "plain ünïcode ✓");
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub struct LoadOptions {
     pub limits: Limits,
     /// Load only to look at it (`inspect`): grant nothing and skip the capability check.
     pub inspect_only: bool,
+    /// The sha256 (hex) the bytes must have, and what recorded it (e.g. `wasm-host.lock`): other
+    /// bytes are refused before they are compiled or any of their code runs.
+    pub expect_sha256: Option<(String, String)>,
 }
 
 /// The engine, caches and linkers. Create one per process and share it (`Arc`).
@@ -116,6 +119,11 @@ impl Runtime {
             return Err(LoadError::TooLarge { size: bytes.len() as u64, limit: self.config.max_component_bytes });
         }
         let info = wasm_host_meta::inspect(bytes)?;
+        if let Some((expected, source_of_truth)) = &opts.expect_sha256
+            && *expected != info.sha256
+        {
+            return Err(LoadError::Digest { expected: expected.clone(), actual: info.sha256.clone(), source_of_truth: source_of_truth.clone() });
+        }
         info.check_imports()?;
         let requests = info.manifest.as_ref().map(|m| &m.capabilities);
         let (grant, limits) = if opts.inspect_only {

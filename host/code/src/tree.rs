@@ -1,0 +1,250 @@
+//! Walking, measuring, copying and removing directory trees that a guest made, without
+//! recursion: each walk keeps an explicit stack of at most [`MAX_DEPTH`] open directories, so a
+//! deep tree can exhaust neither the host's stack nor its file descriptors.
+//!
+//! Every entry costs at least one [`BLOCK`]: a directory or an empty file is not free, so a
+//! directory bomb meets the byte quota as well as the entry cap.
+
+use cap_std::fs::{Dir, Metadata};
+use std::ffi::OsString;
+use std::io;
+use std::time::SystemTime;
+
+/// What each entry costs at least against a quota, in bytes (a file system block).
+pub const BLOCK: u64 = 4096;
+/// The deepest directory nesting a workspace may hold (`/workspace/a/b/...`: 32 levels).
+pub const MAX_DEPTH: usize = 32;
+
+/// What a walk found at one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryInfo {
+    /// Length in bytes (0 for directories).
+    pub len: u64,
+    /// Modification time.
+    pub modified: Option<SystemTime>,
+    /// Whether it is a directory.
+    pub dir: bool,
+    /// Whether it is a regular file (not a directory, symlink or special file).
+    pub file: bool,
+}
+
+impl EntryInfo {
+    fn of(meta: &Metadata) -> Self {
+        EntryInfo { len: if meta.is_file() { meta.len() } else { 0 }, modified: meta.modified().ok().map(cap_std::time::SystemTime::into_std), dir: meta.is_dir(), file: meta.is_file() }
+    }
+
+    /// What this entry costs against a quota: its length rounded up to whole blocks, at least one.
+    pub fn charge(&self) -> u64 {
+        self.len.div_ceil(BLOCK).max(1) * BLOCK
+    }
+}
+
+/// Why a walk stopped early.
+#[derive(Debug)]
+pub enum WalkError {
+    /// The tree nests deeper than [`MAX_DEPTH`]; the path of the first directory too deep.
+    TooDeep(String),
+    /// The visitor asked to stop (a cap was reached).
+    Stopped,
+    /// A file system error.
+    Io(io::Error),
+}
+
+impl From<io::Error> for WalkError {
+    fn from(e: io::Error) -> Self {
+        WalkError::Io(e)
+    }
+}
+
+/// One open directory of a walk: its handle, the names left to visit, its path.
+struct Level {
+    dir: Dir,
+    names: std::vec::IntoIter<OsString>,
+    prefix: String,
+}
+
+fn level(dir: Dir, prefix: String) -> io::Result<Level> {
+    let mut names: Vec<OsString> = dir.entries()?.filter_map(Result::ok).map(|e| e.file_name()).collect();
+    names.sort();
+    Ok(Level { dir, names: names.into_iter(), prefix })
+}
+
+/// Visits every entry under `root` (directories before their contents; symlinks are not
+/// followed) with its path relative to `root`. The visitor returns `false` to stop.
+pub fn walk(root: &Dir, visit: &mut dyn FnMut(&str, &EntryInfo) -> bool) -> Result<(), WalkError> {
+    let mut stack = vec![level(root.try_clone()?, String::new())?];
+    while let Some(top) = stack.last_mut() {
+        let Some(name) = top.names.next() else {
+            stack.pop();
+            continue;
+        };
+        let Ok(meta) = top.dir.symlink_metadata(&name) else { continue };
+        let shown = name.to_string_lossy();
+        let rel = if top.prefix.is_empty() { shown.into_owned() } else { format!("{}/{shown}", top.prefix) };
+        let info = EntryInfo::of(&meta);
+        if !visit(&rel, &info) {
+            return Err(WalkError::Stopped);
+        }
+        if info.dir {
+            let sub = top.dir.open_dir(&name)?;
+            if stack.len() >= MAX_DEPTH {
+                return Err(WalkError::TooDeep(rel));
+            }
+            stack.push(level(sub, rel)?);
+        }
+    }
+    Ok(())
+}
+
+/// What a tree uses: bytes charged (see [`EntryInfo::charge`]), content bytes and entries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Bytes charged against a quota.
+    pub charged: u64,
+    /// Bytes of file content.
+    pub content: u64,
+    /// Files, directories and other entries.
+    pub entries: u64,
+    /// Whether the tree nests deeper than [`MAX_DEPTH`] (the walk stopped there).
+    pub too_deep: bool,
+}
+
+/// Measures the tree under `root`, stopping once it holds more than `max_entries` entries.
+pub fn usage(root: &Dir, max_entries: u64) -> io::Result<Usage> {
+    let mut u = Usage::default();
+    let walked = walk(root, &mut |_, info| {
+        u.charged += info.charge();
+        u.content += info.len;
+        u.entries += 1;
+        u.entries <= max_entries
+    });
+    match walked {
+        Ok(()) | Err(WalkError::Stopped) => Ok(u),
+        Err(WalkError::TooDeep(_)) => Ok(Usage { too_deep: true, ..u }),
+        Err(WalkError::Io(e)) => Err(e),
+    }
+}
+
+/// Copies regular files and directories from `from` into the empty `to`, fsyncing each file and
+/// directory; symlinks and special files are not copied. Fails on a tree deeper than [`MAX_DEPTH`].
+pub fn copy(from: &Dir, to: &Dir) -> io::Result<()> {
+    let mut dirs = Vec::new();
+    let walked = walk(from, &mut |rel, info| {
+        let step = if info.dir {
+            to.create_dir(rel)
+        } else if info.file {
+            from.copy(rel, to, rel).and_then(|_| to.open(rel)?.sync_all())
+        } else {
+            Ok(())
+        };
+        if info.dir {
+            dirs.push(rel.to_string());
+        }
+        step.is_ok()
+    });
+    match walked {
+        Ok(()) => {}
+        Err(WalkError::TooDeep(p)) => return Err(io::Error::other(format!("{p}: nested deeper than {MAX_DEPTH} levels"))),
+        Err(WalkError::Stopped) => return Err(io::Error::other("copying the tree failed")),
+        Err(WalkError::Io(e)) => return Err(e),
+    }
+    for d in dirs.iter().rev() {
+        to.open_dir(d).and_then(|d| sync_dir(&d))?;
+    }
+    sync_dir(to)
+}
+
+/// Removes `name` (a file, or a directory tree of any depth) from `parent`, using `trash` (an
+/// empty directory on the same file system) to cut trees deeper than [`MAX_DEPTH`]: the
+/// directory at the depth limit is renamed into `trash` and removed from there.
+pub fn remove(parent: &Dir, name: &str, trash: &Dir) -> io::Result<()> {
+    let meta = match parent.symlink_metadata(name) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if !meta.is_dir() {
+        return parent.remove_file(name);
+    }
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let fresh = || format!("t{}", SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    parent.rename(name, trash, fresh())?;
+    // Empty the trash: each entry is a tree; deeper parts become new trash entries.
+    loop {
+        let pending: Vec<OsString> = trash.entries()?.filter_map(Result::ok).map(|e| e.file_name()).collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        for top in pending {
+            let mut stack = vec![(trash.open_dir(&top)?, top.clone())];
+            while let Some((dir, _)) = stack.last() {
+                let next = dir.entries()?.filter_map(Result::ok).next();
+                match next {
+                    None => {
+                        let (_, name) = stack.pop().unwrap_or_else(|| unreachable!());
+                        let above = stack.last().map_or(trash, |(d, _)| d);
+                        above.remove_dir(&name)?;
+                    }
+                    Some(entry) => {
+                        let child = entry.file_name();
+                        if !dir.symlink_metadata(&child)?.is_dir() {
+                            dir.remove_file(&child)?;
+                        } else if stack.len() >= MAX_DEPTH {
+                            dir.rename(&child, trash, fresh())?;
+                        } else {
+                            let sub = dir.open_dir(&child)?;
+                            stack.push((sub, child));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Makes renames and creations in `dir` durable (cap-std's own handle may be `O_PATH`, which
+/// cannot be fsynced, so `.` is opened for reading).
+pub fn sync_dir(dir: &Dir) -> io::Result<()> {
+    dir.open(".")?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cap_std::ambient_authority;
+
+    fn open(p: &std::path::Path) -> Dir {
+        Dir::open_ambient_dir(p, ambient_authority()).expect("open")
+    }
+
+    #[test]
+    fn a_tree_deeper_than_the_limit_is_measured_as_too_deep_and_removed_whole() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mut deep = tmp.path().join("ws");
+        for _ in 0..3 * MAX_DEPTH + 5 {
+            deep.push("d");
+        }
+        std::fs::create_dir_all(&deep).expect("deep tree");
+        std::fs::write(deep.join("leaf.txt"), "x").expect("leaf");
+        std::fs::create_dir(tmp.path().join("trash")).expect("trash");
+        let root = open(tmp.path());
+        let u = usage(&root.open_dir("ws").expect("ws"), 1_000_000).expect("usage");
+        assert!(u.too_deep && u.entries as usize >= MAX_DEPTH, "{u:?}");
+        remove(&root, "ws", &root.open_dir("trash").expect("trash")).expect("remove");
+        assert!(!tmp.path().join("ws").exists());
+        assert_eq!(std::fs::read_dir(tmp.path().join("trash")).expect("trash").count(), 0, "the trash is empty again");
+    }
+
+    #[test]
+    fn empty_files_and_directories_cost_a_block_each() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        for i in 0..10 {
+            std::fs::create_dir(tmp.path().join(format!("d{i}"))).expect("dir");
+            std::fs::write(tmp.path().join(format!("d{i}/empty")), "").expect("file");
+        }
+        std::fs::write(tmp.path().join("five-k"), vec![0u8; 5000]).expect("file");
+        let u = usage(&open(tmp.path()), 1_000).expect("usage");
+        assert_eq!((u.entries, u.content, u.charged), (21, 5000, 20 * BLOCK + 2 * BLOCK));
+        assert_eq!(usage(&open(tmp.path()), 5).expect("usage").entries, 6, "the walk stops past the entry cap");
+    }
+}

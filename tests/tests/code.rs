@@ -250,7 +250,8 @@ async fn row32_a_directory_bomb_is_stopped_by_the_quota_and_removed() {
     assert_eq!(e.status, "quota", "{}", e.render());
     assert!(e.render().contains("entry cap"), "names the cap: {}", e.render());
     assert!(started.elapsed() < Duration::from_secs(10), "stopped by the quota, not the 20 s deadline: {:?}", started.elapsed());
-    assert_eq!(ws.list().expect("list").into_keys().collect::<Vec<_>>(), ["keep.txt"], "every directory it made is gone");
+    let left = ws.list().expect("list");
+    assert!(left.len() == 1 && left.contains_key("keep.txt"), "every directory it made is gone: {} entries left", left.len());
     // Empty files and a deep tree: each entry costs a block, and depth is bounded too.
     let code = "import os\np = '/workspace'\nwhile True:\n    p += '/d'\n    os.mkdir(p)\n    open(p + '/empty', 'w').close()";
     let e = run(&runner, Language::Python, code, Some(&ws)).await;

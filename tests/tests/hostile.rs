@@ -357,3 +357,25 @@ async fn row31_a_huge_error_message_is_cut_at_the_output_cap() {
     assert!(err.len() <= cap + 200, "error text is {} bytes, the cap is {cap}", err.len());
     assert!(err.contains("output cut") && err.contains(&format!("{}", 8 << 20)), "a marker says how much was cut");
 }
+
+#[tokio::test]
+async fn row33_a_fifo_in_a_granted_directory_does_not_pin_the_call_past_its_deadline() {
+    // Before the fix, file I/O ran inline on the async worker: opening a FIFO blocked that
+    // thread (here the test's only one) until a writer came, far past the 300 ms deadline.
+    let f = hostile_rust(limits(300)).await;
+    let fifo = f.data.join("pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    // A writer after 5 s releases whatever the read is blocked in, so the test cannot hang.
+    let writer = fifo.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(5));
+        let _ = std::fs::OpenOptions::new().write(true).open(writer);
+    });
+    let started = Instant::now();
+    let out = call(&f.component, "read", json!({"path": "/data/pipe"})).await;
+    let took = started.elapsed();
+    assert!(matches!(out.result, Err(CallError::Deadline { .. })), "{:?}", out.result);
+    assert!(took < Duration::from_secs(2), "ended at its deadline, not when the FIFO got a writer: {took:?}");
+    still_works(&f.component).await;
+}

@@ -121,3 +121,28 @@ async fn concurrent_loads_of_one_component_compile_once() {
     let files: Vec<_> = std::fs::read_dir(cache.path().join("c")).expect("ls").flatten().map(|e| e.file_name()).collect();
     assert_eq!(files.len(), 1, "one artifact, no temp files: {files:?}");
 }
+
+#[tokio::test]
+async fn row36_a_shared_or_foreign_cache_directory_is_never_trusted() {
+    // Before the fix, a directory was trusted by its owner, whoever that was: a planted artifact
+    // in a shared `/tmp/wasm-host` (world-writable, or owned by another user) was native code
+    // the host would deserialize.
+    let tmp = scratch();
+    let shared = tmp.path().join("shared");
+    std::fs::create_dir(&shared).expect("mkdir");
+    std::fs::set_permissions(&shared, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).expect("chmod");
+    let err = Runtime::new(RuntimeConfig { cache_dir: Some(shared.clone()), ..RuntimeConfig::default() }).err().expect("refused").to_string();
+    assert!(err.contains("not a private directory") && err.contains("--no-cache"), "{err}");
+    // Owned by another user (the test runs as root in CI, so it can hand the directory away).
+    if rustix::process::geteuid().is_root() {
+        let foreign = tmp.path().join("foreign");
+        std::fs::create_dir(&foreign).expect("mkdir");
+        std::fs::set_permissions(&foreign, std::os::unix::fs::PermissionsExt::from_mode(0o700)).expect("chmod");
+        std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).expect("chown");
+        let err = Runtime::new(RuntimeConfig { cache_dir: Some(foreign), ..RuntimeConfig::default() }).err().expect("refused").to_string();
+        assert!(err.contains("owner uid 65534"), "{err}");
+    }
+    // A private directory of ours is fine.
+    let private = tmp.path().join("private");
+    assert!(Runtime::new(RuntimeConfig { cache_dir: Some(private), ..RuntimeConfig::default() }).is_ok());
+}

@@ -259,6 +259,9 @@ async fn start_reloader(
             ReloadEvent::Failed { file, error } => {
                 anyhow::bail!("loading {}: {error}", file.display())
             }
+            ReloadEvent::Refused { file, reason, .. } => {
+                anyhow::bail!("loading {}: {reason}", file.display())
+            }
             other => anyhow::bail!("unexpected first scan result: {other:?}"),
         }
     }

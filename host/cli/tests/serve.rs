@@ -487,3 +487,60 @@ fn official_python_client_over_http() {
     check_python_view(&python_client(&["http".to_string(), url]));
     child.kill().expect("kill");
 }
+
+/// Runs a script of tests/py with the repository's venv; what it printed, as JSON.
+fn python_script(script: &str, args: &[String]) -> Value {
+    let python = wasm_host_tests::repo().join(".venv/bin/python");
+    let out = std::process::Command::new(python)
+        .arg(wasm_host_tests::repo().join("tests/py").join(script))
+        .args(args)
+        .output()
+        .expect("run a Python MCP client (scripts/setup installs the SDK into .venv)");
+    assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("one JSON line")
+}
+
+/// Workspace directories (named by their 32-hex handle) under `root`.
+fn workspace_dirs(root: &std::path::Path) -> usize {
+    std::fs::read_dir(root).map(|d| d.flatten().filter(|e| e.file_name().len() == 32).count()).unwrap_or(0)
+}
+
+#[test]
+fn official_python_2x_client_keeps_a_workspace_by_handle_and_stateless_calls_leave_nothing() {
+    // Row 1 and row 35: before the fix, every stateless request made (and kept) a workspace
+    // directory of its own, so a file written by one execute_code was gone for the next.
+    let d = data();
+    let root = wasm_host_tests::scratch();
+    let mut args = serve_args(d.path(), &["--http", "127.0.0.1:0", "--max-workspaces", "3"]);
+    args.retain(|a| a != "--no-workspaces");
+    args.extend(["--workspaces".into(), root.path().display().to_string()]);
+    let (_child, url) = http_server(&args);
+    let v = python_script("stateless_workspace.py", &[url.clone(), "1000".into()]);
+    assert_eq!(v["protocol"], "2026-07-28", "the SDK's default mode is the stateless protocol: {v}");
+    assert_eq!((v["kept"].as_bool(), v["fresh_sees_it"].as_bool()), (Some(true), Some(false)), "{v}");
+    assert_eq!(v["errors"], 0, "{v}");
+    assert_eq!(workspace_dirs(root.path()), 1, "1,000 calls that wrote nothing left no directory; the written one stays");
+    // The server-wide cap: three workspaces at most, then a clear error naming the cap.
+    let writes = "open('/workspace/x', 'w').write('x'); return 1";
+    let v = python_script("stateless_logging.py", &[url.clone(), "execute_code".into(), json!({"language": "python", "code": writes}).to_string()]);
+    assert_eq!(workspace_dirs(root.path()), 3, "{v}");
+    let out = std::process::Command::new(wasm_host_tests::repo().join(".venv/bin/python"))
+        .arg(wasm_host_tests::repo().join("tests/py/stateless_workspace.py"))
+        .args([url, "0".into()])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("max_workspaces"), "the fourth workspace is refused, naming the cap: {err}");
+}
+
+#[test]
+fn stateless_requests_get_log_notifications_only_at_a_requested_level() {
+    // The 2026-07-28 conformance check "server-no-log-without-loglevel": before the fix, every
+    // request got the guest's output as notifications/message at the server-wide level.
+    let d = data();
+    let (_child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));
+    let v = python_script("stateless_logging.py", &[url, "hostile-rust.stdout".into(), json!({"lines": 3}).to_string()]);
+    assert_eq!(v["protocol"], "2026-07-28", "{v}");
+    assert_eq!(v["without"], 0, "no log level asked for, no log messages: {v}");
+    assert!(v["with"].as_u64().is_some_and(|n| n >= 3), "at debug, the guest's lines arrive: {v}");
+}

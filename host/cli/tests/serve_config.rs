@@ -467,5 +467,17 @@ async fn a_lockfile_pins_the_bytes_serve_accepts() {
     std::fs::write(dir.path().join("csv.wasm"), bytes).expect("write");
     let out = run(&["serve", "--config", &cfg, "--no-workspaces"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("components.csv") && err.contains("wasm-host.lock locks"), "{err}");
+    assert!(!out.status.success() && err.contains("wasm-host.lock (csv = ") && err.contains("before running any of its code"), "{err}");
+    // With a lock, it covers every component: a file given as a path, and a watched directory.
+    std::fs::copy(guest("csv"), dir.path().join("csv.wasm")).expect("restore csv");
+    let grep = guest("grep").display().to_string();
+    let out = run(&["serve", "--config", &cfg, "--no-workspaces", &grep]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("grep is not in wasm-host.lock"), "{err}");
+    let watched = scratch();
+    std::fs::copy(guest("grep"), watched.path().join("grep.wasm")).expect("copy");
+    let w = watched.path().display().to_string();
+    let out = run(&["serve", "--config", &cfg, "--no-workspaces", &w]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("grep is not in wasm-host.lock"), "{err}");
 }

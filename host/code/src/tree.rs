@@ -39,21 +39,24 @@ impl EntryInfo {
     }
 }
 
-/// Why a walk stopped early.
-#[derive(Debug)]
-pub enum WalkError {
-    /// The tree nests deeper than [`MAX_DEPTH`]; the path of the first directory too deep.
-    TooDeep(String),
-    /// The visitor asked to stop (a cap was reached).
-    Stopped,
-    /// A file system error.
-    Io(io::Error),
+/// What a visitor wants after seeing an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visit {
+    /// Go on, into the entry if it is a directory.
+    Descend,
+    /// Go on, but not into this directory.
+    Skip,
+    /// End the walk (a cap was reached).
+    Stop,
 }
 
-impl From<io::Error> for WalkError {
-    fn from(e: io::Error) -> Self {
-        WalkError::Io(e)
-    }
+/// How a walk ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WalkEnd {
+    /// The visitor stopped it.
+    pub stopped: bool,
+    /// Some directory nests deeper than [`MAX_DEPTH`]; its contents were not visited.
+    pub too_deep: bool,
 }
 
 /// One open directory of a walk: its handle, the names left to visit, its path.
@@ -69,9 +72,11 @@ fn level(dir: Dir, prefix: String) -> io::Result<Level> {
     Ok(Level { dir, names: names.into_iter(), prefix })
 }
 
-/// Visits every entry under `root` (directories before their contents; symlinks are not
-/// followed) with its path relative to `root`. The visitor returns `false` to stop.
-pub fn walk(root: &Dir, visit: &mut dyn FnMut(&str, &EntryInfo) -> bool) -> Result<(), WalkError> {
+/// Visits every entry under `root` depth-first (a directory, then its contents, then its next
+/// sibling; symlinks are not followed) with its path relative to `root`. Directories deeper than
+/// [`MAX_DEPTH`] are visited but not entered.
+pub fn walk(root: &Dir, visit: &mut dyn FnMut(&str, &EntryInfo) -> Visit) -> io::Result<WalkEnd> {
+    let mut end = WalkEnd::default();
     let mut stack = vec![level(root.try_clone()?, String::new())?];
     while let Some(top) = stack.last_mut() {
         let Some(name) = top.names.next() else {
@@ -82,18 +87,20 @@ pub fn walk(root: &Dir, visit: &mut dyn FnMut(&str, &EntryInfo) -> bool) -> Resu
         let shown = name.to_string_lossy();
         let rel = if top.prefix.is_empty() { shown.into_owned() } else { format!("{}/{shown}", top.prefix) };
         let info = EntryInfo::of(&meta);
-        if !visit(&rel, &info) {
-            return Err(WalkError::Stopped);
+        match visit(&rel, &info) {
+            Visit::Stop => return Ok(WalkEnd { stopped: true, ..end }),
+            Visit::Skip => continue,
+            Visit::Descend if !info.dir => continue,
+            Visit::Descend => {}
         }
-        if info.dir {
-            let sub = top.dir.open_dir(&name)?;
-            if stack.len() >= MAX_DEPTH {
-                return Err(WalkError::TooDeep(rel));
-            }
-            stack.push(level(sub, rel)?);
+        let sub = top.dir.open_dir(&name)?;
+        if stack.len() >= MAX_DEPTH {
+            end.too_deep = true;
+            continue;
         }
+        stack.push(level(sub, rel)?);
     }
-    Ok(())
+    Ok(end)
 }
 
 /// What a tree uses: bytes charged (see [`EntryInfo::charge`]), content bytes and entries.
@@ -112,41 +119,42 @@ pub struct Usage {
 /// Measures the tree under `root`, stopping once it holds more than `max_entries` entries.
 pub fn usage(root: &Dir, max_entries: u64) -> io::Result<Usage> {
     let mut u = Usage::default();
-    let walked = walk(root, &mut |_, info| {
+    let end = walk(root, &mut |_, info| {
         u.charged += info.charge();
         u.content += info.len;
         u.entries += 1;
-        u.entries <= max_entries
-    });
-    match walked {
-        Ok(()) | Err(WalkError::Stopped) => Ok(u),
-        Err(WalkError::TooDeep(_)) => Ok(Usage { too_deep: true, ..u }),
-        Err(WalkError::Io(e)) => Err(e),
-    }
+        if u.entries <= max_entries { Visit::Descend } else { Visit::Stop }
+    })?;
+    Ok(Usage { too_deep: end.too_deep, ..u })
 }
 
 /// Copies regular files and directories from `from` into the empty `to`, fsyncing each file and
 /// directory; symlinks and special files are not copied. Fails on a tree deeper than [`MAX_DEPTH`].
 pub fn copy(from: &Dir, to: &Dir) -> io::Result<()> {
     let mut dirs = Vec::new();
-    let walked = walk(from, &mut |rel, info| {
+    let mut failed = None;
+    let end = walk(from, &mut |rel, info| {
         let step = if info.dir {
+            dirs.push(rel.to_string());
             to.create_dir(rel)
         } else if info.file {
             from.copy(rel, to, rel).and_then(|_| to.open(rel)?.sync_all())
         } else {
             Ok(())
         };
-        if info.dir {
-            dirs.push(rel.to_string());
+        match step {
+            Ok(()) => Visit::Descend,
+            Err(e) => {
+                failed = Some(io::Error::new(e.kind(), format!("{rel}: {e}")));
+                Visit::Stop
+            }
         }
-        step.is_ok()
-    });
-    match walked {
-        Ok(()) => {}
-        Err(WalkError::TooDeep(p)) => return Err(io::Error::other(format!("{p}: nested deeper than {MAX_DEPTH} levels"))),
-        Err(WalkError::Stopped) => return Err(io::Error::other("copying the tree failed")),
-        Err(WalkError::Io(e)) => return Err(e),
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if end.too_deep {
+        return Err(io::Error::other(format!("the tree nests deeper than {MAX_DEPTH} levels")));
     }
     for d in dirs.iter().rev() {
         to.open_dir(d).and_then(|d| sync_dir(&d))?;

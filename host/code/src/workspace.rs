@@ -323,13 +323,12 @@ impl Workspace {
         let dir = self.open_sub(WORKSPACE)?;
         let mut out = Listing::new();
         let cap = self.max_entries;
-        match tree::walk(&dir, &mut |rel, info| {
+        tree::walk(&dir, &mut |rel, info| {
             out.insert(rel.to_string(), *info);
-            (out.len() as u64) <= cap
-        }) {
-            Ok(()) | Err(tree::WalkError::Stopped | tree::WalkError::TooDeep(_)) => Ok(out),
-            Err(tree::WalkError::Io(e)) => Err(io_err(WORKSPACE)(e)),
-        }
+            if (out.len() as u64) <= cap { tree::Visit::Descend } else { tree::Visit::Stop }
+        })
+        .map_err(io_err(WORKSPACE))?;
+        Ok(out)
     }
 
     /// What the workspace and its checkpoints use.
@@ -364,23 +363,30 @@ impl Workspace {
     /// cuts files it grew back to their old length. Returns the paths it removed.
     pub fn undo_run(&self, before: &Listing) -> Result<Vec<String>, WorkspaceError> {
         let dir = self.open_sub(WORKSPACE)?;
-        let after = self.list()?;
-        let mut removed: Vec<String> = Vec::new();
-        for (path, info) in &after {
-            match before.get(path) {
-                // Only the topmost created entry: removing it removes what is inside.
-                None if !removed.iter().any(|r| path.starts_with(&format!("{r}/"))) => {
-                    self.remove_tree(&dir, path)?;
-                    removed.push(path.clone());
-                }
-                Some(old) if info.file && old.file && info.len > old.len => {
-                    let f = dir.open_with(path, cap_std::fs::OpenOptions::new().write(true)).map_err(io_err(path))?;
-                    f.set_len(old.len).map_err(io_err(path))?;
-                }
-                _ => {}
+        // The whole tree, however large the run made it: created entries are noted (not entered),
+        // so the walk costs one visit per top-level created entry.
+        let mut created: Vec<String> = Vec::new();
+        let mut grown: Vec<(String, u64)> = Vec::new();
+        tree::walk(&dir, &mut |rel, info| match before.get(rel) {
+            None => {
+                created.push(rel.to_string());
+                tree::Visit::Skip
             }
+            Some(old) if info.file && old.file && info.len > old.len => {
+                grown.push((rel.to_string(), old.len));
+                tree::Visit::Descend
+            }
+            Some(_) => tree::Visit::Descend,
+        })
+        .map_err(io_err(WORKSPACE))?;
+        for path in &created {
+            self.remove_tree(&dir, path)?;
         }
-        Ok(removed)
+        for (path, len) in grown {
+            let f = dir.open_with(&path, cap_std::fs::OpenOptions::new().write(true)).map_err(io_err(&path))?;
+            f.set_len(len).map_err(io_err(&path))?;
+        }
+        Ok(created)
     }
 
     /// Names of the checkpoints, sorted.

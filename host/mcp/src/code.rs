@@ -6,8 +6,8 @@ use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use crate::gate::Gate;
 use wasm_host_code::{CodeRunner, ExecRequest, Execution, Language, Workspaces};
+use wasm_host_runtime::Gate;
 
 /// Name of the program meta-tool.
 pub const EXECUTE_CODE: &str = "execute_code";

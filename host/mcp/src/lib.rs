@@ -18,7 +18,6 @@
 
 mod code;
 mod convert;
-mod gate;
 mod meta;
 mod metrics;
 mod reload;
@@ -28,7 +27,7 @@ mod stubs;
 mod transport;
 
 pub use code::{ACCOUNTING_META, CHECKPOINT, CodeMode, EXECUTE_CODE, RESTORE};
-pub use gate::GateLimits;
+pub use wasm_host_runtime::GateLimits;
 pub use meta::Mode;
 pub use reload::{ReloadEvent, Reloader, WatchedDir};
 pub use server::McpServer;

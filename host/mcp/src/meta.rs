@@ -8,7 +8,7 @@ use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use wasm_host_runtime::{ToolInfo, escape_hidden};
-use wasm_host_search::{SearchIndex, ToolDoc};
+use wasm_host_search::SearchIndex;
 
 /// Name of the search meta-tool.
 pub const SEARCH_TOOLS: &str = "search_tools";
@@ -76,22 +76,6 @@ pub fn search_tools_definition() -> Tool {
     let Value::Object(schema) = schema else { unreachable!("a JSON object literal") };
     Tool::new(SEARCH_TOOLS, "Find tools by what they do, best match first.", Arc::new(schema))
         .with_annotations(ToolAnnotations::new().read_only(true).destructive(false).idempotent(true).open_world(false))
-}
-
-/// The search index over the catalog's tools, in catalog order.
-pub fn index(tools: &[ToolInfo]) -> SearchIndex {
-    let docs: Vec<ToolDoc> = tools
-        .iter()
-        .map(|t| ToolDoc {
-            name: t.qualified.clone(),
-            description: match &t.title {
-                Some(title) => format!("{title}. {}", t.description),
-                None => t.description.clone(),
-            },
-            params: t.input_schema.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default(),
-        })
-        .collect();
-    SearchIndex::build(&docs)
 }
 
 /// Runs `search_tools` with `args` over `tools` (indexed by `index`); the answer is JSON.

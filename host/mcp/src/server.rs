@@ -5,7 +5,6 @@
 use crate::code::{self, CodeMode, ExecArgs, Session};
 use crate::{convert, stubs};
 use crate::meta::{self, Mode};
-use crate::gate::{Gate, GateLimits};
 use crate::metrics::{Metrics, Sample};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, MetaObject, ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
@@ -18,7 +17,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
-use wasm_host_runtime::{CallOutcome, Executor, LogLine, ToolInfo};
+use wasm_host_runtime::{CallOutcome, Executor, Gate, GateLimits, LogLine, ToolInfo};
 use wasm_host_search::SearchIndex;
 
 /// The MCP server over one executor and its catalog. Cheap to clone; clones share everything.
@@ -33,7 +32,6 @@ struct Inner {
     executor: Executor,
     /// The operator's choice; `None` = both, or code above 30 tools.
     mode: Option<Mode>,
-    gate: Gate,
     code: Option<CodeMode>,
     metrics: Metrics,
     listing: RwLock<Listing>,
@@ -55,7 +53,6 @@ struct Listing {
     infos: Vec<ToolInfo>,
     positions: HashMap<String, usize>,
     index: SearchIndex,
-    validators: HashMap<String, Arc<jsonschema::Validator>>,
     structured: HashMap<String, bool>,
 }
 
@@ -74,11 +71,12 @@ impl McpServer {
     /// [`McpServer::with_mode`] plus code mode: `execute_code` (for the languages that have a
     /// runner) and, with workspaces, `checkpoint` / `restore`, wherever meta-tools are listed.
     pub fn with_code(executor: Executor, limits: GateLimits, mode: Option<Mode>, code: Option<CodeMode>) -> Self {
+        // One gate for the catalog: direct calls here, programs' nested calls in the runtime.
+        executor.catalog().set_gate_limits(limits);
         let server = McpServer {
             inner: Arc::new(Inner {
                 executor,
                 mode,
-                gate: Gate::new(limits),
                 code,
                 metrics: Metrics::default(),
                 listing: RwLock::new(Listing::default()),
@@ -142,12 +140,16 @@ impl McpServer {
 
     /// Calls waiting for a concurrency slot.
     pub fn queue_depth(&self) -> usize {
-        self.inner.gate.waiting()
+        self.gate().waiting()
     }
 
     /// The server's metrics in Prometheus text format.
     pub fn metrics_text(&self) -> String {
         self.inner.metrics.render(self.queue_depth())
+    }
+
+    fn gate(&self) -> Arc<Gate> {
+        self.inner.executor.catalog().gate()
     }
 
     fn count(&self, tool: &str, outcome: &'static str) {
@@ -157,7 +159,7 @@ impl McpServer {
     fn rebuild(&self) {
         let infos = self.inner.executor.catalog().tools();
         let mode = Mode::effective(self.inner.mode, infos.len());
-        let mut listing = Listing { mode, index: meta::index(&infos), ..Listing::default() };
+        let mut listing = Listing { mode, index: wasm_host_runtime::search_index(&infos), ..Listing::default() };
         if mode.has_meta_tools() {
             listing.tools.push(meta::search_tools_definition());
             if let Some(code) = &self.inner.code {
@@ -166,12 +168,6 @@ impl McpServer {
         }
         for (i, info) in infos.iter().enumerate() {
             listing.positions.insert(info.qualified.clone(), i);
-            match jsonschema::validator_for(&info.input_schema) {
-                Ok(v) => {
-                    listing.validators.insert(info.qualified.clone(), Arc::new(v));
-                }
-                Err(e) => tracing::warn!(tool = %info.qualified, error = %e, "input schema is not a valid JSON Schema; arguments are not validated"),
-            }
             listing.structured.insert(info.qualified.clone(), info.output_schema.is_some());
             if mode.lists_components() {
                 listing.tools.push(convert::tool(info));
@@ -186,19 +182,6 @@ impl McpServer {
             }
         }
         *current = listing;
-    }
-
-    /// Schema violations of `args` for `tool`, at most five, each naming the path.
-    fn violations(&self, tool: &str, args: &Value) -> Vec<String> {
-        let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
-        let Some(v) = listing.validators.get(tool) else { return Vec::new() };
-        v.iter_errors(args)
-            .take(5)
-            .map(|e| {
-                let at = e.instance_path().to_string();
-                if at.is_empty() { e.to_string() } else { format!("{at}: {e}") }
-            })
-            .collect()
     }
 
     fn search_tools(&self, args: JsonObject) -> Result<CallToolResponse, ErrorData> {
@@ -256,7 +239,7 @@ impl McpServer {
             return Err(ErrorData::invalid_params(format!("unknown tool `{name}`: code mode is off (direct mode, or no runner configured)"), None));
         };
         if name != code::EXECUTE_CODE {
-            return Ok(match self.session.checkpoint_or_restore(code, &self.inner.gate, name, &args).await {
+            return Ok(match self.session.checkpoint_or_restore(code, &self.gate(), name, &args).await {
                 Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]).into(),
                 Err(why) => convert::error(format!("{name}: {why}")).into(),
             });
@@ -268,7 +251,7 @@ impl McpServer {
                 return Ok(convert::error(format!("{name}: {why}")).into());
             }
         };
-        let _slot = match self.inner.gate.enter(name).await {
+        let _slot = match self.gate().enter(name).await {
             Ok(slot) => slot,
             Err(busy) => {
                 self.count(name, "busy");
@@ -366,13 +349,9 @@ impl ServerHandler for McpServer {
         let Some(structured) = self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).structured.get(&name).copied() else {
             return Err(ErrorData::invalid_params(format!("unknown tool `{name}`; tools/list shows the available tools"), None));
         };
+        // The runtime checks the arguments against the tool's schema before the guest runs.
         let args = Value::Object(req.arguments.unwrap_or_default());
-        let problems = self.violations(&name, &args);
-        if !problems.is_empty() {
-            self.count(&name, "invalid-arguments");
-            return Ok(convert::error(format!("invalid arguments for {name} (checked against its input schema): {}", problems.join("; "))).into());
-        }
-        let _slot = match self.inner.gate.enter(&name).await {
+        let _slot = match self.gate().enter(&name).await {
             Ok(slot) => slot,
             Err(busy) => {
                 self.count(&name, "busy");

@@ -178,10 +178,11 @@ impl HostPattern {
         wanted == port && self.matches(host, Some(port).filter(|_| self.port.is_some()))
     }
 
-    /// Whether this pattern is the IP literal `ip` itself (`127.0.0.1`, `[::1]:8080`): only such a
-    /// grant lets a request reach a loopback, private, link-local or metadata address.
-    pub fn names_address(&self, ip: std::net::IpAddr) -> bool {
-        self.host.parse::<std::net::IpAddr>().is_ok_and(|h| h == ip)
+    /// Whether this pattern is the IP literal `ip` itself with `port` allowed (`127.0.0.1:8080`,
+    /// `[::1]`): only such a grant lets a request reach a loopback, private, link-local or
+    /// metadata address.
+    pub fn names_address(&self, ip: std::net::IpAddr, port: u16, default_port: u16) -> bool {
+        self.port.unwrap_or(default_port) == port && self.host.parse::<std::net::IpAddr>().is_ok_and(|h| h == ip)
     }
 
     /// Whether every host this (requested) pattern allows is also allowed by `grant`.
@@ -230,9 +231,9 @@ impl EffectiveGrant {
         self.hosts.iter().any(|p| p.allows(host, port, default_port))
     }
 
-    /// Whether some granted pattern names the address `ip` literally.
-    pub fn names_address(&self, ip: std::net::IpAddr) -> bool {
-        self.hosts.iter().any(|p| p.names_address(ip))
+    /// Whether some granted pattern names the address `ip` literally, with `port` allowed.
+    pub fn names_address(&self, ip: std::net::IpAddr, port: u16, default_port: u16) -> bool {
+        self.hosts.iter().any(|p| p.names_address(ip, port, default_port))
     }
 }
 
@@ -413,8 +414,9 @@ mod tests {
         assert!(!p.allows("api.example.com", 18777, 80), "no port: not any other port");
         let q = HostPattern::parse("127.0.0.1:8080").expect("q");
         assert!(q.allows("127.0.0.1", 8080, 80) && !q.allows("127.0.0.1", 80, 80));
-        assert!(q.names_address("127.0.0.1".parse().expect("ip")) && !p.names_address("127.0.0.1".parse().expect("ip")));
-        assert!(HostPattern::parse("[::1]:8080").expect("v6").names_address("::1".parse().expect("ip")));
+        let lo: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
+        assert!(q.names_address(lo, 8080, 80) && !q.names_address(lo, 1, 80) && !p.names_address(lo, 443, 443));
+        assert!(HostPattern::parse("[::1]:8080").expect("v6").names_address("::1".parse().expect("ip"), 8080, 80));
         assert!(q.matches("127.0.0.1", Some(8080)));
         assert!(!q.matches("127.0.0.1", Some(8081)));
         for bad in ["http://a.com", "a.com/x", "allowed.com@evil", "*.", "a..b", "a.*.com"] {

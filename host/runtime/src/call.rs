@@ -149,6 +149,18 @@ impl Executor {
             if depth > component.limits.call_depth {
                 return CallOutcome::failed(CallError::Depth { limit: component.limits.call_depth, tool: qualified.to_string() });
             }
+            if let Err(e) = component.check_arguments(&tool, arguments) {
+                return CallOutcome::failed(e);
+            }
+            // A nested call takes the tool's slot (the MCP layer admits direct calls itself).
+            let _slot = if depth > 0 {
+                match self.catalog.gate().enter_nested(qualified).await {
+                    Ok(slot) => Some(slot),
+                    Err(busy) => return CallOutcome::failed(CallError::Busy(busy.to_string())),
+                }
+            } else {
+                None
+            };
             self.call_at_depth(&component, &tool, arguments, depth).await
         })
     }
@@ -198,6 +210,7 @@ impl CallError {
             CallError::Tool { kind: ToolErrorKind::Denied, message } => ToolError::Denied(message),
             CallError::Tool { kind: ToolErrorKind::Failed, message } => ToolError::Failed(message),
             CallError::UnknownTool(name) => ToolError::NotFound(format!("unknown tool `{name}`")),
+            e @ CallError::InvalidArguments { .. } => ToolError::InvalidArguments(e.to_string()),
             other => ToolError::Failed(other.to_string()),
         }
     }
@@ -241,9 +254,10 @@ impl CallSetup {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
-            // Local file I/O runs inline instead of hopping to the blocking pool per operation
-            // (~10x faster for small reads); deadlines still apply between operations.
-            .allow_blocking_current_thread(true)
+            // File I/O runs on the blocking pool, not inline on an async worker: a FIFO or other
+            // special file in a granted directory can block an `open` forever, and an inline
+            // block would pin the worker past every deadline (docs/SECURITY.md row 33).
+            .allow_blocking_current_thread(false)
             .socket_addr_check(|_, _| Box::pin(async { false }));
         for (k, v) in &component.grant.env {
             wasi.env(k, v);

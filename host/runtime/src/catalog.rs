@@ -10,6 +10,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use wasm_host_meta::{Interfaces, Manifest};
 use wasm_host_policy::{EffectiveGrant, Limits};
+use wasm_host_search::{SearchIndex, ToolDoc};
+use crate::gate::{Gate, GateLimits};
+use crate::error::CallError;
 
 /// What a component is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -130,10 +133,44 @@ pub struct LoadedComponent {
     pub load_time: Duration,
     /// Whether the precompiled artifact came from the on-disk cache.
     pub from_cache: bool,
+    /// Each tool's compiled input schema (a tool whose schema does not compile is not checked).
+    pub(crate) validators: Arc<std::collections::HashMap<String, jsonschema::Validator>>,
     pub(crate) pre: Pre,
 }
 
+/// Compiles each tool's input schema.
+pub(crate) fn validators(tools: &[ToolInfo]) -> std::collections::HashMap<String, jsonschema::Validator> {
+    let mut out = std::collections::HashMap::new();
+    for t in tools {
+        match jsonschema::validator_for(&t.input_schema) {
+            Ok(v) => {
+                out.insert(t.name.clone(), v);
+            }
+            Err(e) => tracing::warn!(tool = %t.qualified, error = %e, "input schema is not a valid JSON Schema; arguments are not checked"),
+        }
+    }
+    out
+}
+
 impl LoadedComponent {
+    /// Checks `arguments` (JSON text) against `tool`'s input schema: the one check every call
+    /// gets, direct or nested, before any guest code runs.
+    pub fn check_arguments(&self, tool: &str, arguments: &str) -> Result<(), CallError> {
+        let Some(validator) = self.validators.get(tool) else { return Ok(()) };
+        let qualified = format!("{}.{tool}", self.name);
+        let value: Value = serde_json::from_str(if arguments.trim().is_empty() { "{}" } else { arguments })
+            .map_err(|e| CallError::InvalidArguments { tool: qualified.clone(), problems: format!("not JSON: {e}") })?;
+        let problems: Vec<String> = validator
+            .iter_errors(&value)
+            .take(5)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                if at.is_empty() { e.to_string() } else { format!("{at}: {e}") }
+            })
+            .collect();
+        if problems.is_empty() { Ok(()) } else { Err(CallError::InvalidArguments { tool: qualified, problems: problems.join("; ") }) }
+    }
+
     /// This component with more directories and other limits, for calls that need a grant the
     /// operator gives per call (a code-mode session's `/workspace`). Shares the compiled code.
     pub fn with_call_grant(&self, extra_dirs: Vec<wasm_host_policy::DirGrant>, limits: Limits) -> LoadedComponent {
@@ -151,6 +188,7 @@ impl LoadedComponent {
             limits,
             load_time: self.load_time,
             from_cache: self.from_cache,
+            validators: self.validators.clone(),
             pre: self.pre.clone(),
         }
     }
@@ -162,26 +200,88 @@ impl std::fmt::Debug for LoadedComponent {
     }
 }
 
-/// The set of loaded components, by name.
-#[derive(Default)]
+/// The set of loaded components, by name, with the one search ranking and the one gate that
+/// every call through it (direct or from a program) goes through.
 pub struct Catalog {
     components: RwLock<BTreeMap<String, Arc<LoadedComponent>>>,
+    gate: RwLock<Arc<Gate>>,
+    /// The search index over [`Catalog::tools`], rebuilt after a change.
+    search: RwLock<Option<Arc<SearchView>>>,
+}
+
+/// A search index and the tools its documents are, in the same order.
+pub struct SearchView {
+    /// BM25F over names (weight 3), parameter names (2) and title + description (1).
+    pub index: SearchIndex,
+    /// The tools, `index` document `i` being `tools[i]`.
+    pub tools: Vec<ToolInfo>,
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Catalog { components: RwLock::default(), gate: RwLock::new(Arc::new(Gate::new(GateLimits::default()))), search: RwLock::default() }
+    }
+}
+
+/// The search index over `tools`, in their order (what `search_tools` and `tools.search` rank with).
+pub fn search_index(tools: &[ToolInfo]) -> SearchIndex {
+    let docs: Vec<ToolDoc> = tools
+        .iter()
+        .map(|t| ToolDoc {
+            name: t.qualified.clone(),
+            description: match &t.title {
+                Some(title) => format!("{title}. {}", t.description),
+                None => t.description.clone(),
+            },
+            params: t.input_schema.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default(),
+        })
+        .collect();
+    SearchIndex::build(&docs)
 }
 
 impl Catalog {
-    /// An empty catalog.
+    /// An empty catalog (gate at the default limits).
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The gate calls through this catalog take their slots from.
+    pub fn gate(&self) -> Arc<Gate> {
+        self.gate.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the gate with one of `limits` (calls already admitted keep their slots).
+    pub fn set_gate_limits(&self, limits: GateLimits) {
+        *self.gate.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Gate::new(limits));
+    }
+
     /// Adds or replaces a component; returns the one it replaced.
     pub fn insert(&self, component: Arc<LoadedComponent>) -> Option<Arc<LoadedComponent>> {
-        self.write().insert(component.name.clone(), component)
+        let old = self.write().insert(component.name.clone(), component);
+        self.changed();
+        old
     }
 
     /// Removes a component by name.
     pub fn remove(&self, name: &str) -> Option<Arc<LoadedComponent>> {
-        self.write().remove(name)
+        let old = self.write().remove(name);
+        self.changed();
+        old
+    }
+
+    fn changed(&self) {
+        *self.search.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The search index over every tool, built once per change of the catalog.
+    pub fn search_view(&self) -> Arc<SearchView> {
+        if let Some(v) = self.search.read().unwrap_or_else(|p| p.into_inner()).clone() {
+            return v;
+        }
+        let tools = self.tools();
+        let view = Arc::new(SearchView { index: search_index(&tools), tools });
+        *self.search.write().unwrap_or_else(|p| p.into_inner()) = Some(view.clone());
+        view
     }
 
     /// A component by name.
@@ -211,21 +311,11 @@ impl Catalog {
         self.read().values().flat_map(|c| c.tools.iter().cloned()).collect()
     }
 
-    /// Tools whose qualified name, title or description contain the query's words, best first:
-    /// a word in the name counts 3, in the title 2, in the description 1.
+    /// The tools that best match `query`, ranked exactly as the MCP `search_tools` ranks them
+    /// (BM25F, see [`search_index`]); what a program's `tools.search` returns.
     pub fn search(&self, query: &str, limit: usize) -> Vec<ToolInfo> {
-        let words: Vec<String> = query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
-        let mut scored: Vec<(u32, ToolInfo)> = self
-            .tools()
-            .into_iter()
-            .filter_map(|t| {
-                let (name, title, desc) = (t.qualified.to_lowercase(), t.title.clone().unwrap_or_default().to_lowercase(), t.description.to_lowercase());
-                let score: u32 = words.iter().map(|w| 3 * u32::from(name.contains(w)) + 2 * u32::from(title.contains(w)) + u32::from(desc.contains(w))).sum();
-                (score > 0 || words.is_empty()).then_some((score, t))
-            })
-            .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.qualified.cmp(&b.1.qualified)));
-        scored.into_iter().take(limit).map(|(_, t)| t).collect()
+        let view = self.search_view();
+        view.index.search(query, limit).iter().map(|hit| view.tools[hit.doc].clone()).collect()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<LoadedComponent>>> {

@@ -146,6 +146,18 @@ pub enum CallError {
     /// The host could not set up the call (preopen missing, etc.).
     #[error("call setup failed: {0}")]
     Setup(String),
+    /// The arguments break the tool's input schema; checked before any guest code runs, for
+    /// direct and nested calls alike.
+    #[error("invalid arguments for {tool} (checked against its input schema): {problems}")]
+    InvalidArguments {
+        /// The tool.
+        tool: String,
+        /// Up to five violations, each naming its path.
+        problems: String,
+    },
+    /// No slot for the call: too many calls of the tool, or overall, with the wait queue full.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl CallError {
@@ -163,6 +175,8 @@ impl CallError {
             CallError::Exit(_) => "exit",
             CallError::Trap(_) => "trap",
             CallError::Setup(_) => "setup",
+            CallError::InvalidArguments { .. } => "invalid-arguments",
+            CallError::Busy(_) => "busy",
         }
     }
 }

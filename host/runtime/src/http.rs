@@ -100,7 +100,7 @@ pub fn non_public_reason(ip: IpAddr) -> Option<&'static str> {
 }
 
 /// Resolves `host` (a name or an IP literal) and checks every address; the first allowed one.
-async fn checked_address(grant: &EffectiveGrant, host: &str, port: u16) -> std::result::Result<IpAddr, String> {
+async fn checked_address(grant: &EffectiveGrant, host: &str, port: u16, default_port: u16) -> std::result::Result<IpAddr, String> {
     let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![ip],
         Err(_) => match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port))).await {
@@ -112,7 +112,7 @@ async fn checked_address(grant: &EffectiveGrant, host: &str, port: u16) -> std::
     // Every address must pass, so a name that mixes public and internal answers is refused.
     for ip in &addrs {
         if let Some(why) = non_public_reason(*ip)
-            && !grant.names_address(*ip)
+            && !grant.names_address(*ip, port, default_port)
         {
             return Err(format!("{host}:{port} resolves to {ip}, {why}; only a grant naming that address allows it (--allow-host {ip}:{port})"));
         }
@@ -148,7 +148,7 @@ impl WasiHttpHooks for AllowListHooks {
         };
         let grant = self.grant.clone();
         Box::new(async move {
-            let ip = match checked_address(&grant, &host, port).await {
+            let ip = match checked_address(&grant, &host, port, default_port).await {
                 Ok(ip) => ip,
                 Err(why) => return deny(why),
             };

@@ -6,7 +6,8 @@
 //!   resolve the effective grant, pre-instantiate, and read the component's tool list.
 //! - [`Executor`]: runs calls, each in a fresh instance whose store enforces memory, deadline,
 //!   fuel, output and log caps and exposes only the granted capabilities. Programs' `tools.call`
-//!   comes back through the same executor and [`Catalog`], one level deeper.
+//!   comes back through the same executor and [`Catalog`], one level deeper, with the same
+//!   argument check (the tool's JSON Schema), the tool's [`Gate`] slot and the same search.
 //!
 //! No wasmtime type appears in this crate's public API.
 
@@ -15,6 +16,7 @@ mod cache;
 mod call;
 mod catalog;
 mod error;
+mod gate;
 mod http;
 mod limiter;
 mod output;
@@ -23,7 +25,8 @@ mod state;
 
 pub use cache::CompileCache;
 pub use call::{CallOutcome, CallStats, Executor, LogLine, LogStream, Output};
-pub use catalog::{Catalog, ComponentKind, LoadedComponent, ToolHints, ToolInfo};
+pub use catalog::{Catalog, ComponentKind, LoadedComponent, SearchView, ToolHints, ToolInfo, search_index};
+pub use gate::{Admitted, Busy, Gate, GateLimits};
 pub use error::{CallError, LoadError, ToolErrorKind};
 pub use output::{LOG_LINE_COST, cut, escape_hidden, is_hidden_character, sanitize_for_terminal};
 pub use runtime::{LoadOptions, Runtime, RuntimeConfig};

@@ -152,12 +152,14 @@ impl Runtime {
             limits,
             load_time,
             from_cache,
+            validators: Arc::default(),
             pre,
         };
         loaded.tools = match kind {
             ComponentKind::Tool => self.list_tools(&loaded).await?,
             ComponentKind::Program => vec![program_tool(&loaded)],
         };
+        loaded.validators = Arc::new(crate::catalog::validators(&loaded.tools));
         Ok(Arc::new(loaded))
     }
 

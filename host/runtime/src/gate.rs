@@ -1,5 +1,8 @@
 //! Backpressure: bounded concurrency per tool and overall, with a bounded wait queue. When the
 //! queue is full a call fails at once with a clear "busy" error instead of piling up memory.
+//! One gate per catalog: direct calls take a tool slot and an overall slot; a program's nested
+//! `tools.call` takes the tool's slot only (the program already holds an overall one, so nested
+//! calls cannot deadlock the overall pool).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,20 +30,21 @@ impl Default for GateLimits {
 /// Why a call was not admitted.
 #[derive(Debug, thiserror::Error)]
 #[error("server busy: {waiting} calls are already waiting (queue limit {queue}; {total} may run at once, {per_tool} per tool); retry later")]
-pub(crate) struct Busy {
+pub struct Busy {
     waiting: usize,
     queue: usize,
     total: usize,
     per_tool: usize,
 }
 
-/// Holds the slots of one admitted call.
-pub(crate) struct Admitted {
+/// Holds the slots of one admitted call (the overall one is absent for nested calls).
+pub struct Admitted {
     _tool: OwnedSemaphorePermit,
-    _total: OwnedSemaphorePermit,
+    _total: Option<OwnedSemaphorePermit>,
 }
 
-pub(crate) struct Gate {
+/// The slots of one catalog's calls.
+pub struct Gate {
     limits: GateLimits,
     total: Arc<Semaphore>,
     per_tool: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -48,19 +52,39 @@ pub(crate) struct Gate {
 }
 
 impl Gate {
+    /// A gate with `limits`.
     pub fn new(limits: GateLimits) -> Self {
         Gate { limits, total: Arc::new(Semaphore::new(limits.total)), per_tool: Mutex::new(HashMap::new()), waiting: AtomicUsize::new(0) }
     }
 
-    /// Waits for a slot for `tool`, or fails at once when the wait queue is full.
+    /// The limits.
+    pub fn limits(&self) -> GateLimits {
+        self.limits
+    }
+
+    /// Waits for a slot for `tool` and an overall one, or fails at once when the wait queue is full.
     pub async fn enter(&self, tool: &str) -> Result<Admitted, Busy> {
+        self.admit(tool, true).await
+    }
+
+    /// Waits for a slot of `tool` only (a nested call), or fails when the wait queue is full.
+    pub async fn enter_nested(&self, tool: &str) -> Result<Admitted, Busy> {
+        self.admit(tool, false).await
+    }
+
+    async fn admit(&self, tool: &str, overall: bool) -> Result<Admitted, Busy> {
         let tool_slots = {
             let mut map = self.per_tool.lock().unwrap_or_else(|p| p.into_inner());
             map.entry(tool.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_tool))).clone()
         };
         // A free slot needs no place in the queue.
-        if let (Ok(t), Ok(all)) = (tool_slots.clone().try_acquire_owned(), self.total.clone().try_acquire_owned()) {
-            return Ok(Admitted { _tool: t, _total: all });
+        if let Ok(t) = tool_slots.clone().try_acquire_owned() {
+            if !overall {
+                return Ok(Admitted { _tool: t, _total: None });
+            }
+            if let Ok(all) = self.total.clone().try_acquire_owned() {
+                return Ok(Admitted { _tool: t, _total: Some(all) });
+            }
         }
         let waiting = self.waiting.fetch_add(1, Ordering::SeqCst);
         let _leave = Leave(&self.waiting);
@@ -71,7 +95,7 @@ impl Gate {
         // The semaphores are never closed, so acquiring cannot fail.
         let closed = |_| Busy { waiting, queue: 0, total: 0, per_tool: 0 };
         let t = tool_slots.acquire_owned().await.map_err(closed)?;
-        let all = self.total.clone().acquire_owned().await.map_err(closed)?;
+        let all = if overall { Some(self.total.clone().acquire_owned().await.map_err(closed)?) } else { None };
         Ok(Admitted { _tool: t, _total: all })
     }
 

@@ -158,7 +158,7 @@ for p in ["/data/notes.txt", "/etc/passwd", "/workspace/x"]:
     // A tool's grant does not stretch: paths outside its /data are refused by the tool itself.
     let e = run(&runner, Language::Python, "tools.csv.columns(path='/etc/passwd')", None).await;
     assert_eq!(e.error.as_ref().and_then(|x| x.kind.as_deref()), Some("denied"), "{}", e.render());
-    // HOSTILE 29: nothing in a program can grant a capability; there is no such function.
+    // docs/SECURITY.md row 29: nothing in a program can grant a capability; there is no such function.
     let v = ok(&run(&runner, Language::JavaScript, "return Object.keys(tools).sort()", None).await).clone();
     assert_eq!(v, json!(["csv", "grep", "json_query", "prog"]));
 }

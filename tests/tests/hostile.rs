@@ -1,4 +1,4 @@
-//! HOSTILE.md rows 1–11, 15–17 and 28 against real hostile guests in Rust, JavaScript and Python.
+//! docs/SECURITY.md rows 1–11, 15–17 and 28 against real hostile guests in Rust, JavaScript and Python.
 //! In every row the host survives, the error names the limit or capability, and a following
 //! benign call on a fresh instance still works.
 

@@ -1,4 +1,4 @@
-//! Loading: semver policy on imports (HOSTILE.md row 24), truncated and oversize binaries,
+//! Loading: semver policy on imports (docs/SECURITY.md row 24), truncated and oversize binaries,
 //! capability checks at load time, and the compile cache.
 
 use wasm_host_policy::{Grants, HostPattern};

@@ -255,7 +255,7 @@ fn registry_commands_round_trip_and_references_work_where_paths_do() {
     assert!(!out.status.success() && stderr(&out).contains("no package named `nosuch`"), "{}", stderr(&out));
 }
 
-/// HOSTILE.md row 26: `kill -9` at any point of a publish leaves the old index or the new one,
+/// docs/SECURITY.md row 26: `kill -9` at any point of a publish leaves the old index or the new one,
 /// every indexed blob complete.
 #[test]
 fn killing_publishers_at_random_moments_never_leaves_a_half_written_registry() {

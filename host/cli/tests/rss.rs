@@ -1,4 +1,4 @@
-//! HOSTILE.md row 5, measured on the process: a memory bomb refused at `--memory` leaves the
+//! docs/SECURITY.md row 5, measured on the process: a memory bomb refused at `--memory` leaves the
 //! host's peak RSS within the limit plus 16 MiB of a benign call's. Its own test binary, so no
 //! other child process pollutes `RUSAGE_CHILDREN`.
 

@@ -242,7 +242,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .expect("number")
 }
 
-/// HOSTILE row 19: a stdio "line" of 1 GiB with no newline must not be buffered.
+/// docs/SECURITY.md row 19: a stdio "line" of 1 GiB with no newline must not be buffered.
 #[test]
 fn a_one_gib_stdio_line_gets_an_error_and_memory_stays_bounded() {
     warm_cache();
@@ -332,7 +332,7 @@ async fn a_full_queue_answers_busy_at_once_and_the_server_keeps_serving() {
     client.cancel().await.expect("close");
 }
 
-/// HOSTILE row 27 through the server: benign calls succeed while a fifth of the calls are
+/// docs/SECURITY.md row 27 through the server: benign calls succeed while a fifth of the calls are
 /// hostile; every hostile call ends with a clear error; no instance is left running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_calls_among_benign_ones_over_http() {

@@ -378,4 +378,9 @@ async fn row33_a_fifo_in_a_granted_directory_does_not_pin_the_call_past_its_dead
     assert!(matches!(out.result, Err(CallError::Deadline { .. })), "{:?}", out.result);
     assert!(took < Duration::from_secs(2), "ended at its deadline, not when the FIFO got a writer: {took:?}");
     still_works(&f.component).await;
+    // The pool thread is still in `open`: a non-blocking writer releases it now, before the
+    // FIFO's directory goes (the runtime waits for its blocking threads when it shuts down).
+    use std::os::unix::fs::OpenOptionsExt;
+    let released = std::fs::OpenOptions::new().write(true).custom_flags(0o4000).open(&fifo);
+    assert!(released.is_ok(), "a reader was still waiting in open: {released:?}");
 }

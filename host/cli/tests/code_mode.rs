@@ -123,6 +123,7 @@ async fn workspaces_persist_within_a_session_are_isolated_between_sessions_and_c
 
     let (ok, out) = execute(&one, "python", "open('plan.txt', 'w').write('v1')").await;
     assert!(ok && out.contains("files written: /workspace/plan.txt (2 bytes)"), "{out}");
+    assert!(out.contains("workspace: "), "a new workspace's handle is shown once: {out}");
     let (ok, out) = execute(&one, "javascript", "return fs.readText('/workspace/plan.txt')").await;
     assert!(ok && out.contains("result: \"v1\""), "the session's next run sees it: {out}");
     let (ok, out) = execute(&two, "javascript", "return fs.listDir('/workspace').length").await;
@@ -141,7 +142,7 @@ async fn workspaces_persist_within_a_session_are_isolated_between_sessions_and_c
     // The handle is the capability: whoever holds it (here session two) reaches the workspace.
     let r = call(&one, "execute_code", json!({"language": "python", "code": "return 1"})).await;
     let handle = r.structured_content.as_ref().and_then(|v| v["workspace"].as_str()).expect("a workspace handle").to_string();
-    assert!(handle.len() == 32 && text(&r).contains(&format!("workspace: {handle}")), "{}", text(&r));
+    assert!(handle.len() == 32 && !text(&r).contains("workspace: "), "known already, not repeated: {}", text(&r));
     let r = call(&two, "execute_code", json!({"language": "python", "code": "return open('plan.txt').read()", "workspace": handle})).await;
     assert!(text(&r).contains("result: \"v1\""), "{}", text(&r));
     let r = call(&two, "restore", json!({"name": "first", "workspace": "0123456789abcdef0123456789abcdef"})).await;

@@ -146,6 +146,8 @@ pub struct Execution {
     pub files_total: u64,
     /// The workspace's handle, to pass back as `workspace` to keep using its files.
     pub workspace: Option<String>,
+    /// Whether this run created that workspace (its handle is then also shown in the text).
+    pub new_workspace: bool,
     /// Bytes in and out.
     pub accounting: Accounting,
     /// The runner call's figures (wall time, fuel, memory).
@@ -315,6 +317,7 @@ impl Execution {
             files: Vec::new(),
             files_total: 0,
             workspace: None,
+            new_workspace: false,
             accounting: Accounting::default(),
             stats: CallStats::default(),
             log: Vec::new(),
@@ -442,8 +445,8 @@ impl Execution {
             let tail = if more > 0 { format!(" …and {more} more (at most {MAX_FILES_LISTED} are listed)") } else { String::new() };
             let _ = writeln!(out, "files written: {}{tail}", list.join(", "));
         }
-        if let Some(handle) = &self.workspace {
-            let _ = writeln!(out, "workspace: {handle} (pass it as `workspace` to use these files again)");
+        if let (Some(handle), true) = (&self.workspace, self.new_workspace) {
+            let _ = writeln!(out, "workspace: {handle}");
         }
         if out.is_empty() {
             out.push_str("(no output and no return value)\n");

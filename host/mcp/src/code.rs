@@ -44,7 +44,7 @@ pub(crate) fn definitions(code: &CodeMode) -> Vec<Tool> {
     let languages: Vec<&str> = code.runner.languages().into_iter().map(Language::name).collect();
     if !languages.is_empty() {
         let workspace = if code.workspaces.is_some() {
-            " Files written to /workspace are kept: pass the returned `workspace` handle to use them again."
+            " Pass the returned `workspace` to reuse /workspace files."
         } else {
             ""
         };
@@ -54,7 +54,7 @@ pub(crate) fn definitions(code: &CodeMode) -> Vec<Tool> {
             "timeout": {"type": "number", "description": "Seconds"}
         });
         if code.workspaces.is_some() {
-            properties["workspace"] = workspace_property();
+            properties["workspace"] = json!({"type": "string"});
         }
         let schema = json!({"type": "object", "properties": properties, "required": ["language", "code"]});
         let description = format!(
@@ -64,15 +64,11 @@ pub(crate) fn definitions(code: &CodeMode) -> Vec<Tool> {
         tools.push(Tool::new(EXECUTE_CODE, description, object(schema)).with_annotations(ToolAnnotations::new().read_only(false).destructive(false).idempotent(false).open_world(false)));
     }
     if code.workspaces.is_some() {
-        let schema = json!({"type": "object", "properties": {"name": {"type": "string"}, "workspace": workspace_property()}, "required": ["name"]});
+        let schema = json!({"type": "object", "properties": {"name": {"type": "string"}, "workspace": {"type": "string"}}, "required": ["name"]});
         tools.push(Tool::new(CHECKPOINT, "Save /workspace as a named checkpoint.", object(schema.clone())).with_annotations(ToolAnnotations::new().read_only(false).destructive(false)));
         tools.push(Tool::new(RESTORE, "Replace /workspace with a checkpoint.", object(schema)).with_annotations(ToolAnnotations::new().read_only(false).destructive(true)));
     }
     tools
-}
-
-fn workspace_property() -> Value {
-    json!({"type": "string", "description": "Handle from an earlier execute_code result"})
 }
 
 fn object(v: Value) -> Arc<JsonObject> {
@@ -149,6 +145,7 @@ impl Session {
             ws.touch();
             self.remember(&handle);
             exec.workspace = Some(handle);
+            exec.new_workspace = fresh;
         }
         Ok(exec)
     }

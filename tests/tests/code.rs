@@ -112,6 +112,30 @@ async fn tool_errors_surface_as_exceptions_the_program_can_catch_or_let_escape()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_calls_get_the_schema_check_and_search_ranks_as_search_tools() {
+    // Before the fix, a program's tools.call skipped the JSON Schema check that direct calls get
+    // (the guest saw the bad arguments), and tools.search ranked by substring counts.
+    let d = data();
+    let runner = code_runner(d.path(), limits()).await;
+    let py = "try:\n    tools.grep.count(pattern=5, path='/data')\nexcept ToolError as e:\n    return [e.kind, str(e)]";
+    let v = ok(&run(&runner, Language::Python, py, None).await).clone();
+    assert_eq!(v[0], json!("invalid-arguments"), "{v}");
+    assert!(v[1].as_str().is_some_and(|m| m.contains("checked against its input schema") && m.contains("/pattern")), "{v}");
+    let js = r#"return searchTools("count pattern matches in files", 3).map((t) => t.name);"#;
+    let e = run(&runner, Language::JavaScript, js, None).await;
+    let found = ok(&e).clone();
+    let catalog = runtime_catalog(&runner);
+    let expected: Vec<String> = catalog.search("count pattern matches in files", 3).into_iter().map(|t| t.qualified).collect();
+    assert_eq!(found, json!(expected), "the program's search is the catalog's BM25F ranking");
+    assert_eq!(expected.first().map(String::as_str), Some("grep.count"));
+}
+
+/// The catalog the runner's programs call into.
+fn runtime_catalog(runner: &CodeRunner) -> Arc<Catalog> {
+    runner.executor().catalog().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn program_exceptions_come_back_with_their_own_trimmed_traceback() {
     let d = data();
     let runner = code_runner(d.path(), limits()).await;

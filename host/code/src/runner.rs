@@ -202,6 +202,11 @@ impl CodeRunner {
         Language::ALL.into_iter().filter(|l| self.runners.contains_key(l)).collect()
     }
 
+    /// The executor (and through it the catalog) programs' tool calls go through.
+    pub fn executor(&self) -> &Executor {
+        &self.executor
+    }
+
     /// The limits runs get.
     pub fn limits(&self) -> &Limits {
         &self.limits

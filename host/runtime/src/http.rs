@@ -34,8 +34,9 @@ pub(crate) struct Denials {
 
 impl Denials {
     fn record(&mut self, what: String) {
-        tracing::warn!(request = %what, "outbound HTTP denied");
+        // The host's own log gets the same bounded record as the call's log.
         if self.records.len() < MAX_DENIAL_RECORDS {
+            tracing::warn!(request = %what, "outbound HTTP denied");
             self.records.push(what);
         } else {
             self.more += 1;

@@ -21,6 +21,8 @@ pub const CONTENTS: &str = "wasm-host-bundle.json";
 pub const MAX_COMPONENT: u64 = 256 << 20;
 /// Most entries a bundle may have.
 pub const MAX_ENTRIES: usize = 10_000;
+/// Most bytes a bundle's entries may hold together (they are read into memory): 1 GiB.
+pub const MAX_BUNDLE: u64 = 1 << 30;
 
 /// Bundle errors.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +115,7 @@ pub fn read(path: &Path) -> Result<(Vec<BundledComponent>, Vec<Incoming>), Bundl
     let file = std::fs::File::open(path).map_err(|source| BundleError::Io { path: path.display().to_string(), source })?;
     let mut archive = tar::Archive::new(file);
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut total = 0u64;
     let entries = archive.entries().map_err(|e| malformed(path, e.to_string()))?;
     for entry in entries {
         let entry = entry.map_err(|e| malformed(path, e.to_string()))?;
@@ -120,8 +123,13 @@ pub fn read(path: &Path) -> Result<(Vec<BundledComponent>, Vec<Incoming>), Bundl
         if entry.size() > MAX_COMPONENT || files.len() >= MAX_ENTRIES {
             return Err(malformed(path, format!("{name} is {} bytes (limit {MAX_COMPONENT}) or there are over {MAX_ENTRIES} entries", entry.size())));
         }
-        let mut bytes = Vec::with_capacity(entry.size() as usize);
+        // The header's size is only a claim: reserve little up front, read at most the limit.
+        let mut bytes = Vec::with_capacity(entry.size().min(16 << 20) as usize);
         entry.take(MAX_COMPONENT).read_to_end(&mut bytes).map_err(|e| malformed(path, e.to_string()))?;
+        total += bytes.len() as u64;
+        if total > MAX_BUNDLE {
+            return Err(malformed(path, format!("its entries hold more than {MAX_BUNDLE} bytes together (the bundle limit)")));
+        }
         files.insert(name, bytes);
     }
     let contents: Contents = serde_json::from_slice(files.get(CONTENTS).ok_or_else(|| malformed(path, format!("no {CONTENTS}")))?).map_err(|e| malformed(path, format!("{CONTENTS}: {e}")))?;

@@ -16,7 +16,6 @@ use oci_client::manifest::OciImageManifest;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// Media type of the component layer.
@@ -153,35 +152,73 @@ pub async fn pull(target: &str, opts: &OciOptions) -> Result<Incoming, OciError>
     let reference = parse(target)?;
     let not_wasm = |why: String| OciError::NotWasm { reference: target.to_string(), why };
     let (client, auth) = client(&reference, opts);
-    // Sizes first, so a hostile registry cannot make us download an unbounded layer.
-    let (listed, _) = client.pull_image_manifest(&reference, &auth).await.map_err(|e| OciError::Remote { reference: target.to_string(), why: error_chain(&e) })?;
-    if let Some(big) = listed.layers.iter().find(|l| l.size < 0 || l.size as u64 > crate::bundle::MAX_COMPONENT) {
+    // The manifest is fetched once; its sizes bound every download that follows, so a hostile
+    // registry can neither send an unbounded blob nor swap the manifest between two fetches.
+    let (manifest, _) = client.pull_image_manifest(&reference, &auth).await.map_err(|e| OciError::Remote { reference: target.to_string(), why: error_chain(&e) })?;
+    if let Some(big) = manifest.layers.iter().find(|l| l.size < 0 || l.size as u64 > crate::bundle::MAX_COMPONENT) {
         return Err(not_wasm(format!("a layer of {} bytes; the limit for a component is {} bytes", big.size, crate::bundle::MAX_COMPONENT)));
     }
-    let image = client.pull(&reference, &auth, vec![WASM_LAYER]).await.map_err(|e| match e {
-        oci_client::errors::OciDistributionError::IncompatibleLayerMediaTypeError(t) => not_wasm(format!("a layer of media type {t}; a Wasm component artifact has one {WASM_LAYER} layer")),
-        e => OciError::Remote { reference: target.to_string(), why: error_chain(&e) },
-    })?;
-    let manifest = image.manifest.ok_or_else(|| not_wasm("the registry returned no image manifest".into()))?;
+    if let Some(other) = manifest.layers.iter().find(|l| l.media_type != WASM_LAYER) {
+        return Err(not_wasm(format!("a layer of media type {}; a Wasm component artifact has one {WASM_LAYER} layer", other.media_type)));
+    }
+    let [layer] = manifest.layers.as_slice() else { return Err(not_wasm(format!("{} layers; a Wasm component artifact has one", manifest.layers.len()))) };
     if manifest.config.media_type != WASM_CONFIG {
         return Err(not_wasm(format!("config media type is {}, not {WASM_CONFIG}", manifest.config.media_type)));
     }
-    let [layer] = image.layers.as_slice() else { return Err(not_wasm(format!("{} layers; a Wasm component artifact has one", image.layers.len()))) };
-    let actual = format!("sha256:{}", hex::encode(Sha256::digest(&layer.data)));
-    if manifest.layers.first().is_none_or(|d| d.digest != actual) {
-        return Err(not_wasm(format!("the layer hashes to {actual}, the manifest says {:?}", manifest.layers.first().map(|d| &d.digest))));
+    if manifest.config.size < 0 || manifest.config.size as u64 > MAX_CONFIG {
+        return Err(not_wasm(format!("a config of {} bytes; the limit is {MAX_CONFIG} bytes", manifest.config.size)));
     }
-    let config: WasmConfig = serde_json::from_slice(&image.config.data).map_err(|e| not_wasm(format!("the {WASM_CONFIG} config does not parse: {e}")))?;
-    if config.architecture != "wasm" || !config.layer_digests.contains(&actual) {
-        return Err(not_wasm(format!("the config names architecture {:?} and layers {:?}, not this wasm layer {actual}", config.architecture, config.layer_digests)));
+    let fetch_err = |what: &str, e: &dyn std::error::Error| OciError::Remote { reference: target.to_string(), why: format!("{what}: {}", error_chain(e)) };
+    let bytes = fetch(&client, &reference, layer).await.map_err(|e| fetch_err("the component layer", &e))?;
+    let config_bytes = fetch(&client, &reference, &manifest.config).await.map_err(|e| fetch_err("the config", &e))?;
+    let config: WasmConfig = serde_json::from_slice(&config_bytes).map_err(|e| not_wasm(format!("the {WASM_CONFIG} config does not parse: {e}")))?;
+    if config.architecture != "wasm" || !config.layer_digests.contains(&layer.digest) {
+        return Err(not_wasm(format!("the config names architecture {:?} and layers {:?}, not this wasm layer {}", config.architecture, config.layer_digests, layer.digest)));
     }
-    let notes = manifest.annotations.unwrap_or_default();
+    let notes = manifest.annotations.clone().unwrap_or_default();
     let signatures: Vec<Signature> = match notes.get(SIGNATURES) {
         Some(text) => serde_json::from_str(text).map_err(|e| not_wasm(format!("{SIGNATURES}: {e}")))?,
         None => Vec::new(),
     };
     let tools: Vec<String> = notes.get(TOOLS).and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
-    Ok(Incoming { bytes: layer.data.to_vec(), signatures, tools })
+    Ok(Incoming { bytes, signatures, tools })
+}
+
+/// Largest config blob accepted, in bytes.
+const MAX_CONFIG: u64 = 1 << 20;
+
+/// Downloads the blob `descriptor` names, keeping at most the size it declares (more is an
+/// error, not a bigger buffer); `oci-client` checks the digest.
+async fn fetch(client: &Client, reference: &Reference, descriptor: &oci_client::manifest::OciDescriptor) -> Result<Vec<u8>, oci_client::errors::OciDistributionError> {
+    let limit = u64::try_from(descriptor.size).unwrap_or(0);
+    let mut out = Bounded { data: Vec::with_capacity(limit.min(MAX_CONFIG) as usize), limit };
+    client.pull_blob(reference, descriptor, &mut out).await?;
+    Ok(out.data)
+}
+
+/// A buffer that refuses to grow past `limit` bytes.
+struct Bounded {
+    data: Vec<u8>,
+    limit: u64,
+}
+
+impl tokio::io::AsyncWrite for Bounded {
+    fn poll_write(mut self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+        if self.data.len() as u64 + buf.len() as u64 > self.limit {
+            let limit = self.limit;
+            return std::task::Poll::Ready(Err(std::io::Error::other(format!("the registry sent more than the {limit} bytes the manifest declares"))));
+        }
+        self.data.extend_from_slice(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -193,4 +230,19 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn a_blob_longer_than_its_descriptor_is_refused_without_growing() {
+        let mut out = Bounded { data: Vec::new(), limit: 10 };
+        out.write_all(b"0123456789").await.expect("exactly the declared size");
+        let err = out.write_all(b"x").await.expect_err("one byte more");
+        assert!(err.to_string().contains("more than the 10 bytes"), "{err}");
+        assert_eq!(out.data.len(), 10);
+    }
 }

@@ -2,7 +2,7 @@
 //! and [`Executor`](wasm_host_runtime::Executor), served over stdio or streamable HTTP.
 //!
 //! Direct mode: every tool of every loaded component is an MCP tool named `<component>.<tool>`.
-//! Arguments are validated against the tool's JSON Schema before the guest runs. Tool failures,
+//! The runtime checks arguments against the tool's JSON Schema before the guest runs. Tool failures,
 //! traps and limit hits are `isError: true` results; protocol problems (unknown tool, malformed
 //! requests) are JSON-RPC errors. This is the one place that maps runtime errors to MCP.
 //!

@@ -90,7 +90,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     let root = (!args.no_workspaces).then(|| args.workspaces.clone().or_else(|| file.code.workspaces.clone()).unwrap_or_else(|| global.home().join("workspaces")));
     let code = code_mode(runner, root.as_deref(), settings.workspace.clone())?;
     match &root {
-        Some(r) => eprintln!("wasm-host: execute_code languages: {languages:?}; session workspaces under {}", r.display()),
+        Some(r) => eprintln!("wasm-host: execute_code languages: {languages:?}; workspaces under {}", r.display()),
         None => eprintln!("wasm-host: execute_code languages: {languages:?}; no workspaces"),
     }
     let server = McpServer::with_code(executor, file.gate, args.mode.or(file.mode), Some(code));

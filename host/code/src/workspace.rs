@@ -117,11 +117,14 @@ pub struct Workspaces {
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 impl Workspaces {
-    /// Workspaces under `root` (created if missing, mode 0700) with `limits`.
+    /// Workspaces under `root` (created if missing, then with mode 0700; an existing directory's
+    /// mode is left as it is) with `limits`.
     pub fn new(root: &Path, limits: WorkspaceLimits) -> Result<Self, WorkspaceError> {
-        std::fs::create_dir_all(root).map_err(io_err(root))?;
-        #[cfg(unix)]
-        std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(io_err(root))?;
+        if !root.exists() {
+            std::fs::create_dir_all(root).map_err(io_err(root))?;
+            #[cfg(unix)]
+            std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(io_err(root))?;
+        }
         let root = root.canonicalize().map_err(io_err(root))?;
         let dir = Dir::open_ambient_dir(&root, ambient_authority()).map_err(io_err(&root))?;
         Ok(Workspaces { root, dir, limits, locks: Mutex::default(), swept: Mutex::new((None, 0)) })

@@ -198,7 +198,7 @@ impl Layers {
 fn served_name(path: &std::path::Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let info = wasm_host_meta::inspect(&bytes).with_context(|| format!("{}", path.display()))?;
-    Ok(info.manifest.map(|m| m.name).unwrap_or_else(|| path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()))
+    Ok(info.manifest.map(|m| m.name).or_else(|| wasm_host_runtime::file_component_name(path)).unwrap_or_default())
 }
 
 async fn load_one(

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::sync::Mutex;
 use wasm_host_policy::{Grants, Limits};
-use wasm_host_runtime::{LoadOptions, Runtime};
+use wasm_host_runtime::{LoadOptions, Runtime, file_component_name};
 
 /// How long to wait after a file event for writes to settle before rescanning.
 const SETTLE: Duration = Duration::from_millis(200);
@@ -153,8 +153,7 @@ impl Reloader {
             Ok(i) => i,
             Err(e) => return failed(e.to_string()),
         };
-        let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let name = info.manifest.as_ref().map_or(stem, |m| m.name.clone());
+        let name = info.manifest.as_ref().map(|m| m.name.clone()).or_else(|| file_component_name(file)).unwrap_or_default();
         let version = info.manifest.as_ref().map(|m| m.version.to_string());
         if let Some(reason) = self.refusal(dir, &name, version.as_deref(), &info.sha256).await {
             return Some(ReloadEvent::Refused { name, file: file.to_path_buf(), reason });

@@ -306,21 +306,13 @@ impl McpServer {
 
 impl McpServer {
     /// A sentence on execute_code, if it is offered (and on keeping workspaces, if there are any).
-    fn code_hint(&self) -> &'static str {
+    fn code_hint(&self) -> String {
         const HINT: &str = " To chain tools or handle large results, send one program to execute_code: tools are functions there \
              (stubs: resources wasm-host://tools/<component>/<tool>.d.ts and .pyi), and only what it prints or returns comes back.";
-        const WITH_WORKSPACES: &str = " To chain tools or handle large results, send one program to execute_code: tools are functions there \
-             (stubs: resources wasm-host://tools/<component>/<tool>.d.ts and .pyi), and only what it prints or returns comes back. \
-             Pass a result's `workspace` back to keep using its /workspace files.";
+        const KEEP: &str = " Pass a result's `workspace` back to keep using its /workspace files.";
         match &self.inner.code {
-            Some(c) if !c.runner.languages().is_empty() => {
-                if c.workspaces.is_some() {
-                    WITH_WORKSPACES
-                } else {
-                    HINT
-                }
-            }
-            _ => "",
+            Some(c) if !c.runner.languages().is_empty() => format!("{HINT}{}", if c.workspaces.is_some() { KEEP } else { "" }),
+            _ => String::new(),
         }
     }
 }

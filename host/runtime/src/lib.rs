@@ -29,4 +29,4 @@ pub use catalog::{Catalog, ComponentKind, LoadedComponent, SearchView, ToolHints
 pub use gate::{Admitted, Busy, Gate, GateLimits};
 pub use error::{CallError, LoadError, ToolErrorKind};
 pub use output::{LOG_LINE_COST, cut, escape_hidden, is_hidden_character, sanitize_for_terminal};
-pub use runtime::{LoadOptions, Runtime, RuntimeConfig};
+pub use runtime::{LoadOptions, Runtime, RuntimeConfig, file_component_name};

@@ -104,8 +104,7 @@ impl Runtime {
             return Err(LoadError::TooLarge { size, limit: self.config.max_component_bytes });
         }
         let bytes = std::fs::read(path).map_err(read_err)?;
-        let stem = path.file_stem().map(|s| s.to_string_lossy().replace(['_', '.'], "-").to_lowercase());
-        self.load(&bytes, opts, stem).await
+        self.load(&bytes, opts, file_component_name(path)).await
     }
 
     /// Validates, compiles (or loads from cache), links and lists the tools of a component.
@@ -310,4 +309,10 @@ fn start_epoch_ticker(engine: &Engine, tick: Duration) {
         })
         .map(drop)
         .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the epoch ticker; deadlines will rely on the host-side timeout"));
+}
+
+/// The catalog name a component file without a manifest name gets: its file stem, lower-cased,
+/// with `_` and `.` turned into `-` (`My_Tool.wasm` → `my-tool`).
+pub fn file_component_name(path: &Path) -> Option<String> {
+    path.file_stem().map(|s| s.to_string_lossy().replace(['_', '.'], "-").to_lowercase())
 }

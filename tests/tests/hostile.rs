@@ -384,3 +384,50 @@ async fn row33_a_fifo_in_a_granted_directory_does_not_pin_the_call_past_its_dead
     let released = std::fs::OpenOptions::new().write(true).custom_flags(0o4000).open(&fifo);
     assert!(released.is_ok(), "a reader was still waiting in open: {released:?}");
 }
+
+/// CPU time this process has used (user + system), from /proc/self/stat (clock ticks of 10 ms).
+fn process_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let fields: Vec<&str> = stat.rsplit_once(')').expect("stat").1.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    Duration::from_millis(ticks * 10)
+}
+
+/// docs/SECURITY.md row 38, found by the soak: a few guests in endless loops took most of the CPU
+/// from the many short calls around them until their deadlines. Past its first few ticks a call
+/// computes only while it holds a lane slot, so six spinning at once (one slot here) use about
+/// the CPU that one uses alone, not what the machine's cores can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn guests_in_endless_loops_compute_one_at_a_time_in_the_long_call_lane() {
+    let _serial = SERIAL.lock().await;
+    let config = wasm_host_runtime::RuntimeConfig {
+        cache_dir: Some(wasm_host_tests::guests_dir().join("cache")),
+        long_call_slots: 1,
+        long_call_ticks: 3,
+        ..Default::default()
+    };
+    let rt = wasm_host_runtime::Runtime::new(config).expect("runtime");
+    let (data, ro) = (scratch(), scratch());
+    let grants = Grants { dirs: vec![dir(data.path(), "/data", false), dir(ro.path(), "/ro", true)], env: vec![("GRANTED".into(), "yes".into())], ..Default::default() };
+    let limits = Limits { timeout: Duration::from_secs(3), ..Limits::default() };
+    let opts = wasm_host_runtime::LoadOptions { grants, limits, ..Default::default() };
+    let spin = rt.load_file(&wasm_host_tests::guest("hostile-rust"), opts).await.expect("load");
+    let executor = Executor::new(rt, Arc::new(Catalog::new()));
+    let before = process_cpu();
+    let alone = executor.call_component(&spin, "spin", "{}").await;
+    let alone_cpu = process_cpu() - before;
+    assert!(matches!(alone.result, Err(CallError::Deadline { .. })), "{:?}", alone.result);
+    let before = process_cpu();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (executor, spin) = (executor.clone(), spin.clone());
+        set.spawn(async move { executor.call_component(&spin, "spin", "{}").await });
+    }
+    let together: Vec<CallOutcome> = set.join_all().await;
+    let together_cpu = process_cpu() - before;
+    for o in &together {
+        assert!(matches!(o.result, Err(CallError::Deadline { .. })), "{:?}", o.result);
+    }
+    let bound = alone_cpu.mul_f64(1.3) + Duration::from_millis(500);
+    assert!(together_cpu <= bound, "six spinners used {together_cpu:?} of CPU, one alone {alone_cpu:?}: more than one lane slot's worth (bound {bound:?})");
+}

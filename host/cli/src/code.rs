@@ -8,13 +8,14 @@
 //! `$XDG_DATA_HOME/wasm-host`).
 
 use crate::config::CodeConfig;
-use crate::settings::{GlobalArgs, GrantArgs};
+use crate::settings::{GlobalArgs, SandboxArgs, parse_timeout};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use wasm_host_code::{CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, Workspace, WorkspaceLimits, Workspaces};
 use wasm_host_mcp::CodeMode;
+use std::time::Duration;
 use wasm_host_policy::{Limits, parse_size};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime};
 
@@ -31,15 +32,15 @@ pub struct CodeArgs {
     #[arg(long, env = "WASM_HOST_PYTHON_RUNNER", value_name = "FILE")]
     pub python_runner: Option<PathBuf>,
     /// Printed output kept per run, and separately the returned value (default 64KiB).
-    #[arg(long, env = "WASM_HOST_CODE_OUTPUT", value_name = "SIZE")]
-    pub code_output: Option<String>,
+    #[arg(long, env = "WASM_HOST_CODE_OUTPUT", value_name = "SIZE", value_parser = parse_size)]
+    pub code_output: Option<u64>,
     /// Workspace size limit, workspace and checkpoints together; every file and directory
     /// counts at least 4 KiB (default 64MiB).
-    #[arg(long, env = "WASM_HOST_WORKSPACE_QUOTA", value_name = "SIZE")]
-    pub workspace_quota: Option<String>,
+    #[arg(long, env = "WASM_HOST_WORKSPACE_QUOTA", value_name = "SIZE", value_parser = parse_size)]
+    pub workspace_quota: Option<u64>,
     /// A workspace unused this long is removed (default 24h).
-    #[arg(long, env = "WASM_HOST_WORKSPACE_EXPIRY", value_name = "DURATION")]
-    pub workspace_expiry: Option<String>,
+    #[arg(long, env = "WASM_HOST_WORKSPACE_EXPIRY", value_name = "DURATION", value_parser = parse_timeout)]
+    pub workspace_expiry: Option<Duration>,
     /// Workspaces the server keeps at once (default 1000).
     #[arg(long, env = "WASM_HOST_MAX_WORKSPACES", value_name = "N")]
     pub max_workspaces: Option<usize>,
@@ -60,11 +61,10 @@ pub struct CodeSettings {
 
 impl CodeArgs {
     /// Flags over the file's `[code]` over defaults.
-    pub fn settings(&self, file: &CodeConfig) -> anyhow::Result<CodeSettings> {
-        let size = |flag: &Option<String>, name: &str| flag.as_deref().map(parse_size).transpose().with_context(|| format!("--{name}"));
-        let output = size(&self.code_output, "code-output")?.or(file.output).unwrap_or(DEFAULT_CODE_OUTPUT);
-        let quota = size(&self.workspace_quota, "workspace-quota")?.or(file.workspace_quota).unwrap_or(DEFAULT_QUOTA_BYTES);
-        let expiry = self.workspace_expiry.as_deref().map(crate::settings::parse_timeout).transpose().context("--workspace-expiry")?.or(file.workspace_expiry);
+    pub fn settings(&self, file: &CodeConfig) -> CodeSettings {
+        let output = self.code_output.or(file.output).unwrap_or(DEFAULT_CODE_OUTPUT);
+        let quota = self.workspace_quota.or(file.workspace_quota).unwrap_or(DEFAULT_QUOTA_BYTES);
+        let expiry = self.workspace_expiry.or(file.workspace_expiry);
         let defaults = WorkspaceLimits::default();
         let workspace = WorkspaceLimits {
             quota_bytes: quota,
@@ -79,7 +79,7 @@ impl CodeArgs {
                 None => runners.extend(default_runner(language).map(|p| (language, p, false))),
             }
         }
-        Ok(CodeSettings { runners, output, quota, workspace })
+        CodeSettings { runners, output, quota, workspace }
     }
 }
 
@@ -144,12 +144,12 @@ pub struct ExecArgs {
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
     /// A time limit for this run (e.g. 10s), below the --timeout limit.
-    #[arg(long = "run-timeout", value_name = "DURATION")]
-    pub run_timeout: Option<String>,
+    #[arg(long = "run-timeout", value_name = "DURATION", value_parser = parse_timeout)]
+    pub run_timeout: Option<Duration>,
     #[command(flatten)]
     pub code: CodeArgs,
     #[command(flatten)]
-    pub grants: GrantArgs,
+    pub sandbox: SandboxArgs,
     /// Print the whole outcome as JSON.
     #[arg(long)]
     pub json: bool,
@@ -164,7 +164,7 @@ pub async fn exec(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCo
             None => anyhow::bail!("no program: give it as the first argument or with --file"),
         },
     };
-    let (grants, limits) = args.grants.resolve()?;
+    let (grants, limits) = (args.sandbox.grants(), args.sandbox.limits());
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
     for path in components {
@@ -173,11 +173,10 @@ pub async fn exec(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCo
         anyhow::ensure!(catalog.get(&c.name).is_none(), "two components are named `{}`", c.name);
         catalog.insert(c);
     }
-    let settings = args.code.settings(&CodeConfig::default())?;
+    let settings = args.code.settings(&CodeConfig::default());
     let runner = code_runner(&runtime, Executor::new(runtime.clone(), catalog), &settings, limits).await?;
     let workspace = args.workspace.as_deref().map(|d| Workspace::open(d, settings.quota)).transpose().context("--workspace")?;
-    let timeout = args.run_timeout.as_deref().map(crate::settings::parse_timeout).transpose().context("--run-timeout")?;
-    let exec = runner.execute(ExecRequest { language: args.lang, code: &code, timeout }, workspace.as_ref()).await;
+    let exec = runner.execute(ExecRequest { language: args.lang, code: &code, timeout: args.run_timeout }, workspace.as_ref()).await;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&exec)?);
     } else {

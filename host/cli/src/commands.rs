@@ -1,6 +1,6 @@
 //! The `build`, `inspect`, `call` and `run` commands: call the library, print the outcome.
 
-use crate::settings::{GlobalArgs, GrantArgs};
+use crate::settings::{GlobalArgs, SandboxArgs};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
@@ -106,16 +106,16 @@ fn stem(file: &Path) -> Option<String> {
     file.file_stem().map(|s| s.to_string_lossy().replace(['_', '.'], "-").to_lowercase())
 }
 
-async fn load(global: &GlobalArgs, runtime: &Arc<wasm_host_runtime::Runtime>, file: &Path, grants: &GrantArgs) -> anyhow::Result<Arc<LoadedComponent>> {
-    let (grants, limits) = grants.resolve()?;
+async fn load(global: &GlobalArgs, runtime: &Arc<wasm_host_runtime::Runtime>, file: &Path, sandbox: &SandboxArgs) -> anyhow::Result<Arc<LoadedComponent>> {
+    let (grants, limits) = (sandbox.grants(), sandbox.limits());
     crate::registry::load(global, runtime, file, LoadOptions { grants, limits, ..Default::default() }).await
 }
 
 /// `wasm-host call FILE TOOL [ARGS]`.
-pub async fn call(global: &GlobalArgs, file: &Path, tool: &str, args: &str, grants: &GrantArgs, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn call(global: &GlobalArgs, file: &Path, tool: &str, args: &str, sandbox: &SandboxArgs, json: bool) -> anyhow::Result<ExitCode> {
     serde_json::from_str::<Value>(args).context("ARGS must be a JSON object")?.as_object().context("ARGS must be a JSON object")?;
     let runtime = global.runtime()?;
-    let component = load(global, &runtime, file, grants).await?;
+    let component = load(global, &runtime, file, sandbox).await?;
     if !component.tools.iter().any(|t| t.name == tool) {
         let names: Vec<&str> = component.tools.iter().map(|t| t.name.as_str()).collect();
         anyhow::bail!("{} has no tool `{tool}`; it has: {}", component.name, names.join(", "));
@@ -126,17 +126,17 @@ pub async fn call(global: &GlobalArgs, file: &Path, tool: &str, args: &str, gran
 }
 
 /// `wasm-host run FILE [INPUT] --with TOOL.wasm…`.
-pub async fn run(global: &GlobalArgs, file: &Path, input: &str, with: &[PathBuf], grants: &GrantArgs, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(global: &GlobalArgs, file: &Path, input: &str, with: &[PathBuf], sandbox: &SandboxArgs, json: bool) -> anyhow::Result<ExitCode> {
     serde_json::from_str::<Value>(input).context("INPUT must be JSON")?;
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
     for tool in with {
-        let c = load(global, &runtime, tool, grants).await?;
+        let c = load(global, &runtime, tool, sandbox).await?;
         if let Some(old) = catalog.insert(c) {
             anyhow::bail!("two components are named `{}`", old.name);
         }
     }
-    let program = load(global, &runtime, file, grants).await?;
+    let program = load(global, &runtime, file, sandbox).await?;
     anyhow::ensure!(program.kind == wasm_host_runtime::ComponentKind::Program, "{} is a tool component; use `wasm-host call`", file.display());
     let outcome = Executor::new(runtime, catalog).call_component(&program, "run", input).await;
     Ok(print_outcome(&outcome, json))

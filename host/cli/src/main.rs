@@ -1,27 +1,23 @@
 //! `wasm-host`: build, inspect, call and run WASI components; run code-mode programs; serve
-//! them over MCP; benchmark them.
+//! them over MCP; publish them to a registry. (The benchmarks are `wasm-host-bench`, a separate
+//! binary in `host/bench`.)
 //!
 //! Thin by design: parse arguments (CLI > `WASM_HOST_*` env > defaults) into typed settings once,
 //! call the library crates, print. Logs go to stderr; only results go to stdout.
 
-mod bench;
-mod bench_registry;
-mod bench_search;
-mod bench_serve;
-mod bench_tokens;
 mod code;
 mod commands;
 mod config;
 mod distribute;
 mod keys;
 mod lockfile;
-mod native_tools;
 mod registry;
 mod serve;
+mod serve_settings;
 mod settings;
 
 use clap::{Parser, Subcommand};
-use settings::{GlobalArgs, GrantArgs};
+use settings::{GlobalArgs, SandboxArgs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -67,7 +63,7 @@ enum Command {
         #[arg(default_value = "{}")]
         args: String,
         #[command(flatten)]
-        grants: GrantArgs,
+        sandbox: SandboxArgs,
         /// Print the outcome (result, log, figures) as JSON.
         #[arg(long)]
         json: bool,
@@ -83,7 +79,7 @@ enum Command {
         #[arg(long = "with", value_name = "TOOL.wasm")]
         with: Vec<PathBuf>,
         #[command(flatten)]
-        grants: GrantArgs,
+        sandbox: SandboxArgs,
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
@@ -92,8 +88,6 @@ enum Command {
     Exec(code::ExecArgs),
     /// Serve the tools of components over MCP (stdio by default, or streamable HTTP).
     Serve(serve::ServeArgs),
-    /// Measure load, instantiate and call times of the example tools against process baselines.
-    Bench(bench::BenchArgs),
     #[command(flatten)]
     Registry(registry::RegistryCommand),
     /// Write wasm-host.lock beside a config: name, version and sha256 of each of its components.
@@ -102,9 +96,6 @@ enum Command {
         #[arg(long, env = "WASM_HOST_CONFIG", value_name = "FILE")]
         config: PathBuf,
     },
-    /// Serve native rmcp versions of the example tools over stdio (for `bench serve`).
-    #[command(hide = true)]
-    NativeServer(native_tools::NativeServerArgs),
 }
 
 fn main() -> ExitCode {
@@ -132,22 +123,20 @@ fn main() -> ExitCode {
                 file,
                 tool,
                 args,
-                grants,
+                sandbox,
                 json,
-            } => commands::call(&cli.global, &file, &tool, &args, &grants, json).await,
+            } => commands::call(&cli.global, &file, &tool, &args, &sandbox, json).await,
             Command::Run {
                 file,
                 input,
                 with,
-                grants,
+                sandbox,
                 json,
-            } => commands::run(&cli.global, &file, &input, &with, &grants, json).await,
+            } => commands::run(&cli.global, &file, &input, &with, &sandbox, json).await,
             Command::Exec(args) => code::exec(&cli.global, &args).await,
             Command::Serve(args) => serve::run(&cli.global, &args).await,
-            Command::Bench(args) => bench::run(&cli.global, &args).await,
             Command::Registry(command) => registry::run(&cli.global, &command).await,
             Command::Lock { config } => config::load(&config).map_err(anyhow::Error::from).and_then(|file| lockfile::write(&cli.global.requiring_signatures(file.require_signatures), &config, &file)),
-            Command::NativeServer(args) => native_tools::run(&args).await,
         }
     });
     match result {

@@ -5,20 +5,19 @@
 //! With a `wasm-host.lock` beside the config, every component served (`[components]`, files and
 //! watched directories) must be in it with the same digest, checked before any of its code runs.
 //!
-//! Layering: flag > `WASM_HOST_*` env > `wasm-host.toml` > default. Grant flags add to every
-//! component's grants; limit flags override the file's limits.
+//! Settings are resolved first, in one step ([`crate::serve_settings`]); this module only loads
+//! and serves.
 
 use crate::code::{CodeArgs, code_mode, code_runner};
-use crate::config::{self, FileConfig, Transport};
-use crate::settings::{GlobalArgs, GrantArgs, LimitOverrides};
+use crate::serve_settings::{Listen, ServeSettings};
+use crate::settings::{GlobalArgs, SandboxArgs};
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use wasm_host_mcp::{HttpOptions, Mode, McpServer, ReloadEvent, Reloader, WatchedDir};
-use wasm_host_policy::{Grants, Limits};
+use wasm_host_mcp::{HttpOptions, McpServer, Mode, ReloadEvent, Reloader, WatchedDir};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime};
 
 /// Options of `serve`.
@@ -66,139 +65,39 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub code: CodeArgs,
     #[command(flatten)]
-    pub grants: GrantArgs,
+    pub sandbox: SandboxArgs,
 }
 
 /// Runs the server until the client disconnects (stdio) or Ctrl-C (HTTP).
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let file = match &args.config {
-        Some(path) => config::load(path)?,
-        None => FileConfig::default(),
-    };
-    let global = &global.requiring_signatures(file.require_signatures);
-    anyhow::ensure!(
-        !args.paths.is_empty() || !file.components.is_empty() || !file.watch.is_empty(),
-        "nothing to serve: give component files or directories, or --config FILE with [components] or [server] watch"
-    );
-    let layers = Layers::new(&file, &args.grants)?;
+    let settings = ServeSettings::resolve(global, args)?;
+    let global = &settings.global;
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
     let executor = Executor::new(runtime.clone(), catalog.clone());
-    let settings = args.code.settings(&file.code)?;
-    let runner = code_runner(&runtime, executor.clone(), &settings, layers.limits(&LimitOverrides::default())).await?;
+    let runner = code_runner(&runtime, executor.clone(), &settings.code, settings.code_limits.clone()).await?;
     let languages: Vec<&str> = runner.languages().into_iter().map(|l| l.name()).collect();
-    let root = (!args.no_workspaces).then(|| args.workspaces.clone().or_else(|| file.code.workspaces.clone()).unwrap_or_else(|| global.home().join("workspaces")));
-    let code = code_mode(runner, root.as_deref(), settings.workspace.clone())?;
-    match &root {
+    let code = code_mode(runner, settings.workspaces.as_deref(), settings.code.workspace.clone())?;
+    match &settings.workspaces {
         Some(r) => eprintln!("wasm-host: execute_code languages: {languages:?}; workspaces under {}", r.display()),
         None => eprintln!("wasm-host: execute_code languages: {languages:?}; no workspaces"),
     }
-    let server = McpServer::with_code(executor, file.gate, args.mode.or(file.mode), Some(code));
-    let lock = match &args.config {
-        Some(config) => crate::lockfile::read(config)?,
-        None => None,
-    };
-    for c in &file.components {
-        let opts = LoadOptions {
-            name: Some(c.name.clone()),
-            grants: layers.grants(&c.grants),
-            limits: layers.limits(&c.limits),
-            expect_sha256: lock.as_deref().map(|l| crate::lockfile::expect(l, &c.name)).transpose()?,
-            ..Default::default()
-        };
+    let server = McpServer::builder(executor).gate(settings.gate).mode(settings.mode).code(code).build();
+    for c in settings.components {
+        let opts = LoadOptions { name: c.name, grants: c.grants, limits: c.limits, expect_sha256: c.expect_sha256, ..Default::default() };
         load_one(global, &runtime, &catalog, &c.source, opts).await?;
     }
-    let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
-        args.paths.iter().cloned().partition(|p| p.is_dir());
-    for f in &files {
-        let expect_sha256 = match &lock {
-            Some(l) => Some(crate::lockfile::expect(l, &served_name(f)?)?),
-            None => None,
-        };
-        let opts = LoadOptions {
-            grants: layers.grants(&file.grants),
-            limits: layers.limits(&LimitOverrides::default()),
-            expect_sha256,
-            ..Default::default()
-        };
-        load_one(global, &runtime, &catalog, f, opts).await?;
-    }
-    let locked = lock.as_deref().map(|l| Arc::new(crate::lockfile::digests(l)));
-    let watched: Vec<WatchedDir> = dirs
-        .into_iter()
-        .chain(file.watch.iter().cloned())
-        .map(|dir| WatchedDir {
-            dir,
-            grants: layers.grants(&file.grants),
-            limits: layers.limits(&LimitOverrides::default()),
-            locked: locked.clone(),
-        })
-        .collect();
-    let _watching = start_reloader(&runtime, &server, watched, args).await?;
+    let _watching = start_reloader(&runtime, &server, settings.watched, settings.watch, settings.reload_same_version).await?;
     server.refresh().await;
     let tools = catalog.tools().len();
-    let transport = match (args.stdio, args.http) {
-        (true, _) => Transport::Stdio,
-        (false, Some(addr)) => Transport::Http(addr),
-        (false, None) => file.transport.unwrap_or(Transport::Stdio),
-    };
-    match transport {
-        Transport::Stdio => {
+    match settings.listen {
+        Listen::Stdio => {
             eprintln!("wasm-host: serving {tools} tools over stdio");
             wasm_host_mcp::serve_stdio(server).await?;
         }
-        Transport::Http(addr) => {
-            let allowed_hosts = if args.allowed_hosts.is_empty() { file.allowed_hosts.clone() } else { args.allowed_hosts.clone() };
-            let allowed_origins = if args.allowed_origins.is_empty() { file.allowed_origins.clone() } else { args.allowed_origins.clone() };
-            let opts = HttpOptions { addr, token: args.token.clone(), max_body: 4 << 20, allowed_hosts, allowed_origins };
-            serve_http(server, opts, tools).await?
-        }
+        Listen::Http(opts) => serve_http(server, opts, tools).await?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The configuration layers below the per-component tables: file defaults and flags.
-struct Layers {
-    file_limits: LimitOverrides,
-    flag_grants: Grants,
-    flag_limits: LimitOverrides,
-}
-
-impl Layers {
-    fn new(file: &FileConfig, flags: &GrantArgs) -> anyhow::Result<Self> {
-        let (flag_grants, flag_limits) = flags.parse()?;
-        Ok(Layers {
-            file_limits: file.limits.clone(),
-            flag_grants,
-            flag_limits,
-        })
-    }
-
-    /// Default < `[limits]` < the component's own limits < flags.
-    fn limits(&self, own: &LimitOverrides) -> Limits {
-        let mut limits = Limits::default();
-        for layer in [&self.file_limits, own, &self.flag_limits] {
-            layer.apply(&mut limits);
-        }
-        limits
-    }
-
-    /// The component's grants plus the flags'.
-    fn grants(&self, own: &Grants) -> Grants {
-        let mut g = own.clone();
-        g.dirs.extend(self.flag_grants.dirs.iter().cloned());
-        g.hosts.extend(self.flag_grants.hosts.iter().cloned());
-        g.env.extend(self.flag_grants.env.iter().cloned());
-        g
-    }
-}
-
-/// The name a component file is served under (its manifest's name, else its file stem), read
-/// without running any of its code.
-fn served_name(path: &std::path::Path) -> anyhow::Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let info = wasm_host_meta::inspect(&bytes).with_context(|| format!("{}", path.display()))?;
-    Ok(info.manifest.map(|m| m.name).or_else(|| wasm_host_runtime::file_component_name(path)).unwrap_or_default())
 }
 
 async fn load_one(
@@ -237,7 +136,8 @@ async fn start_reloader(
     runtime: &Arc<Runtime>,
     server: &McpServer,
     dirs: Vec<WatchedDir>,
-    args: &ServeArgs,
+    watch: bool,
+    reload_same_version: bool,
 ) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
     if dirs.is_empty() {
         return Ok(None);
@@ -249,7 +149,7 @@ async fn start_reloader(
         runtime.clone(),
         server.clone(),
         dirs,
-        args.reload_same_version,
+        reload_same_version,
     );
     for e in reloader.scan().await {
         match e {
@@ -265,7 +165,7 @@ async fn start_reloader(
             other => anyhow::bail!("unexpected first scan result: {other:?}"),
         }
     }
-    if args.no_watch {
+    if !watch {
         return Ok(None);
     }
     Ok(Some(

@@ -1,5 +1,6 @@
-//! Command-line and environment settings, parsed once into the policy and runtime types.
-//! Precedence: flag > `WASM_HOST_*` environment variable > default.
+//! Command-line and environment settings, typed when the arguments are parsed (sizes, durations,
+//! grants) and turned into the policy and runtime types. Precedence: flag > `WASM_HOST_*`
+//! environment variable > default; `serve` adds its config file below them ([`crate::serve_settings`]).
 
 use anyhow::Context;
 use clap::Args;
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_host_policy::{DirGrant, Grants, HostPattern, Limits, parse_duration, parse_size};
-use wasm_host_runtime::{Runtime, RuntimeConfig};
+use wasm_host_runtime::{Runtime, RuntimeConfig, default_cache_dir};
 
 /// Settings every command shares.
 #[derive(Args, Debug, Clone)]
@@ -64,88 +65,50 @@ impl GlobalArgs {
     }
 }
 
-/// `$XDG_CACHE_HOME/wasm-host` or `~/.cache/wasm-host`; with neither variable set, no cache
-/// (never a shared directory such as `/tmp`: a cached artifact is native code).
-fn default_cache_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
-    if base.is_none() {
-        tracing::warn!("neither XDG_CACHE_HOME nor HOME is set: compiling without a cache (set --cache-dir to keep compiled code)");
-    }
-    base.map(|b| b.join("wasm-host"))
-}
-
-/// Capabilities and limits granted to the components of one command. Nothing is granted unless
-/// given here.
+/// The sandbox of one command's components: what they are granted (directories, hosts,
+/// environment) and the limits of each call. Nothing is granted unless given here; every value
+/// is parsed and checked when the arguments are.
 #[derive(Args, Debug, Clone, Default)]
-pub struct GrantArgs {
+pub struct SandboxArgs {
     /// Grant a directory: HOST[::GUEST][:ro] (guest path defaults to HOST; read-write unless :ro).
-    #[arg(long = "dir", value_name = "HOST[::GUEST][:ro]")]
-    pub dirs: Vec<String>,
+    #[arg(long = "dir", value_name = "HOST[::GUEST][:ro]", value_parser = DirGrant::parse)]
+    pub dirs: Vec<DirGrant>,
     /// Allow outbound HTTP to a host (api.example.com, *.example.com, 127.0.0.1:8080).
-    #[arg(long = "allow-host", value_name = "HOST")]
-    pub hosts: Vec<String>,
+    #[arg(long = "allow-host", value_name = "HOST", value_parser = HostPattern::parse)]
+    pub hosts: Vec<HostPattern>,
     /// Expose an environment variable: K=V, or K to pass the host's value.
-    #[arg(long = "env", value_name = "K[=V]")]
-    pub env: Vec<String>,
+    #[arg(long = "env", value_name = "K[=V]", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
     /// Memory per instance (e.g. 128MiB).
-    #[arg(long, env = "WASM_HOST_MEMORY", value_name = "SIZE")]
-    pub memory: Option<String>,
+    #[arg(long, env = "WASM_HOST_MEMORY", value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<u64>,
     /// Wall-clock limit per call (e.g. 30s, 500ms).
-    #[arg(long, env = "WASM_HOST_TIMEOUT", value_name = "DURATION")]
-    pub timeout: Option<String>,
+    #[arg(long, env = "WASM_HOST_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
     /// Fuel budget per call (unmetered if unset).
     #[arg(long, env = "WASM_HOST_FUEL", value_name = "N")]
     pub fuel: Option<u64>,
     /// Largest result returned before it is cut with a marker (e.g. 1MiB).
-    #[arg(long, env = "WASM_HOST_OUTPUT_LIMIT", value_name = "SIZE")]
-    pub output_limit: Option<String>,
+    #[arg(long, env = "WASM_HOST_OUTPUT_LIMIT", value_name = "SIZE", value_parser = parse_size)]
+    pub output_limit: Option<u64>,
 }
 
-impl GrantArgs {
-    /// Parses the flags into grants and limits over the defaults, failing on the first bad value.
-    pub fn resolve(&self) -> anyhow::Result<(Grants, Limits)> {
-        let (grants, overrides) = self.parse()?;
-        let mut limits = Limits::default();
-        overrides.apply(&mut limits);
-        Ok((grants, limits))
+impl SandboxArgs {
+    /// The capabilities granted.
+    pub fn grants(&self) -> Grants {
+        Grants { dirs: self.dirs.clone(), hosts: self.hosts.clone(), env: self.env.clone() }
     }
 
-    /// Parses the flags into grants and the limits they override (for layering over a config file).
-    pub fn parse(&self) -> anyhow::Result<(Grants, LimitOverrides)> {
-        let mut grants = Grants::default();
-        for d in &self.dirs {
-            grants.dirs.push(DirGrant::parse(d)?);
-        }
-        for h in &self.hosts {
-            grants.hosts.push(HostPattern::parse(h)?);
-        }
-        for e in &self.env {
-            grants
-                .env
-                .push(parse_env(e).with_context(|| format!("--env {e}"))?);
-        }
-        let overrides = LimitOverrides {
-            memory: self
-                .memory
-                .as_deref()
-                .map(parse_size)
-                .transpose()
-                .context("--memory")?,
-            timeout: self
-                .timeout
-                .as_deref()
-                .map(parse_timeout)
-                .transpose()
-                .context("--timeout")?,
-            fuel: self.fuel,
-            output: self
-                .output_limit
-                .as_deref()
-                .map(parse_size)
-                .transpose()
-                .context("--output-limit")?,
-        };
-        Ok((grants, overrides))
+    /// The limits these flags set (unset ones fall through to the layer below).
+    pub fn overrides(&self) -> LimitOverrides {
+        LimitOverrides { memory: self.memory, timeout: self.timeout, fuel: self.fuel, output: self.output_limit }
+    }
+
+    /// The limits: these flags over the defaults.
+    pub fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        self.overrides().apply(&mut limits);
+        limits
     }
 }
 

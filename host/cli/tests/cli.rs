@@ -170,18 +170,6 @@ fn build_errors_say_what_is_missing() {
 }
 
 #[test]
-fn bench_search_ranks_synthetic_tools_and_prints_figures() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host")).args(["bench", "search", "--tools", "2000", "--queries", "60", "--json"]).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(v["tools"], 2000);
-    for side in ["bm25", "substring_scan"] {
-        assert!(v[side]["p50_us"].as_f64().is_some_and(|p| p > 0.0), "{v}");
-        assert!(v[side]["p99_us"].as_f64() >= v[side]["p50_us"].as_f64(), "{v}");
-    }
-}
-
-#[test]
 fn exec_runs_js_and_python_programs_against_components_and_a_kept_workspace() {
     let d = data();
     let ws = scratch();
@@ -295,15 +283,4 @@ fn killing_publishers_at_random_moments_never_leaves_a_half_written_registry() {
     eprintln!("{killed} of 24 publishers killed; {published} versions published (one publish: {span:?} / 1.2)");
     let out = wasm_host(&["--home", &h, "publish", &files.path().join("grep-23.wasm").display().to_string()]);
     assert!(out.status.success(), "a later publish works: {}", stderr(&out));
-}
-
-#[test]
-fn bench_registry_resolves_the_same_from_rkyv_and_json_and_prints_figures() {
-    let out = wasm_host(&["bench", "registry", "--packages", "500", "--rounds", "20", "--json"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let figures: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(figures["packages"], 500);
-    assert!(figures["rkyv"]["p50_us"].as_f64().is_some_and(|p| p > 0.0), "{figures}");
-    assert!(figures["json"]["p50_us"].as_f64().is_some_and(|p| p > 0.0), "{figures}");
-    assert!(figures["archive_bytes"].as_u64() < figures["rkyv_bytes"].as_u64(), "{figures}");
 }

@@ -162,9 +162,10 @@ pub fn copy(from: &Dir, to: &Dir) -> io::Result<()> {
     sync_dir(to)
 }
 
-/// Removes `name` (a file, or a directory tree of any depth) from `parent`, using `trash` (an
-/// empty directory on the same file system) to cut trees deeper than [`MAX_DEPTH`]: the
-/// directory at the depth limit is renamed into `trash` and removed from there.
+/// Removes `name` (a file, or a directory tree of any depth) from `parent`, using `trash` (a
+/// directory on the same file system) to cut trees deeper than [`MAX_DEPTH`]: the directory at
+/// the depth limit is renamed away and removed from there. Each removal works in its own
+/// directory inside `trash`, so removals running at once never touch each other's entries.
 pub fn remove(parent: &Dir, name: &str, trash: &Dir) -> io::Result<()> {
     let meta = match parent.symlink_metadata(name) {
         Ok(m) => m,
@@ -175,22 +176,31 @@ pub fn remove(parent: &Dir, name: &str, trash: &Dir) -> io::Result<()> {
         return parent.remove_file(name);
     }
     static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let fresh = || format!("t{}", SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-    parent.rename(name, trash, fresh())?;
-    // Empty the trash: each entry is a tree; deeper parts become new trash entries.
+    let fresh = || format!("t{}-{}", std::process::id(), SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let own_name = fresh();
+    trash.create_dir(&own_name)?;
+    let own = trash.open_dir(&own_name)?;
+    parent.rename(name, &own, fresh())?;
+    empty(&own, &fresh)?;
+    trash.remove_dir(&own_name)
+}
+
+/// Removes every entry of `bin` (trees of any depth: parts deeper than [`MAX_DEPTH`] become new
+/// entries of `bin`), without recursion.
+fn empty(bin: &Dir, fresh: &dyn Fn() -> String) -> io::Result<()> {
     loop {
-        let pending: Vec<OsString> = trash.entries()?.filter_map(Result::ok).map(|e| e.file_name()).collect();
+        let pending: Vec<OsString> = bin.entries()?.filter_map(Result::ok).map(|e| e.file_name()).collect();
         if pending.is_empty() {
             return Ok(());
         }
         for top in pending {
-            let mut stack = vec![(trash.open_dir(&top)?, top.clone())];
+            let mut stack = vec![(bin.open_dir(&top)?, top.clone())];
             while let Some((dir, _)) = stack.last() {
                 let next = dir.entries()?.filter_map(Result::ok).next();
                 match next {
                     None => {
                         let (_, name) = stack.pop().unwrap_or_else(|| unreachable!());
-                        let above = stack.last().map_or(trash, |(d, _)| d);
+                        let above = stack.last().map_or(bin, |(d, _)| d);
                         above.remove_dir(&name)?;
                     }
                     Some(entry) => {
@@ -198,7 +208,7 @@ pub fn remove(parent: &Dir, name: &str, trash: &Dir) -> io::Result<()> {
                         if !dir.symlink_metadata(&child)?.is_dir() {
                             dir.remove_file(&child)?;
                         } else if stack.len() >= MAX_DEPTH {
-                            dir.rename(&child, trash, fresh())?;
+                            dir.rename(&child, bin, fresh())?;
                         } else {
                             let sub = dir.open_dir(&child)?;
                             stack.push((sub, child));
@@ -240,6 +250,39 @@ mod tests {
         assert!(u.too_deep && u.entries as usize >= MAX_DEPTH, "{u:?}");
         remove(&root, "ws", &root.open_dir("trash").expect("trash")).expect("remove");
         assert!(!tmp.path().join("ws").exists());
+        assert_eq!(std::fs::read_dir(tmp.path().join("trash")).expect("trash").count(), 0, "the trash is empty again");
+    }
+
+    /// The soak found it: two workspaces removed at once through one trash directory, and one
+    /// removal emptied the other's half-removed tree, which then failed with "No such file".
+    #[test]
+    fn concurrent_removals_through_one_trash_all_succeed() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        for i in 0..16 {
+            let mut p = tmp.path().join(format!("ws{i}"));
+            for j in 0..40 {
+                p.push(format!("d{j}"));
+                std::fs::create_dir_all(&p).expect("dir");
+                for k in 0..5 {
+                    std::fs::write(p.join(format!("f{k}")), "x").expect("file");
+                }
+            }
+        }
+        std::fs::create_dir(tmp.path().join("trash")).expect("trash");
+        let root = open(tmp.path());
+        let trash = root.open_dir("trash").expect("trash");
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (0..16).map(|i| {
+                let (root, trash) = (&root, &trash);
+                s.spawn(move || remove(root, &format!("ws{i}"), trash))
+            }).collect();
+            for (i, w) in workers.into_iter().enumerate() {
+                w.join().expect("thread").unwrap_or_else(|e| panic!("removing ws{i}: {e}"));
+            }
+        });
+        for i in 0..16 {
+            assert!(!tmp.path().join(format!("ws{i}")).exists());
+        }
         assert_eq!(std::fs::read_dir(tmp.path().join("trash")).expect("trash").count(), 0, "the trash is empty again");
     }
 

@@ -30,5 +30,5 @@ pub use code::{ACCOUNTING_META, CHECKPOINT, CodeMode, EXECUTE_CODE, RESTORE};
 pub use wasm_host_runtime::GateLimits;
 pub use meta::Mode;
 pub use reload::{ReloadEvent, Reloader, WatchedDir};
-pub use server::McpServer;
+pub use server::{McpServer, McpServerBuilder};
 pub use transport::{HttpOptions, serve_http, serve_stdio};

@@ -57,20 +57,14 @@ struct Listing {
 }
 
 impl McpServer {
-    /// A server over `executor`'s catalog, with the given concurrency limits, in the default
-    /// mode (component tools and meta-tools; only meta-tools above 30 tools).
-    pub fn new(executor: Executor, limits: GateLimits) -> Self {
-        Self::with_mode(executor, limits, None)
+    /// A builder for a server over `executor`'s catalog: default concurrency limits
+    /// ([`GateLimits::default`]), the default mode (component tools and meta-tools; only
+    /// meta-tools above 30 tools) and no code mode until [`McpServerBuilder::code`].
+    pub fn builder(executor: Executor) -> McpServerBuilder {
+        McpServerBuilder { executor, gate: GateLimits::default(), mode: None, code: None }
     }
 
-    /// [`McpServer::new`] with a mode chosen by the operator (`None`: the default).
-    pub fn with_mode(executor: Executor, limits: GateLimits, mode: Option<Mode>) -> Self {
-        Self::with_code(executor, limits, mode, None)
-    }
-
-    /// [`McpServer::with_mode`] plus code mode: `execute_code` (for the languages that have a
-    /// runner) and, with workspaces, `checkpoint` / `restore`, wherever meta-tools are listed.
-    pub fn with_code(executor: Executor, limits: GateLimits, mode: Option<Mode>, code: Option<CodeMode>) -> Self {
+    fn build(executor: Executor, limits: GateLimits, mode: Option<Mode>, code: Option<CodeMode>) -> Self {
         // One gate for the catalog: direct calls here, programs' nested calls in the runtime.
         executor.catalog().set_gate_limits(limits);
         let server = McpServer {
@@ -228,6 +222,41 @@ impl McpServer {
             let data = json!({"tool": tool, "stream": line.stream, "text": line.text});
             let _ = peer.notify_logging_message(LoggingMessageNotificationParam::new(level, data).with_logger(tool.to_string())).await;
         }
+    }
+}
+
+/// Builds an [`McpServer`]; see [`McpServer::builder`].
+#[must_use]
+pub struct McpServerBuilder {
+    executor: Executor,
+    gate: GateLimits,
+    mode: Option<Mode>,
+    code: Option<CodeMode>,
+}
+
+impl McpServerBuilder {
+    /// Concurrency limits of direct calls (and of programs' nested calls; one gate per catalog).
+    pub fn gate(mut self, limits: GateLimits) -> Self {
+        self.gate = limits;
+        self
+    }
+
+    /// Which tools are listed; `None` keeps the default (both; code above 30 tools).
+    pub fn mode(mut self, mode: Option<Mode>) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Code mode: `execute_code` (for the languages that have a runner) and, with workspaces,
+    /// `checkpoint` / `restore`, wherever meta-tools are listed.
+    pub fn code(mut self, code: CodeMode) -> Self {
+        self.code = Some(code);
+        self
+    }
+
+    /// The server.
+    pub fn build(self) -> McpServer {
+        McpServer::build(self.executor, self.gate, self.mode, self.code)
     }
 }
 

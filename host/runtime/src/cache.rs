@@ -17,6 +17,18 @@ use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+/// The default cache directory: `$XDG_CACHE_HOME/wasm-host` or `~/.cache/wasm-host`; with neither
+/// variable set, none (never a shared directory such as `/tmp`: a cached artifact is native code).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    if base.is_none() {
+        tracing::warn!("neither XDG_CACHE_HOME nor HOME is set: compiling without a cache (set --cache-dir to keep compiled code)");
+    }
+    base.map(|b| b.join("wasm-host"))
+}
+
 /// Precompiled-artifact cache in one directory.
 #[derive(Debug)]
 pub struct CompileCache {

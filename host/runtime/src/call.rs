@@ -1,6 +1,7 @@
 //! Running calls: a fresh instance per call in a store that enforces the component's limits and
 //! grants, then the result (capped), the captured log, and the call's figures.
 
+use crate::lane::LaneTicket;
 use crate::bindings::{ToolDef, ToolError, ToolOutput};
 use crate::catalog::{Catalog, ComponentKind, LoadedComponent, Pre};
 use crate::error::{CallError, ToolErrorKind};
@@ -15,7 +16,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wasmtime::component::ResourceTable;
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::{Store, Trap};
 use wasmtime_wasi::{FsPerms, I32Exit, ResourceTableError, WasiCtxBuilder};
 use wasmtime_wasi_http::WasiHttpCtx;
 
@@ -286,8 +287,11 @@ impl CallSetup {
         let fuel_budget = limits.fuel.unwrap_or(UNMETERED_FUEL);
         store.set_fuel(fuel_budget).map_err(|e| CallError::Setup(e.to_string()))?;
         let deadline = Instant::now() + limits.timeout;
+        let runtime = &executor.runtime;
+        let lane = (depth == 0).then(|| runtime.long_lane.clone());
+        let mut ticket = LaneTicket::new(lane, runtime.config.long_call_ticks, deadline);
         store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| Ok(if Instant::now() >= deadline { UpdateDeadline::Interrupt } else { UpdateDeadline::Yield(1) }));
+        store.epoch_deadline_callback(move |_| Ok(ticket.on_tick()));
         Ok(CallSetup {
             store,
             log,

@@ -13,6 +13,7 @@
 
 mod bindings;
 mod cache;
+mod lane;
 mod call;
 mod catalog;
 mod error;
@@ -23,7 +24,7 @@ mod output;
 mod runtime;
 mod state;
 
-pub use cache::CompileCache;
+pub use cache::{CompileCache, default_cache_dir};
 pub use call::{CallOutcome, CallStats, Executor, LogLine, LogStream, Output};
 pub use catalog::{Catalog, ComponentKind, LoadedComponent, SearchView, ToolHints, ToolInfo, search_index};
 pub use gate::{Admitted, Busy, Gate, GateLimits};

@@ -31,6 +31,16 @@ pub struct RuntimeConfig {
     pub epoch_tick: Duration,
     /// Wasm stack per call, in bytes; deeper recursion traps. Default 1 MiB.
     pub max_wasm_stack: usize,
+    /// Epoch ticks a call runs for before it counts as long and computes only while it holds a
+    /// lane slot (see the `lane` module). Default 10 (about 0.1 s of running).
+    pub long_call_ticks: u32,
+    /// Long calls computing at once. Default: half the available cores, at least 1.
+    pub long_call_slots: usize,
+}
+
+/// Half the available cores, at least 1.
+fn default_long_call_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 impl Default for RuntimeConfig {
@@ -42,6 +52,8 @@ impl Default for RuntimeConfig {
             max_component_bytes: 64 << 20,
             epoch_tick: Duration::from_millis(10),
             max_wasm_stack: 1 << 20,
+            long_call_ticks: 10,
+            long_call_slots: default_long_call_slots(),
         }
     }
 }
@@ -73,6 +85,8 @@ pub struct Runtime {
     compiling: tokio::sync::Mutex<()>,
     pub(crate) tool_linker: Linker<CallState>,
     pub(crate) program_linker: Linker<CallState>,
+    /// Slots of the long-call lane.
+    pub(crate) long_lane: Arc<tokio::sync::Semaphore>,
 }
 
 impl Runtime {
@@ -88,7 +102,8 @@ impl Runtime {
         add_wasi(&mut program_linker).map_err(link_err)?;
         program::ProgramComponent::add_to_linker::<_, HasSelf<_>>(&mut program_linker, |s| s).map_err(link_err)?;
         start_epoch_ticker(&engine, config.epoch_tick);
-        Ok(Arc::new(Runtime { engine, config, cache, compiled: Mutex::new(HashMap::new()), compiling: tokio::sync::Mutex::new(()), tool_linker, program_linker }))
+        let config_slots = config.long_call_slots.max(1);
+        Ok(Arc::new(Runtime { engine, config, cache, compiled: Mutex::new(HashMap::new()), compiling: tokio::sync::Mutex::new(()), tool_linker, program_linker, long_lane: Arc::new(tokio::sync::Semaphore::new(config_slots)) }))
     }
 
     /// The on-disk cache directory, if enabled.

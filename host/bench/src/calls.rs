@@ -1,8 +1,8 @@
-//! `wasm-host bench`: for each language's example tool, load-from-cache time, instantiate and
+//! `wasm-host-bench`: for each language's example tool, load-from-cache time, instantiate and
 //! call latency (p50/p99 over many calls), against a `python3 -c` / `node -e` process doing the
 //! same work, all measured in the same run on generated data.
 
-use crate::settings::GlobalArgs;
+use crate::engine::EngineArgs;
 use anyhow::Context;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use wasm_host_policy::{DirGrant, Grants, Limits};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime, RuntimeConfig};
 
-/// Benchmark options.
+/// Options of the default benchmark (`wasm-host-bench` without a subcommand).
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// Calls per measurement (at least 200 for a meaningful p99).
@@ -30,22 +30,6 @@ pub struct BenchArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Another benchmark instead of this one.
-    #[command(subcommand)]
-    pub mode: Option<BenchMode>,
-}
-
-/// The benchmarks besides the default one.
-#[derive(clap::Subcommand, Debug)]
-pub enum BenchMode {
-    /// tools/call latency and throughput over MCP (streamable HTTP and stdio) against native rmcp tools.
-    Serve(crate::bench_serve::ServeBenchArgs),
-    /// search_tools ranking over many synthetic tools against a substring scan.
-    Search(crate::bench_search::SearchBenchArgs),
-    /// Tokens entering the model's context, direct mode vs code mode, for four scenarios.
-    Tokens(crate::bench_tokens::TokenBenchArgs),
-    /// Opening the registry index and resolving a range over 10,000 packages, against JSON.
-    Registry(crate::bench_registry::RegistryBenchArgs),
 }
 
 /// One example tool and its baseline.
@@ -118,14 +102,7 @@ const NODE_JSON: &str = "const d=JSON.parse(require('fs').readFileSync(process.a
 const PY_CSV: &str = "import csv,sys\ns={}\nfor r in csv.DictReader(open(sys.argv[1]+'/sales.csv')):s[r['region']]=s.get(r['region'],0)+int(r['units'])\nprint(s)";
 
 /// Runs the benchmark and prints the figures.
-pub async fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    match &args.mode {
-        Some(BenchMode::Serve(serve)) => return crate::bench_serve::run(global, serve).await,
-        Some(BenchMode::Search(search)) => return crate::bench_search::run(search),
-        Some(BenchMode::Tokens(tokens)) => return crate::bench_tokens::run(global, tokens).await,
-        Some(BenchMode::Registry(registry)) => return crate::bench_registry::run(registry),
-        None => {}
-    }
+pub async fn run(global: &EngineArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         args.calls >= 2 && args.baseline_runs >= 2,
         "--calls and --baseline-runs must be at least 2"
@@ -326,7 +303,7 @@ async fn measure(
 
 fn print_table(rows: &[Row], args: &BenchArgs) {
     println!(
-        "wasm-host bench: {} calls per tool, {} baseline process runs, data scale {}; times p50 / p99",
+        "wasm-host-bench: {} calls per tool, {} baseline process runs, data scale {}; times p50 / p99",
         args.calls, args.baseline_runs, args.scale
     );
     println!(

@@ -1,4 +1,4 @@
-//! `wasm-host bench serve`: `tools/call` latency (p50/p99) and throughput of the Rust, JS and
+//! `wasm-host-bench serve`: `tools/call` latency (p50/p99) and throughput of the Rust, JS and
 //! Python example tools served by wasm-host over MCP — streamable HTTP with many concurrent
 //! clients, and stdio with one — each against the same logic as a native rmcp `#[tool]`
 //! ([`crate::native_tools`]) measured in the same run on the same generated data.
@@ -6,23 +6,22 @@
 //! Before timing a case, one call to each side must return equal JSON, which shows both do the
 //! same work.
 
-use crate::bench::{self, Case, Dist};
+use crate::calls::{self, Case, Dist};
 use crate::native_tools;
-use crate::settings::GlobalArgs;
+use crate::engine::EngineArgs;
 use anyhow::Context;
 use rmcp::model::{CallToolRequestParams, JsonObject};
 use rmcp::service::RunningService;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
-use wasm_host_mcp::{GateLimits, HttpOptions, McpServer};
+use wasm_host_mcp::{HttpOptions, McpServer};
 use wasm_host_policy::{DirGrant, Grants, Limits};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions};
 
@@ -106,20 +105,20 @@ struct Report {
 }
 
 /// Runs the serve benchmark and prints the figures.
-pub async fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(global: &EngineArgs, args: &ServeBenchArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(
         args.clients >= 1 && args.calls >= args.clients.max(2),
         "--clients must be at least 1 and --calls at least --clients (and 2)"
     );
     let data = tempfile::tempdir().context("temp dir")?;
-    bench::write_data(data.path(), args.scale.max(1))?;
-    let cases: Vec<Case> = bench::cases()
+    calls::write_data(data.path(), args.scale.max(1))?;
+    let cases: Vec<Case> = calls::cases()
         .into_iter()
         .filter(|c| !c.language.ends_with("-floor"))
         .collect();
     let wasm = cases
         .iter()
-        .map(|c| bench::component(&args.guests, c))
+        .map(|c| calls::component(&args.guests, c))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let shutdown = CancellationToken::new();
     let _stop = shutdown.clone().drop_guard();
@@ -162,7 +161,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeBenchArgs) -> anyhow::Result<E
 /// Starts wasm-host's MCP server in this process over `wasm` (compile cache as configured, the
 /// data directory granted read-only as `/data`); returns its URL.
 async fn serve_ours(
-    global: &GlobalArgs,
+    global: &EngineArgs,
     wasm: &[PathBuf],
     data: &Path,
     shutdown: CancellationToken,
@@ -190,7 +189,7 @@ async fn serve_ours(
                 .with_context(|| format!("loading {}", file.display()))?,
         );
     }
-    let server = McpServer::new(Executor::new(runtime, catalog), GateLimits::default());
+    let server = McpServer::builder(Executor::new(runtime, catalog)).build();
     let opts = HttpOptions {
         addr: ([127, 0, 0, 1], 0).into(),
         token: None,
@@ -241,9 +240,9 @@ async fn http_case(
     Ok(Comparison::new(args.clients, ours, native))
 }
 
-/// One client over stdio to `wasm-host serve --stdio` and to `wasm-host native-server`.
+/// One client over stdio to `wasm-host serve --stdio` and to `wasm-host-bench native-server`.
 async fn stdio_case(
-    global: &GlobalArgs,
+    global: &EngineArgs,
     case: &Case,
     tool: &str,
     wasm: &Path,
@@ -251,8 +250,8 @@ async fn stdio_case(
     calls: usize,
 ) -> anyhow::Result<Comparison> {
     let exe = std::env::current_exe().context("finding this executable")?;
-    let mut ours = tokio::process::Command::new(&exe);
-    ours.args(global_flags(global))
+    let mut ours = tokio::process::Command::new(global.wasm_host()?);
+    ours.args(global.child_flags())
         .arg("serve")
         .arg("--stdio")
         .arg(wasm)
@@ -263,7 +262,7 @@ async fn stdio_case(
     let arguments = arguments(case)?;
     let (ours, native) = (
         connect_stdio(ours, "wasm-host serve --stdio").await?,
-        connect_stdio(native, "wasm-host native-server").await?,
+        connect_stdio(native, "wasm-host-bench native-server").await?,
     );
     check_agree("stdio", (&ours, tool), (&native, case.tool), &arguments).await?;
     let ours = drive(vec![ours], tool, &arguments, calls)
@@ -283,21 +282,6 @@ fn arguments(case: &Case) -> anyhow::Result<JsonObject> {
             case.component
         ),
     }
-}
-
-/// The global flags a child `wasm-host` needs to use the same compile cache and allocator.
-fn global_flags(global: &GlobalArgs) -> Vec<OsString> {
-    let mut flags = Vec::new();
-    if let Some(dir) = &global.cache_dir {
-        flags.extend(["--cache-dir".into(), dir.clone().into_os_string()]);
-    }
-    if global.no_cache {
-        flags.push("--no-cache".into());
-    }
-    if global.no_pooling {
-        flags.push("--no-pooling".into());
-    }
-    flags
 }
 
 async fn connect_http(url: &str, n: usize) -> anyhow::Result<Vec<Client>> {
@@ -435,7 +419,7 @@ async fn drive(
     }
     let throughput_per_s = all.len() as f64 / elapsed.as_secs_f64();
     Ok(Side {
-        latency: bench::dist(all),
+        latency: calls::dist(all),
         throughput_per_s,
     })
 }
@@ -443,7 +427,7 @@ async fn drive(
 fn print_table(r: &Report) {
     let per_client = r.calls / r.clients;
     println!(
-        "wasm-host bench serve: tools/call over MCP, HTTP {} clients × {per_client} calls, stdio 1 client × {} calls, data scale {}; latency p50 / p99",
+        "wasm-host-bench serve: tools/call over MCP, HTTP {} clients × {per_client} calls, stdio 1 client × {} calls, data scale {}; latency p50 / p99",
         r.clients, r.calls, r.scale
     );
     println!(

@@ -1,4 +1,4 @@
-//! `wasm-host bench tokens`: the tokens that enter a model's context for four scenarios from the
+//! `wasm-host-bench tokens`: the tokens that enter a model's context for four scenarios from the
 //! seed documents, direct mode versus code mode, on generated data, with the real tool
 //! definitions and the real outputs of our tools (served by two in-process servers over HTTP),
 //! counted with cl100k (tiktoken-rs, offline).
@@ -10,9 +10,10 @@
 //! result, and the same final answer. Both modes do the same work with the same tool calls; in
 //! code mode the calls happen inside the sandbox.
 
-use crate::code::{CodeArgs, code_mode, code_runner};
-use crate::config::CodeConfig;
-use crate::settings::GlobalArgs;
+use crate::engine::beside_binary;
+use wasm_host_code::{CodeRunner, Language, WorkspaceLimits, Workspaces};
+use wasm_host_mcp::CodeMode;
+use crate::engine::EngineArgs;
 use anyhow::Context;
 use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
 use rmcp::service::RunningService;
@@ -23,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use wasm_host_mcp::{GateLimits, HttpOptions, McpServer, Mode};
+use wasm_host_mcp::{HttpOptions, McpServer, Mode};
 use wasm_host_policy::{DirGrant, Grants, Limits};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions};
 
@@ -36,8 +37,12 @@ pub struct TokenBenchArgs {
     /// Files in scenario 1.
     #[arg(long, default_value_t = 50_000)]
     pub files: usize,
-    #[command(flatten)]
-    pub code: CodeArgs,
+    /// The JavaScript runner component (default: runner-js.wasm beside the binary or in ../guests/).
+    #[arg(long, value_name = "FILE")]
+    pub javascript_runner: Option<PathBuf>,
+    /// The Python runner component (default: runner-python.wasm beside the binary or in ../guests/).
+    #[arg(long, value_name = "FILE")]
+    pub python_runner: Option<PathBuf>,
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
@@ -131,7 +136,7 @@ impl<'a> Session<'a> {
 }
 
 /// Runs the benchmark.
-pub async fn run(global: &GlobalArgs, args: &TokenBenchArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(global: &EngineArgs, args: &TokenBenchArgs) -> anyhow::Result<ExitCode> {
     let data = tempfile::tempdir()?;
     eprintln!("bench tokens: generating data ({} files, a 2-hour transcript, a 10,000-row CSV, 15 record files)", args.files);
     let truth = generate(data.path(), args.files)?;
@@ -267,12 +272,12 @@ fn generate(root: &Path, files: usize) -> anyhow::Result<Truth> {
 
 /// Starts a direct-mode and a code-mode server over the same catalog; returns their URLs and the
 /// code server's workspace root.
-async fn start_servers(global: &GlobalArgs, args: &TokenBenchArgs, data: &Path) -> anyhow::Result<(String, String, tempfile::TempDir)> {
+async fn start_servers(global: &EngineArgs, args: &TokenBenchArgs, data: &Path) -> anyhow::Result<(String, String, tempfile::TempDir)> {
     let runtime = global.runtime()?;
     let components = if args.components.is_empty() {
         ["grep.wasm", "csv.wasm", "json-query.wasm"]
             .into_iter()
-            .map(|f| crate::code::beside_binary(f).with_context(|| format!("{f} not found beside the binary or in ../guests/; give --component")))
+            .map(|f| beside_binary(f).with_context(|| format!("{f} not found beside the binary or in ../guests/; give --component")))
             .collect::<anyhow::Result<Vec<_>>>()?
     } else {
         args.components.clone()
@@ -284,13 +289,18 @@ async fn start_servers(global: &GlobalArgs, args: &TokenBenchArgs, data: &Path) 
         catalog.insert(runtime.load_file(file, opts).await.with_context(|| format!("loading {}", file.display()))?);
     }
     let executor = Executor::new(runtime.clone(), catalog);
-    let settings = args.code.settings(&CodeConfig::default())?;
-    let runner = code_runner(&runtime, executor.clone(), &settings, Limits::default()).await?;
-    anyhow::ensure!(runner.languages().len() == 2, "both runners are needed (build them: wasm-host build guests/runners/js and guests/runners/python)");
+    // Programs get the server's default code-mode limits (64 KiB of output per run).
+    let mut runner = CodeRunner::new(executor.clone(), Limits { output_bytes: 64 << 10, ..Limits::default() });
+    for (language, flag, file) in [(Language::JavaScript, &args.javascript_runner, "runner-js.wasm"), (Language::Python, &args.python_runner, "runner-python.wasm")] {
+        let path = flag.clone().or_else(|| beside_binary(file)).with_context(|| format!("{file} not found beside the binary or in ../guests/ (build it: wasm-host build guests/runners/…, or give --{}-runner)", language.name().to_lowercase()))?;
+        let component = runtime.load_file(&path, LoadOptions::default()).await.with_context(|| format!("loading {}", path.display()))?;
+        runner.add_runner(language, component);
+    }
     let workspaces = tempfile::tempdir()?;
-    let code = code_mode(runner, Some(workspaces.path()), settings.workspace.clone())?;
-    let direct = McpServer::with_code(executor.clone(), GateLimits::default(), Some(Mode::Direct), None);
-    let code = McpServer::with_code(executor, GateLimits::default(), Some(Mode::Code), Some(code));
+    let root = Workspaces::new(workspaces.path(), WorkspaceLimits::default()).context("workspace root")?;
+    let code = CodeMode { runner, workspaces: Some(Arc::new(root)) };
+    let direct = McpServer::builder(executor.clone()).mode(Some(Mode::Direct)).build();
+    let code = McpServer::builder(executor).mode(Some(Mode::Code)).code(code).build();
     Ok((serve(direct).await?, serve(code).await?, workspaces))
 }
 

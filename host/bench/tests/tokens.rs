@@ -1,4 +1,4 @@
-//! `wasm-host bench tokens` runs its four scenarios end to end (both modes' answers are checked
+//! `wasm-host-bench tokens` runs its four scenarios end to end (both modes' answers are checked
 //! against the generated data inside the command) and meets its targets.
 
 use serde_json::Value;
@@ -6,12 +6,12 @@ use wasm_host_tests::guest;
 
 #[test]
 fn bench_tokens_counts_both_modes_and_code_mode_cuts_the_context() {
-    let mut args = vec!["bench".to_string(), "tokens".into(), "--json".into(), "--files".into(), "50000".into()];
+    let mut args = vec!["tokens".to_string(), "--json".into(), "--files".into(), "50000".into()];
     for g in ["grep", "csv", "json-query"] {
         args.extend(["--component".into(), guest(g).display().to_string()]);
     }
     args.extend(["--javascript-runner".into(), guest("runner-js").display().to_string(), "--python-runner".into(), guest("runner-python").display().to_string()]);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host-bench"))
         .args(&args)
         .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
         .output()

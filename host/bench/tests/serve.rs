@@ -1,4 +1,4 @@
-//! `wasm-host bench serve` end to end: the Rust, JS and Python tools over streamable HTTP and
+//! `wasm-host-bench serve` end to end: the Rust, JS and Python tools over streamable HTTP and
 //! stdio, each against its native rmcp `#[tool]`, with results checked equal before timing.
 
 use serde_json::Value;
@@ -9,9 +9,8 @@ fn bench_serve_measures_every_language_over_both_transports_against_native() {
     for g in ["grep", "json-query", "csv"] {
         guest(g);
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host-bench"))
         .args([
-            "bench",
             "serve",
             "--calls",
             "64",

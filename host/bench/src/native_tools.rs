@@ -1,4 +1,4 @@
-//! The three example tools `wasm-host bench serve` measures — grep `count`, json-query `query`,
+//! The three example tools `wasm-host-bench serve` measures — grep `count`, json-query `query`,
 //! csv `aggregate` — written as native rmcp `#[tool]`s doing the same work on the same files, so
 //! the benchmark can compare our sandboxed components with in-process native code.
 //!

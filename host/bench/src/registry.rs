@@ -1,9 +1,9 @@
-//! `wasm-host bench registry`: open the local registry's index and resolve a version range, over
+//! `wasm-host-bench registry`: open the local registry's index and resolve a version range, over
 //! a synthetic index of many packages (default 10,000 × 3 versions, each signed, with tools and a
 //! description), p50/p99 per open+resolve; the baseline is the same index stored as JSON, read,
 //! parsed and resolved the same way, in the same run.
 
-use crate::bench::{Dist, dist};
+use crate::calls::{Dist, dist};
 use anyhow::Context;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -109,7 +109,7 @@ fn report(args: &RegistryBenchArgs, fast: &Dist, baseline: &Dist, (rkyv_size, ar
         return;
     }
     println!(
-        "wasm-host bench registry: {} packages × {} versions (signed, with tools); index.rkyv {:.1} MB (validated archive {:.1} MB, the rest metadata read per entry), index.json {:.1} MB; {} rounds",
+        "wasm-host-bench registry: {} packages × {} versions (signed, with tools); index.rkyv {:.1} MB (validated archive {:.1} MB, the rest metadata read per entry), index.json {:.1} MB; {} rounds",
         args.packages,
         args.versions,
         rkyv_size as f64 / 1e6,

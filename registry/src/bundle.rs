@@ -75,16 +75,39 @@ struct Contents {
 
 /// Packs what `references` resolve to in `registry` into a bundle at `out` (written to a temp file
 /// beside it, fsynced, renamed). Returns what it packed.
-pub fn create(registry: &Registry, references: &[String], out: &Path) -> Result<Vec<BundledComponent>, BundleError> {
+pub fn create(
+    registry: &Registry,
+    references: &[String],
+    out: &Path,
+) -> Result<Vec<BundledComponent>, BundleError> {
     let mut components = Vec::new();
     let mut blobs = BTreeMap::new();
     for r in references {
         let (resolved, entry, bytes) = registry.fetch(r)?;
         blobs.insert(entry.digest.clone(), bytes);
-        components.push(BundledComponent { name: resolved.name, version: resolved.version, sha256: entry.digest, description: entry.description, tools: entry.tools, signatures: entry.signatures });
+        components.push(BundledComponent {
+            name: resolved.name,
+            version: resolved.version,
+            sha256: entry.digest,
+            description: entry.description,
+            tools: entry.tools,
+            signatures: entry.signatures,
+        });
     }
-    let lock = LockFile { component: components.iter().map(|c| Locked { name: c.name.clone(), source: format!("{}@{}", c.name, c.version), version: c.version.clone(), sha256: c.sha256.clone() }).collect() };
-    let contents = serde_json::to_vec_pretty(&Contents { format: 1, components: components.clone() }).map_err(|e| malformed(out, e.to_string()))?;
+    let lock = LockFile {
+        component: components
+            .iter()
+            .map(|c| Locked {
+                name: c.name.clone(),
+                source: format!("{}@{}", c.name, c.version),
+                version: c.version.clone(),
+                sha256: c.sha256.clone(),
+            })
+            .collect(),
+    };
+    let contents =
+        serde_json::to_vec_pretty(&Contents { format: 1, components: components.clone() })
+            .map_err(|e| malformed(out, e.to_string()))?;
     let mut tar = tar::Builder::new(Vec::new());
     let io = |source| BundleError::Io { path: out.display().to_string(), source };
     append(&mut tar, CONTENTS, &contents).map_err(io)?;
@@ -94,8 +117,13 @@ pub fn create(registry: &Registry, references: &[String], out: &Path) -> Result<
     }
     let bytes = tar.into_inner().map_err(io)?;
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = out.file_name().ok_or_else(|| malformed(out, "the output needs a file name".into()))?.to_string_lossy().to_string();
-    let dir = cap_std::fs::Dir::open_ambient_dir(parent, cap_std::ambient_authority()).map_err(io)?;
+    let name = out
+        .file_name()
+        .ok_or_else(|| malformed(out, "the output needs a file name".into()))?
+        .to_string_lossy()
+        .to_string();
+    let dir =
+        cap_std::fs::Dir::open_ambient_dir(parent, cap_std::ambient_authority()).map_err(io)?;
     write_atomic(&dir, &name, &bytes).map_err(io)?;
     Ok(components)
 }
@@ -112,42 +140,89 @@ fn append(tar: &mut tar::Builder<Vec<u8>>, path: &str, bytes: &[u8]) -> std::io:
 /// Reads a bundle and checks it against itself: every listed component present with its digest,
 /// the lock agreeing, nothing else inside. Returns what to install.
 pub fn read(path: &Path) -> Result<(Vec<BundledComponent>, Vec<Incoming>), BundleError> {
-    let file = std::fs::File::open(path).map_err(|source| BundleError::Io { path: path.display().to_string(), source })?;
+    let file = std::fs::File::open(path)
+        .map_err(|source| BundleError::Io { path: path.display().to_string(), source })?;
     let mut archive = tar::Archive::new(file);
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut total = 0u64;
     let entries = archive.entries().map_err(|e| malformed(path, e.to_string()))?;
     for entry in entries {
         let entry = entry.map_err(|e| malformed(path, e.to_string()))?;
-        let name = entry.path().map_err(|e| malformed(path, e.to_string()))?.to_string_lossy().to_string();
+        let name =
+            entry.path().map_err(|e| malformed(path, e.to_string()))?.to_string_lossy().to_string();
         if entry.size() > MAX_COMPONENT || files.len() >= MAX_ENTRIES {
-            return Err(malformed(path, format!("{name} is {} bytes (limit {MAX_COMPONENT}) or there are over {MAX_ENTRIES} entries", entry.size())));
+            return Err(malformed(
+                path,
+                format!(
+                    "{name} is {} bytes (limit {MAX_COMPONENT}) or there are over {MAX_ENTRIES} entries",
+                    entry.size()
+                ),
+            ));
         }
         // The header's size is only a claim: reserve little up front, read at most the limit.
         let mut bytes = Vec::with_capacity(entry.size().min(16 << 20) as usize);
-        entry.take(MAX_COMPONENT).read_to_end(&mut bytes).map_err(|e| malformed(path, e.to_string()))?;
+        entry
+            .take(MAX_COMPONENT)
+            .read_to_end(&mut bytes)
+            .map_err(|e| malformed(path, e.to_string()))?;
         total += bytes.len() as u64;
         if total > MAX_BUNDLE {
-            return Err(malformed(path, format!("its entries hold more than {MAX_BUNDLE} bytes together (the bundle limit)")));
+            return Err(malformed(
+                path,
+                format!(
+                    "its entries hold more than {MAX_BUNDLE} bytes together (the bundle limit)"
+                ),
+            ));
         }
         files.insert(name, bytes);
     }
-    let contents: Contents = serde_json::from_slice(files.get(CONTENTS).ok_or_else(|| malformed(path, format!("no {CONTENTS}")))?).map_err(|e| malformed(path, format!("{CONTENTS}: {e}")))?;
-    let lock = LockFile::parse(&String::from_utf8_lossy(files.get(LOCK_FILE).ok_or_else(|| malformed(path, format!("no {LOCK_FILE}")))?)).map_err(|e| malformed(path, format!("{LOCK_FILE}: {e}")))?;
+    let contents: Contents = serde_json::from_slice(
+        files.get(CONTENTS).ok_or_else(|| malformed(path, format!("no {CONTENTS}")))?,
+    )
+    .map_err(|e| malformed(path, format!("{CONTENTS}: {e}")))?;
+    let lock = LockFile::parse(&String::from_utf8_lossy(
+        files.get(LOCK_FILE).ok_or_else(|| malformed(path, format!("no {LOCK_FILE}")))?,
+    ))
+    .map_err(|e| malformed(path, format!("{LOCK_FILE}: {e}")))?;
     let mut incoming = Vec::new();
     for c in &contents.components {
         let blob_name = format!("blobs/sha256/{}", c.sha256);
-        let bytes = files.remove(&blob_name).ok_or_else(|| malformed(path, format!("{}@{}: {blob_name} is missing", c.name, c.version)))?;
+        let bytes = files.remove(&blob_name).ok_or_else(|| {
+            malformed(path, format!("{}@{}: {blob_name} is missing", c.name, c.version))
+        })?;
         let actual = hex::encode(Sha256::digest(&bytes));
         if actual != c.sha256 {
-            return Err(malformed(path, format!("{}@{}: its component hashes to {actual}, the bundle says {}", c.name, c.version, c.sha256)));
+            return Err(malformed(
+                path,
+                format!(
+                    "{}@{}: its component hashes to {actual}, the bundle says {}",
+                    c.name, c.version, c.sha256
+                ),
+            ));
         }
-        if !lock.component.iter().any(|l| l.name == c.name && l.version == c.version && l.sha256 == c.sha256) {
-            return Err(malformed(path, format!("{}@{} sha256:{} is not in the bundle's {LOCK_FILE}", c.name, c.version, c.sha256)));
+        if !lock
+            .component
+            .iter()
+            .any(|l| l.name == c.name && l.version == c.version && l.sha256 == c.sha256)
+        {
+            return Err(malformed(
+                path,
+                format!(
+                    "{}@{} sha256:{} is not in the bundle's {LOCK_FILE}",
+                    c.name, c.version, c.sha256
+                ),
+            ));
         }
         let manifest = wasm_host_meta::inspect(&bytes).ok().and_then(|i| i.manifest);
-        if manifest.as_ref().is_none_or(|m| m.name != c.name || m.version.to_string() != c.version) {
-            return Err(malformed(path, format!("{}@{}: the component's own manifest names something else", c.name, c.version)));
+        if manifest.as_ref().is_none_or(|m| m.name != c.name || m.version.to_string() != c.version)
+        {
+            return Err(malformed(
+                path,
+                format!(
+                    "{}@{}: the component's own manifest names something else",
+                    c.name, c.version
+                ),
+            ));
         }
         incoming.push(Incoming { bytes, signatures: c.signatures.clone(), tools: c.tools.clone() });
     }
@@ -160,7 +235,10 @@ pub fn read(path: &Path) -> Result<(Vec<BundledComponent>, Vec<Incoming>), Bundl
 }
 
 /// Installs a bundle into `registry`: all its components or none.
-pub fn install(registry: &Registry, path: &Path) -> Result<Vec<crate::PublishOutcome>, BundleError> {
+pub fn install(
+    registry: &Registry,
+    path: &Path,
+) -> Result<Vec<crate::PublishOutcome>, BundleError> {
     let (_, incoming) = read(path)?;
     Ok(registry.install(incoming)?)
 }

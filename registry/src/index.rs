@@ -44,7 +44,9 @@ pub enum RegistryError {
     #[error("{0} is not published here")]
     NotPublished(String),
     /// A signature that does not verify: the component or its index entry was changed.
-    #[error("{package}: the signature by {key} does not match its name, version and sha256:{digest}; the component or its index entry was tampered with")]
+    #[error(
+        "{package}: the signature by {key} does not match its name, version and sha256:{digest}; the component or its index entry was tampered with"
+    )]
     BadSignature {
         /// name@version.
         package: String,
@@ -54,7 +56,9 @@ pub enum RegistryError {
         digest: String,
     },
     /// `require_signatures` is on and nothing trusted signed this.
-    #[error("{package} is {why}, and require_signatures is on; refusing it (trust the signer with `wasm-host trust add PUBKEY`)")]
+    #[error(
+        "{package} is {why}, and require_signatures is on; refusing it (trust the signer with `wasm-host trust add PUBKEY`)"
+    )]
     NotTrusted {
         /// name@version.
         package: String,
@@ -147,22 +151,40 @@ impl Registry {
         let mut outcomes = Vec::new();
         let mut blobs = Vec::new();
         for item in incoming {
-            let info = wasm_host_meta::inspect(&item.bytes).map_err(|e| RegistryError::Component(e.to_string()))?;
+            let info = wasm_host_meta::inspect(&item.bytes)
+                .map_err(|e| RegistryError::Component(e.to_string()))?;
             info.check_imports().map_err(|e| RegistryError::Component(e.to_string()))?;
-            let manifest = info.manifest.ok_or_else(|| RegistryError::Component("no wasm-host manifest (build it with `wasm-host build`)".into()))?;
+            let manifest = info.manifest.ok_or_else(|| {
+                RegistryError::Component(
+                    "no wasm-host manifest (build it with `wasm-host build`)".into(),
+                )
+            })?;
             let (name, version) = (manifest.name.clone(), manifest.version.to_string());
             self.check_signatures(&trusted, &name, &version, &info.sha256, &item.signatures)?;
             let versions = index.packages.entry(name.clone()).or_default();
-            let unchanged = check_publish(&name, &manifest.version, &info.sha256, &published(versions))?;
+            let unchanged =
+                check_publish(&name, &manifest.version, &info.sha256, &published(versions))?;
             if unchanged {
-                let entry = versions.iter_mut().find(|e| e.version == version).ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))?;
+                let entry = versions
+                    .iter_mut()
+                    .find(|e| e.version == version)
+                    .ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))?;
                 for s in item.signatures {
                     if !entry.signatures.contains(&s) {
                         entry.signatures.push(s);
                     }
                 }
             } else {
-                versions.push(Entry { version: version.clone(), digest: info.sha256.clone(), size: info.size, description: manifest.description.clone(), capabilities: manifest.capabilities.clone(), tools: item.tools, signatures: item.signatures, yanked: false });
+                versions.push(Entry {
+                    version: version.clone(),
+                    digest: info.sha256.clone(),
+                    size: info.size,
+                    description: manifest.description.clone(),
+                    capabilities: manifest.capabilities.clone(),
+                    tools: item.tools,
+                    signatures: item.signatures,
+                    yanked: false,
+                });
             }
             outcomes.push(PublishOutcome { name, version, digest: info.sha256, unchanged });
             blobs.push(item.bytes);
@@ -185,9 +207,21 @@ impl Registry {
         let reference = Reference::parse(reference)?;
         let entry = self.resolve_entry(&reference)?;
         let bytes = self.blobs.get(&entry.digest)?; // verified: a tampered blob is refused here
-        self.check_signatures(&self.trusted()?, &reference.name, &entry.version, &entry.digest, &entry.signatures)?;
+        self.check_signatures(
+            &self.trusted()?,
+            &reference.name,
+            &entry.version,
+            &entry.digest,
+            &entry.signatures,
+        )?;
         let signed_by = entry.signatures.iter().map(|s| s.key.clone()).collect();
-        let resolved = Resolved { path: self.blob_path(&entry.digest), name: reference.name, version: entry.version.clone(), digest: entry.digest.clone(), signed_by };
+        let resolved = Resolved {
+            path: self.blob_path(&entry.digest),
+            name: reference.name,
+            version: entry.version.clone(),
+            digest: entry.digest.clone(),
+            signed_by,
+        };
         Ok((resolved, entry, bytes))
     }
 
@@ -196,9 +230,17 @@ impl Registry {
     pub fn resolve_entry(&self, reference: &Reference) -> Result<Entry, RegistryError> {
         let loaded = self.load()?;
         let package = loaded.package(&reference.name).map_err(|why| self.index_err(why))?;
-        let candidates: Vec<Published> = package.versions().filter_map(|(v, digest, yanked)| Some(Published { version: semver::Version::parse(v).ok()?, digest, yanked })).collect();
+        let candidates: Vec<Published> = package
+            .versions()
+            .filter_map(|(v, digest, yanked)| {
+                Some(Published { version: semver::Version::parse(v).ok()?, digest, yanked })
+            })
+            .collect();
         let chosen = reference.resolve(&candidates)?.version.to_string();
-        package.entry(&chosen).map_err(|why| self.index_err(why))?.ok_or_else(|| RegistryError::NotPublished(format!("{}@{chosen}", reference.name)))
+        package
+            .entry(&chosen)
+            .map_err(|why| self.index_err(why))?
+            .ok_or_else(|| RegistryError::NotPublished(format!("{}@{chosen}", reference.name)))
     }
 
     /// Where the blob with this digest is stored.
@@ -215,10 +257,17 @@ impl Registry {
     /// newest non-yanked version.
     pub fn search(&self, query: &str) -> Result<Vec<(String, Entry)>, RegistryError> {
         let q = query.to_lowercase();
-        let hit = |name: &str, e: &Entry| name.to_lowercase().contains(&q) || e.description.to_lowercase().contains(&q) || e.tools.iter().any(|t| t.to_lowercase().contains(&q));
+        let hit = |name: &str, e: &Entry| {
+            name.to_lowercase().contains(&q)
+                || e.description.to_lowercase().contains(&q)
+                || e.tools.iter().any(|t| t.to_lowercase().contains(&q))
+        };
         let mut out = Vec::new();
         for (name, versions) in self.list()? {
-            let newest = versions.iter().filter(|e| !e.yanked).max_by_key(|e| semver::Version::parse(&e.version).ok());
+            let newest = versions
+                .iter()
+                .filter(|e| !e.yanked)
+                .max_by_key(|e| semver::Version::parse(&e.version).ok());
             if let Some(e) = newest.filter(|e| hit(&name, e)) {
                 out.push((name, e.clone()));
             }
@@ -245,7 +294,10 @@ impl Registry {
         let mut problems = Vec::new();
         for (name, versions) in self.list()? {
             for e in versions {
-                let checked = self.blobs.get(&e.digest).map_err(RegistryError::from).and_then(|_| self.check_signatures(&trusted, &name, &e.version, &e.digest, &e.signatures));
+                let checked =
+                    self.blobs.get(&e.digest).map_err(RegistryError::from).and_then(|_| {
+                        self.check_signatures(&trusted, &name, &e.version, &e.digest, &e.signatures)
+                    });
                 if let Err(err) = checked {
                     problems.push((format!("{name}@{}", e.version), err.to_string()));
                 }
@@ -257,7 +309,12 @@ impl Registry {
     /// The trusted keys (`trust.json`).
     pub fn trusted(&self) -> Result<Vec<TrustedKey>, RegistryError> {
         match self.dir.read(TRUST) {
-            Ok(bytes) => serde_json::from_slice::<TrustFile>(&bytes).map(|t| t.keys).map_err(|e| RegistryError::Index { path: self.root.join(TRUST).display().to_string(), why: e.to_string() }),
+            Ok(bytes) => serde_json::from_slice::<TrustFile>(&bytes).map(|t| t.keys).map_err(|e| {
+                RegistryError::Index {
+                    path: self.root.join(TRUST).display().to_string(),
+                    why: e.to_string(),
+                }
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(io_err(&self.root.join(TRUST), e)),
         }
@@ -285,34 +342,70 @@ impl Registry {
         Ok(found)
     }
 
-    fn change_trust(&self, change: impl FnOnce(&mut Vec<TrustedKey>) -> bool) -> Result<(), RegistryError> {
+    fn change_trust(
+        &self,
+        change: impl FnOnce(&mut Vec<TrustedKey>) -> bool,
+    ) -> Result<(), RegistryError> {
         let _lock = self.lock()?;
         let mut file = TrustFile { keys: self.trusted()? };
         if change(&mut file.keys) {
-            let bytes = serde_json::to_vec_pretty(&file).map_err(|e| self.index_err(e.to_string()))?;
-            write_atomic(&self.dir, TRUST, &bytes).map_err(|e| io_err(&self.root.join(TRUST), e))?;
+            let bytes =
+                serde_json::to_vec_pretty(&file).map_err(|e| self.index_err(e.to_string()))?;
+            write_atomic(&self.dir, TRUST, &bytes)
+                .map_err(|e| io_err(&self.root.join(TRUST), e))?;
         }
         Ok(())
     }
 
     /// Every signature present must verify; when required, one must be by a trusted key.
-    fn check_signatures(&self, trusted: &[TrustedKey], name: &str, version: &str, digest: &str, signatures: &[Signature]) -> Result<(), RegistryError> {
+    fn check_signatures(
+        &self,
+        trusted: &[TrustedKey],
+        name: &str,
+        version: &str,
+        digest: &str,
+        signatures: &[Signature],
+    ) -> Result<(), RegistryError> {
         let package = format!("{name}@{version}");
         if let Some(bad) = signatures.iter().find(|s| !verify(s, name, version, digest)) {
-            return Err(RegistryError::BadSignature { package, key: bad.key.clone(), digest: digest.to_string() });
+            return Err(RegistryError::BadSignature {
+                package,
+                key: bad.key.clone(),
+                digest: digest.to_string(),
+            });
         }
-        if self.require_signatures && !signatures.iter().any(|s| trusted.iter().any(|t| t.key == s.key)) {
-            let why = if signatures.is_empty() { "unsigned".to_string() } else { format!("signed only by keys not trusted here ({})", signatures.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join(", ")) };
+        if self.require_signatures
+            && !signatures.iter().any(|s| trusted.iter().any(|t| t.key == s.key))
+        {
+            let why = if signatures.is_empty() {
+                "unsigned".to_string()
+            } else {
+                format!(
+                    "signed only by keys not trusted here ({})",
+                    signatures.iter().map(|s| s.key.as_str()).collect::<Vec<_>>().join(", ")
+                )
+            };
             return Err(RegistryError::NotTrusted { package, why });
         }
         Ok(())
     }
 
-    fn update(&self, name: &str, version: &str, change: impl FnOnce(&mut Vec<Entry>, usize)) -> Result<(), RegistryError> {
+    fn update(
+        &self,
+        name: &str,
+        version: &str,
+        change: impl FnOnce(&mut Vec<Entry>, usize),
+    ) -> Result<(), RegistryError> {
         let _lock = self.lock()?;
         let mut index = self.load()?.to_index().map_err(|why| self.index_err(why))?;
-        let versions = index.packages.get_mut(name).ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))?;
-        let i = versions.iter().position(|e| e.version == version).ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))?;
+        let versions = index
+            .packages
+            .get_mut(name)
+            .ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))?;
+        let i = versions
+            .iter()
+            .position(|e| e.version == version)
+            .ok_or_else(|| RegistryError::NotPublished(format!("{name}@{version}")))?;
         change(versions, i);
         if versions.is_empty() {
             index.packages.remove(name);
@@ -332,7 +425,10 @@ impl Registry {
     }
 
     fn index_err(&self, why: String) -> RegistryError {
-        RegistryError::Index { path: self.root.join(crate::index_file::INDEX).display().to_string(), why }
+        RegistryError::Index {
+            path: self.root.join(crate::index_file::INDEX).display().to_string(),
+            why,
+        }
     }
 }
 
@@ -343,6 +439,12 @@ fn io_err(path: &Path, e: std::io::Error) -> RegistryError {
 fn published(entries: &[Entry]) -> Vec<Published> {
     entries
         .iter()
-        .filter_map(|e| Some(Published { version: semver::Version::parse(&e.version).ok()?, digest: e.digest.clone(), yanked: e.yanked }))
+        .filter_map(|e| {
+            Some(Published {
+                version: semver::Version::parse(&e.version).ok()?,
+                digest: e.digest.clone(),
+                yanked: e.yanked,
+            })
+        })
         .collect()
 }

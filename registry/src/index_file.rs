@@ -5,13 +5,13 @@
 //! `wasm-host bench registry` measures open + resolve over 10,000 packages against JSON.
 
 use crate::sign::Signature;
-use wasm_host_policy::Requests;
 use cap_std::fs::Dir;
 use rkyv::rancor::Error as RkyvError;
 use rkyv::util::AlignedVec;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom, Write};
+use wasm_host_policy::Requests;
 
 /// The index file's name under the home.
 pub const INDEX: &str = "index.rkyv";
@@ -91,10 +91,17 @@ impl LoadedIndex {
     pub fn read(dir: &Dir) -> std::io::Result<Self> {
         let mut file = match dir.open(INDEX) {
             Ok(f) => f.into_std(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LoadedIndex { archive: None }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(LoadedIndex { archive: None });
+            }
             Err(e) => return Err(e),
         };
-        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not a wasm-host index (bad header; if an older wasm-host wrote it, move it aside and publish again)");
+        let bad = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "not a wasm-host index (bad header; if an older wasm-host wrote it, move it aside and publish again)",
+            )
+        };
         let mut head = [0u8; 16];
         file.read_exact(&mut head).map_err(|_| bad())?;
         let len = u64::from_le_bytes(head[8..].try_into().unwrap_or_default());
@@ -110,9 +117,13 @@ impl LoadedIndex {
     /// The archive after one validation pass (bytecheck); `None` when there is no index yet.
     fn stored(&self) -> Result<Option<(&ArchivedStored, MetaSection<'_>)>, String> {
         let Some((bytes, file, meta_at)) = &self.archive else { return Ok(None) };
-        let index = rkyv::access::<ArchivedStored, RkyvError>(bytes).map_err(|e| format!("not a wasm-host index: {e}"))?;
+        let index = rkyv::access::<ArchivedStored, RkyvError>(bytes)
+            .map_err(|e| format!("not a wasm-host index: {e}"))?;
         if index.format != FORMAT {
-            return Err(format!("index format {} is not the format {FORMAT} this wasm-host reads", index.format));
+            return Err(format!(
+                "index format {} is not the format {FORMAT} this wasm-host reads",
+                index.format
+            ));
         }
         Ok(Some((index, MetaSection { file, at: *meta_at })))
     }
@@ -121,7 +132,10 @@ impl LoadedIndex {
     /// them in full, from one validation of the archive.
     pub fn package(&self, name: &str) -> Result<Package<'_>, String> {
         Ok(match self.stored()? {
-            Some((s, meta)) => Package { records: s.packages.get(name).map(|v| v.as_slice()).unwrap_or_default(), meta: Some(meta) },
+            Some((s, meta)) => Package {
+                records: s.packages.get(name).map(|v| v.as_slice()).unwrap_or_default(),
+                meta: Some(meta),
+            },
             None => Package { records: &[], meta: None },
         })
     }
@@ -131,7 +145,8 @@ impl LoadedIndex {
         let mut packages = BTreeMap::new();
         if let Some((s, meta)) = self.stored()? {
             for (name, records) in s.packages.iter() {
-                let entries = records.iter().map(|r| entry(r, &meta)).collect::<Result<Vec<_>, _>>()?;
+                let entries =
+                    records.iter().map(|r| entry(r, &meta)).collect::<Result<Vec<_>, _>>()?;
                 packages.insert(name.to_string(), entries);
             }
         }
@@ -170,9 +185,21 @@ fn entry(r: &ArchivedRecord, section: &MetaSection<'_>) -> Result<Entry, String>
     let (offset, len) = (r.meta.0.to_native(), r.meta.1.to_native());
     let mut bytes = vec![0u8; len as usize];
     let mut file = section.file;
-    file.seek(SeekFrom::Start(section.at + offset)).and_then(|_| file.read_exact(&mut bytes)).map_err(|e| format!("entry {}: {e}", r.version.as_str()))?;
-    let meta: Meta = serde_json::from_slice(&bytes).map_err(|e| format!("entry {}: {e}", r.version.as_str()))?;
-    Ok(Entry { version: r.version.to_string(), digest: hex::encode(r.digest), size: meta.size, description: meta.description, capabilities: meta.capabilities, tools: meta.tools, signatures: meta.signatures, yanked: r.yanked })
+    file.seek(SeekFrom::Start(section.at + offset))
+        .and_then(|_| file.read_exact(&mut bytes))
+        .map_err(|e| format!("entry {}: {e}", r.version.as_str()))?;
+    let meta: Meta =
+        serde_json::from_slice(&bytes).map_err(|e| format!("entry {}: {e}", r.version.as_str()))?;
+    Ok(Entry {
+        version: r.version.to_string(),
+        digest: hex::encode(r.digest),
+        size: meta.size,
+        description: meta.description,
+        capabilities: meta.capabilities,
+        tools: meta.tools,
+        signatures: meta.signatures,
+        yanked: r.yanked,
+    })
 }
 
 impl IndexFile {
@@ -183,14 +210,30 @@ impl IndexFile {
         for (name, entries) in &self.packages {
             let mut records = Vec::with_capacity(entries.len());
             for e in entries {
-                let digest: [u8; 32] = hex::decode(&e.digest).ok().and_then(|d| d.try_into().ok()).ok_or_else(|| format!("{name}@{}: digest `{}` is not a sha256", e.version, e.digest))?;
-                let meta = serde_json::to_vec(&Meta { size: e.size, description: e.description.clone(), capabilities: e.capabilities.clone(), tools: e.tools.clone(), signatures: e.signatures.clone() }).map_err(|e| e.to_string())?;
-                records.push(Record { version: e.version.clone(), digest, yanked: e.yanked, meta: (section.len() as u64, meta.len() as u32) });
+                let digest: [u8; 32] =
+                    hex::decode(&e.digest).ok().and_then(|d| d.try_into().ok()).ok_or_else(
+                        || format!("{name}@{}: digest `{}` is not a sha256", e.version, e.digest),
+                    )?;
+                let meta = serde_json::to_vec(&Meta {
+                    size: e.size,
+                    description: e.description.clone(),
+                    capabilities: e.capabilities.clone(),
+                    tools: e.tools.clone(),
+                    signatures: e.signatures.clone(),
+                })
+                .map_err(|e| e.to_string())?;
+                records.push(Record {
+                    version: e.version.clone(),
+                    digest,
+                    yanked: e.yanked,
+                    meta: (section.len() as u64, meta.len() as u32),
+                });
                 section.extend_from_slice(&meta);
             }
             packages.insert(name.clone(), records);
         }
-        let archive = rkyv::to_bytes::<RkyvError>(&Stored { format: FORMAT, packages }).map_err(|e| e.to_string())?;
+        let archive = rkyv::to_bytes::<RkyvError>(&Stored { format: FORMAT, packages })
+            .map_err(|e| e.to_string())?;
         let mut out = Vec::with_capacity(16 + archive.len() + section.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&(archive.len() as u64).to_le_bytes());
@@ -220,7 +263,16 @@ mod tests {
     use super::*;
 
     fn entry(version: &str, n: u8) -> Entry {
-        Entry { version: version.into(), digest: hex::encode([n; 32]), size: n.into(), description: format!("d{n}"), capabilities: Requests::default(), tools: vec![format!("t{n}")], signatures: vec![], yanked: n.is_multiple_of(2) }
+        Entry {
+            version: version.into(),
+            digest: hex::encode([n; 32]),
+            size: n.into(),
+            description: format!("d{n}"),
+            capabilities: Requests::default(),
+            tools: vec![format!("t{n}")],
+            signatures: vec![],
+            yanked: n.is_multiple_of(2),
+        }
     }
 
     #[test]
@@ -240,9 +292,14 @@ mod tests {
         assert_eq!(a.entry("9.9.9").expect("none"), None);
         assert!(loaded.package("nope").expect("unknown").versions().next().is_none());
         // Truncated or foreign files are errors, not panics.
-        for bad in [&b"WHI"[..], b"WHINDEX\0\xff\xff\xff\xff\xff\xff\xff\x7f", b"WHINDEX\0\x08\0\0\0\0\0\0\0garbage!"] {
+        for bad in [
+            &b"WHI"[..],
+            b"WHINDEX\0\xff\xff\xff\xff\xff\xff\xff\x7f",
+            b"WHINDEX\0\x08\0\0\0\0\0\0\0garbage!",
+        ] {
             std::fs::write(root.path().join(INDEX), bad).expect("write");
-            let result = LoadedIndex::read(&dir).map_err(|e| e.to_string()).and_then(|l| l.to_index());
+            let result =
+                LoadedIndex::read(&dir).map_err(|e| e.to_string()).and_then(|l| l.to_index());
             assert!(result.is_err(), "{bad:?}");
         }
     }

@@ -11,6 +11,17 @@
 //! remove and verify. [`sign`]: ed25519 keys and signatures. [`oci`]: push and pull through an
 //! OCI registry in the CNCF Wasm artifact layout. [`bundle`]: offline bundles. [`lock`]: the
 //! `wasm-host.lock` format.
+//!
+//! ```
+//! use wasm_host_registry::resolve::{Published, Reference};
+//!
+//! let published = |v: &str, yanked| Published { version: v.parse().unwrap(), digest: String::new(), yanked };
+//! let versions = [published("1.2.0", false), published("1.4.1", false), published("1.5.0", true), published("2.0.0", false)];
+//! let wanted = Reference::parse("csv@^1.2").unwrap();
+//! // The newest match that is not yanked.
+//! assert_eq!(wanted.resolve(&versions).unwrap().version.to_string(), "1.4.1");
+//! assert!(Reference::parse("csv@^x").is_err());
+//! ```
 
 pub mod bundle;
 mod index;
@@ -84,16 +95,24 @@ impl BlobStore {
         f.write_all(bytes).and_then(|()| f.sync_all()).map_err(io("writing a blob"))?;
         drop(f);
         self.blobs.rename(&tmp, &self.blobs, &digest).map_err(io("renaming a blob into place"))?;
-        self.blobs.open(".").and_then(|d| d.sync_all()).map_err(io("syncing the blob directory"))?;
+        self.blobs
+            .open(".")
+            .and_then(|d| d.sync_all())
+            .map_err(io("syncing the blob directory"))?;
         Ok(digest)
     }
 
     /// The blob named `digest`, verified.
     pub fn get(&self, digest: &str) -> Result<Vec<u8>, StoreError> {
-        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if digest.len() != 64
+            || !digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(StoreError::BadDigest(digest.to_string()));
         }
-        let bytes = self.blobs.read(digest).map_err(|source| StoreError::Io { op: format!("reading blob {digest}"), source })?;
+        let bytes = self
+            .blobs
+            .read(digest)
+            .map_err(|source| StoreError::Io { op: format!("reading blob {digest}"), source })?;
         let actual = hex::encode(Sha256::digest(&bytes));
         if actual != digest {
             return Err(StoreError::Corrupt { expected: digest.to_string(), actual });
@@ -120,7 +139,11 @@ mod tests {
         assert_eq!(store.get(&d).expect("get"), b"component bytes");
         assert_eq!(store.put(b"component bytes").expect("again"), d);
         assert!(store.contains(&d));
-        let leftovers: Vec<_> = std::fs::read_dir(root.path().join("blobs/sha256")).expect("ls").flatten().map(|e| e.file_name()).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(root.path().join("blobs/sha256"))
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(leftovers.len(), 1, "no temp files left: {leftovers:?}");
     }
 

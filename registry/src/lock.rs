@@ -32,7 +32,9 @@ impl LockFile {
     /// The file's text, with a header saying what wrote it.
     pub fn to_text(&self) -> String {
         let body = toml::to_string(self).unwrap_or_default();
-        format!("# Written by wasm-host; `serve --config` refuses components whose bytes differ.\n{body}")
+        format!(
+            "# Written by wasm-host; `serve --config` refuses components whose bytes differ.\n{body}"
+        )
     }
 
     /// Parses a lock file's text.

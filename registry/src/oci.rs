@@ -101,15 +101,22 @@ struct WasmComponent {
 
 /// Parses `oci://HOST[:PORT]/REPO[:TAG]`.
 pub fn parse(target: &str) -> Result<Reference, OciError> {
-    let rest = target.strip_prefix("oci://").ok_or_else(|| OciError::BadReference(target.to_string()))?;
+    let rest =
+        target.strip_prefix("oci://").ok_or_else(|| OciError::BadReference(target.to_string()))?;
     rest.parse::<Reference>().map_err(|_| OciError::BadReference(target.to_string()))
 }
 
 fn client(reference: &Reference, opts: &OciOptions) -> (Client, RegistryAuth) {
     let host = reference.registry().to_string();
     let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
-    let loopback = name == "localhost" || name == "[::1]" || name.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a.is_loopback());
-    let protocol = if opts.insecure || loopback { ClientProtocol::HttpsExcept(vec![host.clone()]) } else { ClientProtocol::Https };
+    let loopback = name == "localhost"
+        || name == "[::1]"
+        || name.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a.is_loopback());
+    let protocol = if opts.insecure || loopback {
+        ClientProtocol::HttpsExcept(vec![host.clone()])
+    } else {
+        ClientProtocol::Https
+    };
     let auth = match (&opts.username, &opts.password) {
         (Some(u), Some(p)) => RegistryAuth::Basic(u.clone(), p.clone()),
         _ => RegistryAuth::Anonymous,
@@ -118,10 +125,16 @@ fn client(reference: &Reference, opts: &OciOptions) -> (Client, RegistryAuth) {
 }
 
 /// Pushes what `package` (`name@version` or a range) resolves to in `registry` to `target`.
-pub async fn push(registry: &Registry, package: &str, target: &str, opts: &OciOptions) -> Result<Pushed, OciError> {
+pub async fn push(
+    registry: &Registry,
+    package: &str,
+    target: &str,
+    opts: &OciOptions,
+) -> Result<Pushed, OciError> {
     let reference = parse(target)?;
     let (resolved, entry, bytes) = registry.fetch(package)?;
-    let info = wasm_host_meta::inspect(&bytes).map_err(|e| RegistryError::Component(e.to_string()))?;
+    let info =
+        wasm_host_meta::inspect(&bytes).map_err(|e| RegistryError::Component(e.to_string()))?;
     let layer_digest = format!("sha256:{}", entry.digest);
     let config = WasmConfig {
         created: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -129,19 +142,45 @@ pub async fn push(registry: &Registry, package: &str, target: &str, opts: &OciOp
         architecture: "wasm".into(),
         os: "wasip2".into(),
         layer_digests: vec![layer_digest],
-        component: WasmComponent { exports: info.interfaces.exports.clone(), imports: info.interfaces.imports.clone(), target: None },
+        component: WasmComponent {
+            exports: info.interfaces.exports.clone(),
+            imports: info.interfaces.imports.clone(),
+            target: None,
+        },
     };
     let remote = |why: String| OciError::Remote { reference: target.to_string(), why };
-    let config = Config::new(serde_json::to_vec(&config).map_err(|e| remote(e.to_string()))?, WASM_CONFIG.to_string(), None);
+    let config = Config::new(
+        serde_json::to_vec(&config).map_err(|e| remote(e.to_string()))?,
+        WASM_CONFIG.to_string(),
+        None,
+    );
     let layers = vec![ImageLayer::new(bytes, WASM_LAYER.to_string(), None)];
-    let mut annotations = BTreeMap::from([(TITLE.to_string(), resolved.name.clone()), (VERSION.to_string(), resolved.version.clone()), (DESCRIPTION.to_string(), entry.description.clone())]);
-    annotations.insert(SIGNATURES.to_string(), serde_json::to_string(&entry.signatures).map_err(|e| remote(e.to_string()))?);
-    annotations.insert(TOOLS.to_string(), serde_json::to_string(&entry.tools).map_err(|e| remote(e.to_string()))?);
+    let mut annotations = BTreeMap::from([
+        (TITLE.to_string(), resolved.name.clone()),
+        (VERSION.to_string(), resolved.version.clone()),
+        (DESCRIPTION.to_string(), entry.description.clone()),
+    ]);
+    annotations.insert(
+        SIGNATURES.to_string(),
+        serde_json::to_string(&entry.signatures).map_err(|e| remote(e.to_string()))?,
+    );
+    annotations.insert(
+        TOOLS.to_string(),
+        serde_json::to_string(&entry.tools).map_err(|e| remote(e.to_string()))?,
+    );
     let mut manifest = OciImageManifest::build(&layers, &config, Some(annotations));
     manifest.media_type = Some(oci_client::manifest::OCI_IMAGE_MEDIA_TYPE.to_string());
     let (client, auth) = client(&reference, opts);
-    let response = client.push(&reference, &layers, config, &auth, Some(manifest)).await.map_err(|e| remote(error_chain(&e)))?;
-    Ok(Pushed { name: resolved.name, version: resolved.version, digest: entry.digest, manifest_url: response.manifest_url })
+    let response = client
+        .push(&reference, &layers, config, &auth, Some(manifest))
+        .await
+        .map_err(|e| remote(error_chain(&e)))?;
+    Ok(Pushed {
+        name: resolved.name,
+        version: resolved.version,
+        digest: entry.digest,
+        manifest_url: response.manifest_url,
+    })
 }
 
 /// Pulls the component at `target` (at most [`crate::bundle::MAX_COMPONENT`] bytes, checked from
@@ -154,33 +193,70 @@ pub async fn pull(target: &str, opts: &OciOptions) -> Result<Incoming, OciError>
     let (client, auth) = client(&reference, opts);
     // The manifest is fetched once; its sizes bound every download that follows, so a hostile
     // registry can neither send an unbounded blob nor swap the manifest between two fetches.
-    let (manifest, _) = client.pull_image_manifest(&reference, &auth).await.map_err(|e| OciError::Remote { reference: target.to_string(), why: error_chain(&e) })?;
-    if let Some(big) = manifest.layers.iter().find(|l| l.size < 0 || l.size as u64 > crate::bundle::MAX_COMPONENT) {
-        return Err(not_wasm(format!("a layer of {} bytes; the limit for a component is {} bytes", big.size, crate::bundle::MAX_COMPONENT)));
+    let (manifest, _) = client
+        .pull_image_manifest(&reference, &auth)
+        .await
+        .map_err(|e| OciError::Remote { reference: target.to_string(), why: error_chain(&e) })?;
+    if let Some(big) =
+        manifest.layers.iter().find(|l| l.size < 0 || l.size as u64 > crate::bundle::MAX_COMPONENT)
+    {
+        return Err(not_wasm(format!(
+            "a layer of {} bytes; the limit for a component is {} bytes",
+            big.size,
+            crate::bundle::MAX_COMPONENT
+        )));
     }
     if let Some(other) = manifest.layers.iter().find(|l| l.media_type != WASM_LAYER) {
-        return Err(not_wasm(format!("a layer of media type {}; a Wasm component artifact has one {WASM_LAYER} layer", other.media_type)));
+        return Err(not_wasm(format!(
+            "a layer of media type {}; a Wasm component artifact has one {WASM_LAYER} layer",
+            other.media_type
+        )));
     }
-    let [layer] = manifest.layers.as_slice() else { return Err(not_wasm(format!("{} layers; a Wasm component artifact has one", manifest.layers.len()))) };
+    let [layer] = manifest.layers.as_slice() else {
+        return Err(not_wasm(format!(
+            "{} layers; a Wasm component artifact has one",
+            manifest.layers.len()
+        )));
+    };
     if manifest.config.media_type != WASM_CONFIG {
-        return Err(not_wasm(format!("config media type is {}, not {WASM_CONFIG}", manifest.config.media_type)));
+        return Err(not_wasm(format!(
+            "config media type is {}, not {WASM_CONFIG}",
+            manifest.config.media_type
+        )));
     }
     if manifest.config.size < 0 || manifest.config.size as u64 > MAX_CONFIG {
-        return Err(not_wasm(format!("a config of {} bytes; the limit is {MAX_CONFIG} bytes", manifest.config.size)));
+        return Err(not_wasm(format!(
+            "a config of {} bytes; the limit is {MAX_CONFIG} bytes",
+            manifest.config.size
+        )));
     }
-    let fetch_err = |what: &str, e: &dyn std::error::Error| OciError::Remote { reference: target.to_string(), why: format!("{what}: {}", error_chain(e)) };
-    let bytes = fetch(&client, &reference, layer).await.map_err(|e| fetch_err("the component layer", &e))?;
-    let config_bytes = fetch(&client, &reference, &manifest.config).await.map_err(|e| fetch_err("the config", &e))?;
-    let config: WasmConfig = serde_json::from_slice(&config_bytes).map_err(|e| not_wasm(format!("the {WASM_CONFIG} config does not parse: {e}")))?;
+    let fetch_err = |what: &str, e: &dyn std::error::Error| OciError::Remote {
+        reference: target.to_string(),
+        why: format!("{what}: {}", error_chain(e)),
+    };
+    let bytes = fetch(&client, &reference, layer)
+        .await
+        .map_err(|e| fetch_err("the component layer", &e))?;
+    let config_bytes = fetch(&client, &reference, &manifest.config)
+        .await
+        .map_err(|e| fetch_err("the config", &e))?;
+    let config: WasmConfig = serde_json::from_slice(&config_bytes)
+        .map_err(|e| not_wasm(format!("the {WASM_CONFIG} config does not parse: {e}")))?;
     if config.architecture != "wasm" || !config.layer_digests.contains(&layer.digest) {
-        return Err(not_wasm(format!("the config names architecture {:?} and layers {:?}, not this wasm layer {}", config.architecture, config.layer_digests, layer.digest)));
+        return Err(not_wasm(format!(
+            "the config names architecture {:?} and layers {:?}, not this wasm layer {}",
+            config.architecture, config.layer_digests, layer.digest
+        )));
     }
     let notes = manifest.annotations.clone().unwrap_or_default();
     let signatures: Vec<Signature> = match notes.get(SIGNATURES) {
-        Some(text) => serde_json::from_str(text).map_err(|e| not_wasm(format!("{SIGNATURES}: {e}")))?,
+        Some(text) => {
+            serde_json::from_str(text).map_err(|e| not_wasm(format!("{SIGNATURES}: {e}")))?
+        }
         None => Vec::new(),
     };
-    let tools: Vec<String> = notes.get(TOOLS).and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+    let tools: Vec<String> =
+        notes.get(TOOLS).and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
     Ok(Incoming { bytes, signatures, tools })
 }
 
@@ -189,7 +265,11 @@ const MAX_CONFIG: u64 = 1 << 20;
 
 /// Downloads the blob `descriptor` names, keeping at most the size it declares (more is an
 /// error, not a bigger buffer); `oci-client` checks the digest.
-async fn fetch(client: &Client, reference: &Reference, descriptor: &oci_client::manifest::OciDescriptor) -> Result<Vec<u8>, oci_client::errors::OciDistributionError> {
+async fn fetch(
+    client: &Client,
+    reference: &Reference,
+    descriptor: &oci_client::manifest::OciDescriptor,
+) -> Result<Vec<u8>, oci_client::errors::OciDistributionError> {
     let limit = u64::try_from(descriptor.size).unwrap_or(0);
     let mut out = Bounded { data: Vec::with_capacity(limit.min(MAX_CONFIG) as usize), limit };
     client.pull_blob(reference, descriptor, &mut out).await?;
@@ -203,20 +283,32 @@ struct Bounded {
 }
 
 impl tokio::io::AsyncWrite for Bounded {
-    fn poll_write(mut self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
         if self.data.len() as u64 + buf.len() as u64 > self.limit {
             let limit = self.limit;
-            return std::task::Poll::Ready(Err(std::io::Error::other(format!("the registry sent more than the {limit} bytes the manifest declares"))));
+            return std::task::Poll::Ready(Err(std::io::Error::other(format!(
+                "the registry sent more than the {limit} bytes the manifest declares"
+            ))));
         }
         self.data.extend_from_slice(buf);
         std::task::Poll::Ready(Ok(buf.len()))
     }
 
-    fn poll_flush(self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn poll_shutdown(self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Ok(()))
     }
 }

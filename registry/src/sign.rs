@@ -64,10 +64,12 @@ impl SecretKey {
 
     /// Reads a key file written by [`SecretKey::save`].
     pub fn load(path: &Path) -> Result<Self, SignError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SignError::Io { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| SignError::Io { path: path.display().to_string(), source })?;
         let bad = || SignError::BadSecretKey(path.display().to_string());
         let hex_text = text.trim().strip_prefix(SECRET_PREFIX).ok_or_else(bad)?;
-        let seed: [u8; 32] = hex::decode(hex_text).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
+        let seed: [u8; 32] =
+            hex::decode(hex_text).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
         Ok(SecretKey(SigningKey::from_bytes(&seed)))
     }
 
@@ -80,7 +82,9 @@ impl SecretKey {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut f = options.open(path).map_err(io)?;
-        f.write_all(format!("{SECRET_PREFIX}{}\n", hex::encode(self.0.to_bytes())).as_bytes()).and_then(|()| f.sync_all()).map_err(io)
+        f.write_all(format!("{SECRET_PREFIX}{}\n", hex::encode(self.0.to_bytes())).as_bytes())
+            .and_then(|()| f.sync_all())
+            .map_err(io)
     }
 
     /// The matching public key, `ed25519:<hex>`.
@@ -90,22 +94,34 @@ impl SecretKey {
 
     /// Signs name@version with this digest.
     pub fn sign(&self, name: &str, version: &str, digest: &str) -> Signature {
-        Signature { key: self.public(), signature: hex::encode(self.0.sign(&statement(name, version, digest)).to_bytes()) }
+        Signature {
+            key: self.public(),
+            signature: hex::encode(self.0.sign(&statement(name, version, digest)).to_bytes()),
+        }
     }
 }
 
 /// Parses `ed25519:<hex>` (surrounding whitespace allowed).
 pub fn parse_public(text: &str) -> Result<VerifyingKey, SignError> {
     let bad = || SignError::BadPublicKey(text.trim().to_string());
-    let bytes: [u8; 32] = text.trim().strip_prefix(PUBLIC_PREFIX).and_then(|h| hex::decode(h).ok()).and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
+    let bytes: [u8; 32] = text
+        .trim()
+        .strip_prefix(PUBLIC_PREFIX)
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(bad)?;
     VerifyingKey::from_bytes(&bytes).map_err(|_| bad())
 }
 
 /// Whether `sig` is a valid signature by its key over name@version with this digest.
 pub fn verify(sig: &Signature, name: &str, version: &str, digest: &str) -> bool {
     let Ok(key) = parse_public(&sig.key) else { return false };
-    let Some(bytes) = hex::decode(&sig.signature).ok().and_then(|b| <[u8; 64]>::try_from(b).ok()) else { return false };
-    key.verify(&statement(name, version, digest), &ed25519_dalek::Signature::from_bytes(&bytes)).is_ok()
+    let Some(bytes) = hex::decode(&sig.signature).ok().and_then(|b| <[u8; 64]>::try_from(b).ok())
+    else {
+        return false;
+    };
+    key.verify(&statement(name, version, digest), &ed25519_dalek::Signature::from_bytes(&bytes))
+        .is_ok()
 }
 
 /// A trusted key with the operator's label for it.
@@ -135,7 +151,10 @@ mod tests {
         assert!(!verify(&sig, "json", "1.0.0", "ab"), "another name");
         assert!(!verify(&sig, "csv", "1.0.0", "cd"), "another digest");
         let other = SecretKey::generate().expect("key");
-        assert!(!verify(&Signature { key: other.public(), ..sig.clone() }, "csv", "1.0.0", "ab"), "another key");
+        assert!(
+            !verify(&Signature { key: other.public(), ..sig.clone() }, "csv", "1.0.0", "ab"),
+            "another key"
+        );
         assert!(parse_public(&key.public()).is_ok());
         assert!(parse_public("ed25519:zz").is_err() && parse_public("rsa:00").is_err());
     }

@@ -7,7 +7,8 @@ use serde_json::Value;
 /// results come back as a JSON string. Errors are rendered as `kind: message`.
 pub fn call(name: &str, arguments: &Value) -> Result<Value, String> {
     match tools::call(name, &arguments.to_string()) {
-        Ok(types::ToolOutput::Json(s)) => serde_json::from_str(&s).map_err(|e| format!("tool `{name}` returned invalid JSON: {e}")),
+        Ok(types::ToolOutput::Json(s)) => serde_json::from_str(&s)
+            .map_err(|e| format!("tool `{name}` returned invalid JSON: {e}")),
         Ok(types::ToolOutput::Text(s)) => Ok(Value::String(s)),
         Err(types::ToolError::InvalidArguments(m)) => Err(format!("invalid arguments: {m}")),
         Err(types::ToolError::NotFound(m)) => Err(format!("not found: {m}")),

@@ -44,8 +44,22 @@ pub struct Tool {
 impl Tool {
     /// A tool named `name` (`[a-z0-9_-]`), described for the model, with a JSON Schema for its
     /// arguments. Tools are read-only unless [`Tool::writes`] says otherwise.
-    pub fn new(name: &'static str, description: &'static str, input_schema: Value, handler: Handler) -> Self {
-        Tool { name, title: None, description, input_schema, output_schema: None, read_only: true, destructive: false, handler }
+    pub fn new(
+        name: &'static str,
+        description: &'static str,
+        input_schema: Value,
+        handler: Handler,
+    ) -> Self {
+        Tool {
+            name,
+            title: None,
+            description,
+            input_schema,
+            output_schema: None,
+            read_only: true,
+            destructive: false,
+            handler,
+        }
     }
 
     /// Sets a human-readable title.
@@ -78,18 +92,32 @@ pub fn __list(tools: &[Tool]) -> Vec<wit::ToolDef> {
             description: t.description.to_string(),
             input_schema: t.input_schema.to_string(),
             output_schema: t.output_schema.as_ref().map(Value::to_string),
-            hints: wit::ToolHints { read_only: t.read_only, destructive: t.destructive, idempotent: t.read_only, open_world: false },
+            hints: wit::ToolHints {
+                read_only: t.read_only,
+                destructive: t.destructive,
+                idempotent: t.read_only,
+                open_world: false,
+            },
         })
         .collect()
 }
 
 #[doc(hidden)]
-pub fn __call(tools: &[Tool], name: &str, arguments: &str) -> Result<wit::ToolOutput, wit::ToolError> {
-    let tool = tools.iter().find(|t| t.name == name).ok_or_else(|| wit::ToolError::NotFound(format!("no tool named `{name}`")))?;
+pub fn __call(
+    tools: &[Tool],
+    name: &str,
+    arguments: &str,
+) -> Result<wit::ToolOutput, wit::ToolError> {
+    let tool = tools
+        .iter()
+        .find(|t| t.name == name)
+        .ok_or_else(|| wit::ToolError::NotFound(format!("no tool named `{name}`")))?;
     let args: Value = if arguments.trim().is_empty() {
         Value::Object(Default::default())
     } else {
-        serde_json::from_str(arguments).map_err(|e| wit::ToolError::InvalidArguments(format!("arguments are not valid JSON: {e}")))?
+        serde_json::from_str(arguments).map_err(|e| {
+            wit::ToolError::InvalidArguments(format!("arguments are not valid JSON: {e}"))
+        })?
     };
     match (tool.handler)(args) {
         Ok(Output::Json(v)) => Ok(wit::ToolOutput::Json(v.to_string())),
@@ -103,12 +131,17 @@ pub fn __call(tools: &[Tool], name: &str, arguments: &str) -> Result<wit::ToolOu
 
 /// Logs a line into the call's log (the host caps and timestamps it).
 pub fn log_info(message: &str) {
-    crate::tool_bindings::wasm_host::mcp::log::log(crate::tool_bindings::wasm_host::mcp::log::Level::Info, message);
+    crate::tool_bindings::wasm_host::mcp::log::log(
+        crate::tool_bindings::wasm_host::mcp::log::Level::Info,
+        message,
+    );
 }
 
 /// A required string argument, or an `InvalidArguments` error naming it.
 pub fn arg_str<'a>(args: &'a Value, key: &str) -> Result<&'a str, ToolError> {
-    args.get(key).and_then(Value::as_str).ok_or_else(|| ToolError::InvalidArguments(format!("`{key}` must be a string")))
+    args.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| ToolError::InvalidArguments(format!("`{key}` must be a string")))
 }
 
 /// Exports `$tools` (an expression evaluating to `Vec<Tool>`) as this component's tools.

@@ -36,11 +36,13 @@ pub const GUESTS: &[(&str, &str)] = &[
 /// The path of guest `name`'s component, building it first if it is missing or older than its
 /// sources (or the SDK it uses). Safe to call from parallel tests and test binaries.
 pub fn guest(name: &str) -> PathBuf {
-    let (_, dir) = GUESTS.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("unknown guest {name}"));
+    let (_, dir) =
+        GUESTS.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("unknown guest {name}"));
     let out = guests_dir().join(format!("{name}.wasm"));
     let src = repo().join(dir);
     std::fs::create_dir_all(guests_dir()).expect("create target/guests");
-    let lock = std::fs::File::create(guests_dir().join(format!(".{name}.lock"))).expect("lock file");
+    let lock =
+        std::fs::File::create(guests_dir().join(format!(".{name}.lock"))).expect("lock file");
     lock.lock().expect("lock");
     let sdk = match () {
         _ if src.join("Cargo.toml").exists() => repo().join("sdk-rust"),
@@ -48,11 +50,14 @@ pub fn guest(name: &str) -> PathBuf {
         _ => repo().join("sdk-py"),
     };
     let stale = match std::fs::metadata(&out).and_then(|m| m.modified()) {
-        Ok(built) => newest(&src) > built || newest(&sdk) > built || newest(&repo().join("wit")) > built,
+        Ok(built) => {
+            newest(&src) > built || newest(&sdk) > built || newest(&repo().join("wit")) > built
+        }
         Err(_) => true,
     };
     if stale {
-        let built = wasm_host_build::build(&src, Some(&out), &|step| eprintln!("[build {name}] {step}"));
+        let built =
+            wasm_host_build::build(&src, Some(&out), &|step| eprintln!("[build {name}] {step}"));
         if let Err(e) = built {
             panic!("building guest {name} failed: {e}");
         }
@@ -80,7 +85,10 @@ fn newest(dir: &Path) -> SystemTime {
 pub fn runtime() -> Arc<Runtime> {
     static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
     RT.get_or_init(|| {
-        let config = RuntimeConfig { cache_dir: Some(guests_dir().join("cache")), ..RuntimeConfig::default() };
+        let config = RuntimeConfig {
+            cache_dir: Some(guests_dir().join("cache")),
+            ..RuntimeConfig::default()
+        };
         Runtime::new(config).expect("runtime")
     })
     .clone()
@@ -89,7 +97,10 @@ pub fn runtime() -> Arc<Runtime> {
 /// Loads guest `name` with the given grants and limits.
 pub async fn load(name: &str, grants: Grants, limits: Limits) -> Arc<LoadedComponent> {
     let path = guest(name);
-    runtime().load_file(&path, LoadOptions { grants, limits, ..Default::default() }).await.unwrap_or_else(|e| panic!("loading {name}: {e}"))
+    runtime()
+        .load_file(&path, LoadOptions { grants, limits, ..Default::default() })
+        .await
+        .unwrap_or_else(|e| panic!("loading {name}: {e}"))
 }
 
 /// A grant of `host` as guest path `guest`, read-only or not.

@@ -5,7 +5,9 @@
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use wasm_host_code::{CodeRunner, ExecRequest, Execution, Language, Workspace, WorkspaceLimits, Workspaces};
+use wasm_host_code::{
+    CodeRunner, ExecRequest, Execution, Language, Workspace, WorkspaceLimits, Workspaces,
+};
 use wasm_host_policy::{Grants, Limits};
 use wasm_host_runtime::{Catalog, Executor};
 use wasm_host_tests::{dir, load, runtime, scratch};
@@ -15,8 +17,11 @@ fn data() -> tempfile::TempDir {
     let d = scratch();
     std::fs::write(d.path().join("notes.txt"), "TODO one\nfine\nTODO two\n").expect("write");
     std::fs::write(d.path().join("sales.csv"), "region,units\neu,3\nus,5\neu,7\n").expect("write");
-    let items: Vec<Value> = (0..5000).map(|i| json!({"id": i, "name": format!("item-{i}"), "score": (i * 37) % 1000})).collect();
-    std::fs::write(d.path().join("items.json"), json!({ "items": items }).to_string()).expect("write");
+    let items: Vec<Value> = (0..5000)
+        .map(|i| json!({"id": i, "name": format!("item-{i}"), "score": (i * 37) % 1000}))
+        .collect();
+    std::fs::write(d.path().join("items.json"), json!({ "items": items }).to_string())
+        .expect("write");
     d
 }
 
@@ -31,7 +36,10 @@ async fn code_runner(data: &std::path::Path, limits: Limits) -> CodeRunner {
     }
     catalog.insert(load("program-rust", Grants::default(), tool_limits).await);
     let mut runner = CodeRunner::new(Executor::new(runtime(), catalog), limits.clone());
-    runner.add_runner(Language::JavaScript, load("runner-js", Grants::default(), limits.clone()).await);
+    runner.add_runner(
+        Language::JavaScript,
+        load("runner-js", Grants::default(), limits.clone()).await,
+    );
     runner.add_runner(Language::Python, load("runner-python", Grants::default(), limits).await);
     runner
 }
@@ -40,7 +48,12 @@ fn limits() -> Limits {
     Limits { timeout: Duration::from_secs(5), output_bytes: 4096, ..Limits::default() }
 }
 
-async fn run(runner: &CodeRunner, language: Language, code: &str, ws: Option<&Workspace>) -> Execution {
+async fn run(
+    runner: &CodeRunner,
+    language: Language,
+    code: &str,
+    ws: Option<&Workspace>,
+) -> Execution {
     runner.execute(ExecRequest { language, code, timeout: None }, ws).await
 }
 
@@ -80,14 +93,22 @@ async fn js_and_python_programs_call_tools_in_all_three_languages_and_return_a_s
     let runner = code_runner(d.path(), limits()).await;
     let expected_top = (0..5000).filter(|i| (i * 37) % 1000 >= 990).count();
     let expected_first = (0..5000).find(|i| (i * 37) % 1000 >= 990).expect("one");
-    for (language, code) in [(Language::JavaScript, JS_ALL_THREE), (Language::Python, PY_ALL_THREE)] {
+    for (language, code) in [(Language::JavaScript, JS_ALL_THREE), (Language::Python, PY_ALL_THREE)]
+    {
         let e = run(&runner, language, code, None).await;
-        assert_eq!(ok(&e), &json!({"todo": 2, "eu": 10, "top": expected_top, "first": expected_first}), "{language:?}");
+        assert_eq!(
+            ok(&e),
+            &json!({"todo": 2, "eu": 10, "top": expected_top, "first": expected_first}),
+            "{language:?}"
+        );
         assert_eq!(e.stdout, "scanned 5000 items\n");
         let a = e.accounting;
         assert_eq!(a.tool_calls, 7, "{language:?}: grep, csv and five pages of json-query");
         assert!(a.tool_result_bytes > 200_000, "5,000 items came back inside the sandbox: {a:?}");
-        assert!(a.returned_bytes < 200 && a.returned_bytes * 1000 < a.tool_result_bytes, "only the answer came out: {a:?}");
+        assert!(
+            a.returned_bytes < 200 && a.returned_bytes * 1000 < a.tool_result_bytes,
+            "only the answer came out: {a:?}"
+        );
         assert!(e.render().contains("7 tool call(s) returned"), "{}", e.render());
     }
 }
@@ -98,17 +119,30 @@ async fn tool_errors_surface_as_exceptions_the_program_can_catch_or_let_escape()
     let runner = code_runner(d.path(), limits()).await;
     let js = r#"try { tools.csv.columns({ path: "/data/missing.csv" }); } catch (e) { return [e.name, e.kind, e.tool, e.message]; }"#;
     let v = ok(&run(&runner, Language::JavaScript, js, None).await).clone();
-    assert_eq!((&v[0], &v[1], &v[2]), (&json!("ToolError"), &json!("not-found"), &json!("csv.columns")), "{v}");
+    assert_eq!(
+        (&v[0], &v[1], &v[2]),
+        (&json!("ToolError"), &json!("not-found"), &json!("csv.columns")),
+        "{v}"
+    );
     assert!(v[3].as_str().unwrap_or_default().contains("missing.csv"), "{v}");
     let py = "try:\n    tools.grep.search(pattern='(', path='/data')\nexcept ToolError as e:\n    return [e.kind, e.tool, str(e)]";
     let v = ok(&run(&runner, Language::Python, py, None).await).clone();
     assert_eq!((&v[0], &v[1]), (&json!("invalid-arguments"), &json!("grep.search")), "{v}");
     // Uncaught, the error names the tool and the program line.
-    let e = run(&runner, Language::Python, "x = 1\ntools.csv.columns(path='/data/missing.csv')", None).await;
+    let e =
+        run(&runner, Language::Python, "x = 1\ntools.csv.columns(path='/data/missing.csv')", None)
+            .await;
     assert_eq!(e.status, "error");
     let err = e.error.as_ref().expect("the exception");
-    assert_eq!((err.name.as_str(), err.kind.as_deref(), err.tool.as_deref()), ("ToolError", Some("not-found"), Some("csv.columns")));
-    assert!(err.stack.contains("line 2") && err.stack.contains("tools.csv.columns"), "{}", err.stack);
+    assert_eq!(
+        (err.name.as_str(), err.kind.as_deref(), err.tool.as_deref()),
+        ("ToolError", Some("not-found"), Some("csv.columns"))
+    );
+    assert!(
+        err.stack.contains("line 2") && err.stack.contains("tools.csv.columns"),
+        "{}",
+        err.stack
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,12 +154,21 @@ async fn nested_calls_get_the_schema_check_and_search_ranks_as_search_tools() {
     let py = "try:\n    tools.grep.count(pattern=5, path='/data')\nexcept ToolError as e:\n    return [e.kind, str(e)]";
     let v = ok(&run(&runner, Language::Python, py, None).await).clone();
     assert_eq!(v[0], json!("invalid-arguments"), "{v}");
-    assert!(v[1].as_str().is_some_and(|m| m.contains("checked against its input schema") && m.contains("/pattern")), "{v}");
+    assert!(
+        v[1].as_str().is_some_and(
+            |m| m.contains("checked against its input schema") && m.contains("/pattern")
+        ),
+        "{v}"
+    );
     let js = r#"return searchTools("count pattern matches in files", 3).map((t) => t.name);"#;
     let e = run(&runner, Language::JavaScript, js, None).await;
     let found = ok(&e).clone();
     let catalog = runtime_catalog(&runner);
-    let expected: Vec<String> = catalog.search("count pattern matches in files", 3).into_iter().map(|t| t.qualified).collect();
+    let expected: Vec<String> = catalog
+        .search("count pattern matches in files", 3)
+        .into_iter()
+        .map(|t| t.qualified)
+        .collect();
     assert_eq!(found, json!(expected), "the program's search is the catalog's BM25F ranking");
     assert_eq!(expected.first().map(String::as_str), Some("grep.count"));
 }
@@ -139,14 +182,34 @@ fn runtime_catalog(runner: &CodeRunner) -> Arc<Catalog> {
 async fn program_exceptions_come_back_with_their_own_trimmed_traceback() {
     let d = data();
     let runner = code_runner(d.path(), limits()).await;
-    let e = run(&runner, Language::JavaScript, "const a = 1;\nfunction f(x) { return x.y.z; }\nreturn f({});", None).await;
+    let e = run(
+        &runner,
+        Language::JavaScript,
+        "const a = 1;\nfunction f(x) { return x.y.z; }\nreturn f({});",
+        None,
+    )
+    .await;
     let err = e.error.clone().expect("error");
     assert_eq!(err.name, "TypeError", "{}", e.render());
-    assert!(err.stack.contains("at f (program:2:") && err.stack.contains("(program:3:"), "{}", err.stack);
-    let e = run(&runner, Language::Python, "def f(n):\n    return 1 / n\nprint('before')\nf(0)", None).await;
+    assert!(
+        err.stack.contains("at f (program:2:") && err.stack.contains("(program:3:"),
+        "{}",
+        err.stack
+    );
+    let e =
+        run(&runner, Language::Python, "def f(n):\n    return 1 / n\nprint('before')\nf(0)", None)
+            .await;
     let err = e.error.clone().expect("error");
-    assert_eq!((err.name.as_str(), e.stdout.as_str()), ("ZeroDivisionError", "before\n"), "output printed before the error is kept");
-    assert!(err.stack.contains("line 4, in <program>") && err.stack.contains("line 2, in f"), "{}", err.stack);
+    assert_eq!(
+        (err.name.as_str(), e.stdout.as_str()),
+        ("ZeroDivisionError", "before\n"),
+        "output printed before the error is kept"
+    );
+    assert!(
+        err.stack.contains("line 4, in <program>") && err.stack.contains("line 2, in f"),
+        "{}",
+        err.stack
+    );
     assert!(!err.stack.contains("app.py"), "runner frames are trimmed: {}", err.stack);
     let e = run(&runner, Language::Python, "def broken(:\n  pass", None).await;
     assert_eq!(e.error.as_ref().map(|x| x.name.as_str()), Some("SyntaxError"), "{}", e.render());
@@ -167,7 +230,10 @@ for (const p of ["/data/notes.txt", "/etc/passwd", "../../etc/passwd"]) {
   try { fs.readText(p); out.push("read " + p); } catch (e) { out.push(e.name); }
 }
 return out;"#;
-    assert_eq!(ok(&run(&runner, Language::JavaScript, js, None).await), &json!(["Denied", "Denied", "Denied"]));
+    assert_eq!(
+        ok(&run(&runner, Language::JavaScript, js, None).await),
+        &json!(["Denied", "Denied", "Denied"])
+    );
     let py = r#"import os
 out = []
 for p in ["/data/notes.txt", "/etc/passwd", "/workspace/x"]:
@@ -177,30 +243,49 @@ for p in ["/data/notes.txt", "/etc/passwd", "/workspace/x"]:
         out.append(type(e).__name__)
 [out, sorted(k for k in os.environ if k in ("HOME", "PATH", "USER"))]"#;
     let v = ok(&run(&runner, Language::Python, py, None).await).clone();
-    assert!(v[0].as_array().is_some_and(|a| a.iter().all(|x| x.as_str().is_some_and(|s| !s.starts_with("read")))), "{v}");
+    assert!(
+        v[0].as_array()
+            .is_some_and(|a| a.iter().all(|x| x.as_str().is_some_and(|s| !s.starts_with("read")))),
+        "{v}"
+    );
     assert_eq!(v[1], json!([]), "no host environment: {v}");
     // A tool's grant does not stretch: paths outside its /data are refused by the tool itself.
     let e = run(&runner, Language::Python, "tools.csv.columns(path='/etc/passwd')", None).await;
     assert_eq!(e.error.as_ref().and_then(|x| x.kind.as_deref()), Some("denied"), "{}", e.render());
     // docs/SECURITY.md row 29: nothing in a program can grant a capability; there is no such function.
-    let v = ok(&run(&runner, Language::JavaScript, "return Object.keys(tools).sort()", None).await).clone();
+    let v = ok(&run(&runner, Language::JavaScript, "return Object.keys(tools).sort()", None).await)
+        .clone();
     assert_eq!(v, json!(["csv", "grep", "json_query", "prog"]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endless_loops_memory_bombs_and_huge_outputs_in_agent_code_are_stopped() {
     let d = data();
-    let limits = Limits { timeout: Duration::from_secs(1), memory_bytes: 64 << 20, output_bytes: 4096, ..Limits::default() };
+    let limits = Limits {
+        timeout: Duration::from_secs(1),
+        memory_bytes: 64 << 20,
+        output_bytes: 4096,
+        ..Limits::default()
+    };
     let runner = code_runner(d.path(), limits).await;
-    for (language, spin) in [(Language::JavaScript, "for (;;) {}"), (Language::Python, "while True:\n    pass")] {
+    for (language, spin) in
+        [(Language::JavaScript, "for (;;) {}"), (Language::Python, "while True:\n    pass")]
+    {
         let started = Instant::now();
         let e = run(&runner, language, spin, None).await;
         assert_eq!(e.status, "deadline", "{language:?}: {}", e.render());
-        assert!(started.elapsed() < Duration::from_secs(3), "stopped near the 1 s deadline: {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "stopped near the 1 s deadline: {:?}",
+            started.elapsed()
+        );
         assert!(e.render().contains("1s timeout"), "{}", e.render());
     }
     for (language, bomb) in [
-        (Language::JavaScript, "const keep = []; for (;;) keep.push(new Uint8Array(1 << 20).fill(1));"),
+        (
+            Language::JavaScript,
+            "const keep = []; for (;;) keep.push(new Uint8Array(1 << 20).fill(1));",
+        ),
         (Language::Python, "keep = []\nwhile True:\n    keep.append(bytearray(1 << 20))"),
     ] {
         let e = run(&runner, language, bomb, None).await;
@@ -208,18 +293,37 @@ async fn endless_loops_memory_bombs_and_huge_outputs_in_agent_code_are_stopped()
         assert!(e.render().contains("67108864 bytes"), "names the limit: {}", e.render());
     }
     for (language, flood) in [
-        (Language::JavaScript, "for (let i = 0; i < 2000; i++) console.log('line ' + i); return 'x'.repeat(100000);"),
+        (
+            Language::JavaScript,
+            "for (let i = 0; i < 2000; i++) console.log('line ' + i); return 'x'.repeat(100000);",
+        ),
         (Language::Python, "for i in range(2000):\n    print('line', i)\n'x' * 100000"),
     ] {
         let e = run(&runner, language, flood, None).await;
         assert_eq!(e.status, "ok", "{}", e.render());
         let text = e.render();
-        assert!(e.stdout.len() <= 4096 && e.stdout_cut_bytes > 10_000, "{language:?}: {} kept, {} cut", e.stdout.len(), e.stdout_cut_bytes);
-        assert!(text.contains("printed output cut") && text.contains("more bytes not shown"), "{text}");
+        assert!(
+            e.stdout.len() <= 4096 && e.stdout_cut_bytes > 10_000,
+            "{language:?}: {} kept, {} cut",
+            e.stdout.len(),
+            e.stdout_cut_bytes
+        );
+        assert!(
+            text.contains("printed output cut") && text.contains("more bytes not shown"),
+            "{text}"
+        );
         assert!(text.contains("result (cut: 100002 bytes of JSON, first 4096 shown"), "{text}");
-        assert!(text.len() < 3 * 4096, "the model gets at most about twice the cap: {}", text.len());
+        assert!(
+            text.len() < 3 * 4096,
+            "the model gets at most about twice the cap: {}",
+            text.len()
+        );
     }
-    assert_eq!(ok(&run(&runner, Language::Python, "sum(range(10))", None).await), &json!(45), "the runner keeps working");
+    assert_eq!(
+        ok(&run(&runner, Language::Python, "sum(range(10))", None).await),
+        &json!(45),
+        "the runner keeps working"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -236,16 +340,49 @@ async fn the_workspace_persists_between_runs_and_the_quota_removes_what_a_run_cr
     let d = data();
     let runner = code_runner(d.path(), limits()).await;
     let root = scratch();
-    let spaces = Workspaces::new(root.path(), WorkspaceLimits { quota_bytes: 100_000, ..WorkspaceLimits::default() }).expect("workspaces");
+    let spaces = Workspaces::new(
+        root.path(),
+        WorkspaceLimits { quota_bytes: 100_000, ..WorkspaceLimits::default() },
+    )
+    .expect("workspaces");
     let (a, b) = (spaces.create().expect("a"), spaces.create().expect("b"));
-    let e = run(&runner, Language::JavaScript, r#"fs.writeText("/workspace/note.txt", "from js"); return 1;"#, Some(&a)).await;
-    assert_eq!(e.files.iter().map(|f| (f.path.as_str(), f.size)).collect::<Vec<_>>(), [("/workspace/note.txt", 7)], "{}", e.render());
-    let v = ok(&run(&runner, Language::Python, "open('/workspace/note.txt').read() + ' + ' + open('note.txt').read()", Some(&a)).await).clone();
+    let e = run(
+        &runner,
+        Language::JavaScript,
+        r#"fs.writeText("/workspace/note.txt", "from js"); return 1;"#,
+        Some(&a),
+    )
+    .await;
+    assert_eq!(
+        e.files.iter().map(|f| (f.path.as_str(), f.size)).collect::<Vec<_>>(),
+        [("/workspace/note.txt", 7)],
+        "{}",
+        e.render()
+    );
+    let v = ok(&run(
+        &runner,
+        Language::Python,
+        "open('/workspace/note.txt').read() + ' + ' + open('note.txt').read()",
+        Some(&a),
+    )
+    .await)
+    .clone();
     assert_eq!(v, json!("from js + from js"), "the next run (other language) sees the file");
     let e = run(&runner, Language::Python, "open('note.txt').read()", Some(&b)).await;
-    assert_eq!(e.error.as_ref().map(|x| x.name.as_str()), Some("FileNotFoundError"), "another session does not: {}", e.render());
+    assert_eq!(
+        e.error.as_ref().map(|x| x.name.as_str()),
+        Some("FileNotFoundError"),
+        "another session does not: {}",
+        e.render()
+    );
     // Over the quota: stopped, the files this run created removed, earlier files kept.
-    let e = run(&runner, Language::Python, "for i in range(50):\n    open(f'big{i}.bin', 'wb').write(b'x' * 10000)", Some(&a)).await;
+    let e = run(
+        &runner,
+        Language::Python,
+        "for i in range(50):\n    open(f'big{i}.bin', 'wb').write(b'x' * 10000)",
+        Some(&a),
+    )
+    .await;
     assert_eq!(e.status, "quota", "{}", e.render());
     assert!(e.render().contains("quota is 100000 bytes"), "{}", e.render());
     let left: Vec<String> = a.list().expect("list").into_keys().collect();
@@ -253,9 +390,14 @@ async fn the_workspace_persists_between_runs_and_the_quota_removes_what_a_run_cr
 }
 
 /// A workspace with `quota_bytes` and `max_entries`, and a runner whose programs stop after `timeout`.
-async fn bomb_setup(quota_bytes: u64, max_entries: u64, timeout: Duration) -> (tempfile::TempDir, tempfile::TempDir, CodeRunner, Workspace) {
+async fn bomb_setup(
+    quota_bytes: u64,
+    max_entries: u64,
+    timeout: Duration,
+) -> (tempfile::TempDir, tempfile::TempDir, CodeRunner, Workspace) {
     let d = data();
-    let runner = code_runner(d.path(), Limits { timeout, output_bytes: 4096, ..Limits::default() }).await;
+    let runner =
+        code_runner(d.path(), Limits { timeout, output_bytes: 4096, ..Limits::default() }).await;
     let root = scratch();
     let limits = WorkspaceLimits { quota_bytes, max_entries, ..WorkspaceLimits::default() };
     let ws = Workspaces::new(root.path(), limits).expect("workspaces").create().expect("workspace");
@@ -273,9 +415,17 @@ async fn row32_a_directory_bomb_is_stopped_by_the_quota_and_removed() {
     let e = run(&runner, Language::Python, code, Some(&ws)).await;
     assert_eq!(e.status, "quota", "{}", e.render());
     assert!(e.render().contains("entry cap"), "names the cap: {}", e.render());
-    assert!(started.elapsed() < Duration::from_secs(10), "stopped by the quota, not the 20 s deadline: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped by the quota, not the 20 s deadline: {:?}",
+        started.elapsed()
+    );
     let left = ws.list().expect("list");
-    assert!(left.len() == 1 && left.contains_key("keep.txt"), "every directory it made is gone: {} entries left", left.len());
+    assert!(
+        left.len() == 1 && left.contains_key("keep.txt"),
+        "every directory it made is gone: {} entries left",
+        left.len()
+    );
     // Empty files and a deep tree: each entry costs a block, and depth is bounded too.
     let code = "import os\np = '/workspace'\nwhile True:\n    p += '/d'\n    os.mkdir(p)\n    open(p + '/empty', 'w').close()";
     let e = run(&runner, Language::Python, code, Some(&ws)).await;
@@ -288,10 +438,15 @@ async fn row32_a_directory_bomb_is_stopped_by_the_quota_and_removed() {
 async fn row32_appended_bytes_count_and_are_cut_off_and_a_deadline_undoes_the_run() {
     let (_d, _root, runner, ws) = bomb_setup(1 << 20, 10_000, Duration::from_secs(3)).await;
     std::fs::write(ws.dir().join("log.txt"), "before").expect("write");
-    let code = "f = open('/workspace/log.txt', 'a')\nwhile True:\n    f.write('x' * 65536)\n    f.flush()";
+    let code =
+        "f = open('/workspace/log.txt', 'a')\nwhile True:\n    f.write('x' * 65536)\n    f.flush()";
     let e = run(&runner, Language::Python, code, Some(&ws)).await;
     assert_eq!(e.status, "quota", "{}", e.render());
-    assert_eq!(std::fs::read_to_string(ws.dir().join("log.txt")).expect("read"), "before", "appended bytes are cut off");
+    assert_eq!(
+        std::fs::read_to_string(ws.dir().join("log.txt")).expect("read"),
+        "before",
+        "appended bytes are cut off"
+    );
     // A run stopped at its deadline leaves nothing it created behind.
     let code = "import os\nos.mkdir('/workspace/partial')\nopen('/workspace/partial/a', 'w').write('x')\nwhile True:\n    pass";
     let e = run(&runner, Language::Python, code, Some(&ws)).await;
@@ -308,7 +463,13 @@ async fn row32_appended_bytes_count_and_are_cut_off_and_a_deadline_undoes_the_ru
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row31_the_files_written_list_is_cut() {
     let (_d, _root, runner, ws) = bomb_setup(64 << 20, 10_000, Duration::from_secs(20)).await;
-    let e = run(&runner, Language::Python, "for i in range(500):\n    open(f'/workspace/f{i}', 'w').write('x')", Some(&ws)).await;
+    let e = run(
+        &runner,
+        Language::Python,
+        "for i in range(500):\n    open(f'/workspace/f{i}', 'w').write('x')",
+        Some(&ws),
+    )
+    .await;
     assert_eq!(e.status, "ok", "{}", e.render());
     assert_eq!((e.files.len(), e.files_total), (wasm_host_code::MAX_FILES_LISTED, 500));
     assert!(e.render().contains("and 400 more"), "{}", e.render());

@@ -16,11 +16,20 @@ fn json_of(out: &Output) -> Value {
 
 fn data_dir() -> tempfile::TempDir {
     let d = scratch();
-    std::fs::write(d.path().join("a.txt"), "hello error\nfine\nanother ERROR line\n").expect("write");
+    std::fs::write(d.path().join("a.txt"), "hello error\nfine\nanother ERROR line\n")
+        .expect("write");
     std::fs::create_dir(d.path().join("sub")).expect("mkdir");
     std::fs::write(d.path().join("sub/b.log"), "error again\nno match\n").expect("write");
-    std::fs::write(d.path().join("sales.csv"), "region,units,price\neu,3,2.5\nus,5,1.0\neu,7,3.0\n").expect("write");
-    std::fs::write(d.path().join("items.json"), r#"{"items":[{"name":"a","n":1},{"name":"b","n":5},{"name":"c","n":9}]}"#).expect("write");
+    std::fs::write(
+        d.path().join("sales.csv"),
+        "region,units,price\neu,3,2.5\nus,5,1.0\neu,7,3.0\n",
+    )
+    .expect("write");
+    std::fs::write(
+        d.path().join("items.json"),
+        r#"{"items":[{"name":"a","n":1},{"name":"b","n":5},{"name":"c","n":9}]}"#,
+    )
+    .expect("write");
     d
 }
 
@@ -33,15 +42,24 @@ async fn rust_grep_counts_matches_in_a_granted_directory() {
     let data = data_dir();
     let grep = load("grep", grants(data.path()), test_limits()).await;
     assert_eq!(grep.kind, ComponentKind::Tool);
-    assert_eq!(grep.tools.iter().map(|t| t.qualified.as_str()).collect::<Vec<_>>(), ["grep.search", "grep.count", "grep.files", "grep.read"]);
+    assert_eq!(
+        grep.tools.iter().map(|t| t.qualified.as_str()).collect::<Vec<_>>(),
+        ["grep.search", "grep.count", "grep.files", "grep.read"]
+    );
     let exec = Executor::new(runtime(), Arc::new(Catalog::new()));
-    let out = exec.call_component(&grep, "search", r#"{"pattern":"error","path":"/data","ignore_case":true}"#).await;
+    let out = exec
+        .call_component(&grep, "search", r#"{"pattern":"error","path":"/data","ignore_case":true}"#)
+        .await;
     let v = json_of(out.result.as_ref().expect("search ok"));
     assert_eq!(v["total"], 3);
     assert_eq!(v["counts"]["/data/a.txt"], 2);
     assert_eq!(v["counts"]["/data/sub/b.log"], 1);
     assert_eq!(v["matches"][1]["text"], "another ERROR line");
-    assert!(out.stats.wall_us > 0 && out.stats.fuel_used > 0 && out.stats.peak_memory_bytes > 0, "{:?}", out.stats);
+    assert!(
+        out.stats.wall_us > 0 && out.stats.fuel_used > 0 && out.stats.peak_memory_bytes > 0,
+        "{:?}",
+        out.stats
+    );
     assert_eq!(out.stats.bytes_out, out.result.as_ref().map(|o| o.len() as u64).unwrap_or(0));
 }
 
@@ -50,7 +68,8 @@ async fn rust_grep_reports_a_bad_regex_as_invalid_arguments() {
     let data = data_dir();
     let grep = load("grep", grants(data.path()), test_limits()).await;
     let exec = Executor::new(runtime(), Arc::new(Catalog::new()));
-    let out = exec.call_component(&grep, "search", r#"{"pattern":"(unclosed","path":"/data"}"#).await;
+    let out =
+        exec.call_component(&grep, "search", r#"{"pattern":"(unclosed","path":"/data"}"#).await;
     let err = out.result.expect_err("bad regex").to_string();
     assert!(err.contains("invalid-arguments") && err.contains("pattern"), "{err}");
 }
@@ -63,8 +82,17 @@ async fn python_csv_aggregates_by_group() {
     let args = json!({"path": "/data/sales.csv", "group_by": "region", "column": "units", "ops": ["count", "sum", "mean"]});
     let out = exec.call_component(&csv, "aggregate", &args.to_string()).await;
     let v = json_of(out.result.as_ref().expect("aggregate ok"));
-    let eu = v["results"].as_array().expect("results").iter().find(|r| r["group"] == "eu").expect("eu group").clone();
-    assert_eq!((eu["count"].as_f64(), eu["sum"].as_f64(), eu["mean"].as_f64()), (Some(2.0), Some(10.0), Some(5.0)));
+    let eu = v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["group"] == "eu")
+        .expect("eu group")
+        .clone();
+    assert_eq!(
+        (eu["count"].as_f64(), eu["sum"].as_f64(), eu["mean"].as_f64()),
+        (Some(2.0), Some(10.0), Some(5.0))
+    );
 }
 
 #[tokio::test]
@@ -132,5 +160,8 @@ async fn a_fresh_instance_per_call_keeps_no_state() {
         assert!(out.result.is_ok());
         peaks.push(out.stats.peak_memory_bytes);
     }
-    assert!(peaks.windows(2).all(|w| w[0] == w[1]), "every call starts from the same fresh memory: {peaks:?}");
+    assert!(
+        peaks.windows(2).all(|w| w[0] == w[1]),
+        "every call starts from the same fresh memory: {peaks:?}"
+    );
 }

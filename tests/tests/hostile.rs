@@ -6,7 +6,9 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasm_host_policy::{Grants, Limits};
-use wasm_host_runtime::{CallError, CallOutcome, Catalog, Executor, LoadedComponent, LogStream, Output};
+use wasm_host_runtime::{
+    CallError, CallOutcome, Catalog, Executor, LoadedComponent, LogStream, Output,
+};
 use wasm_host_tests::{dir, load, runtime, scratch, test_limits};
 
 /// CPU-bound rows run one at a time so their deadlines are measured without contention.
@@ -31,11 +33,19 @@ async fn hostile_rust(limits: Limits) -> Fixture {
         ..Default::default()
     };
     let component = load("hostile-rust", grants, limits).await;
-    Fixture { data: data.path().to_path_buf(), ro: ro.path().to_path_buf(), _data: data, _ro: ro, component }
+    Fixture {
+        data: data.path().to_path_buf(),
+        ro: ro.path().to_path_buf(),
+        _data: data,
+        _ro: ro,
+        component,
+    }
 }
 
 async fn call(c: &LoadedComponent, tool: &str, args: Value) -> CallOutcome {
-    Executor::new(runtime(), Arc::new(Catalog::new())).call_component(c, tool, &args.to_string()).await
+    Executor::new(runtime(), Arc::new(Catalog::new()))
+        .call_component(c, tool, &args.to_string())
+        .await
 }
 
 fn limits(timeout_ms: u64) -> Limits {
@@ -59,10 +69,19 @@ async fn row1_endless_loops_stop_at_the_deadline_in_every_language() {
         let started = Instant::now();
         let out = call(c, "spin", json!({})).await;
         let took = started.elapsed();
-        assert!(matches!(out.result, Err(CallError::Deadline { .. })), "{}: {:?}", c.name, out.result);
+        assert!(
+            matches!(out.result, Err(CallError::Deadline { .. })),
+            "{}: {:?}",
+            c.name,
+            out.result
+        );
         assert!(out.result.as_ref().expect_err("deadline").to_string().contains("--timeout"));
         let overshoot = took.saturating_sub(timeout);
-        assert!(overshoot <= Duration::from_millis(100), "{}: stopped {overshoot:?} past the deadline", c.name);
+        assert!(
+            overshoot <= Duration::from_millis(100),
+            "{}: stopped {overshoot:?} past the deadline",
+            c.name
+        );
     }
     still_works(&rust.component).await;
 }
@@ -79,7 +98,10 @@ async fn row2_fuel_burner_runs_out_with_the_same_count_every_time() {
         assert_eq!(out.stats.fuel_used, budget);
     }
     let counts: Vec<u64> = fuel_of_three_small_burns(&f.component).await;
-    assert!(counts.windows(2).all(|w| w[0] == w[1]) && counts[0] > 0, "deterministic fuel: {counts:?}");
+    assert!(
+        counts.windows(2).all(|w| w[0] == w[1]) && counts[0] > 0,
+        "deterministic fuel: {counts:?}"
+    );
 }
 
 async fn fuel_of_three_small_burns(c: &LoadedComponent) -> Vec<u64> {
@@ -98,11 +120,19 @@ async fn row3_guest_blocked_in_a_host_call_is_ended_without_pinning_a_thread() {
     // take three deadlines, not one.
     let f = hostile_rust(limits(300)).await;
     let started = Instant::now();
-    let outs = tokio::join!(call(&f.component, "sleep", json!({"ms": 60_000})), call(&f.component, "sleep", json!({"ms": 60_000})), call(&f.component, "sleep", json!({"ms": 60_000})));
+    let outs = tokio::join!(
+        call(&f.component, "sleep", json!({"ms": 60_000})),
+        call(&f.component, "sleep", json!({"ms": 60_000})),
+        call(&f.component, "sleep", json!({"ms": 60_000}))
+    );
     for out in [outs.0, outs.1, outs.2] {
         assert!(matches!(out.result, Err(CallError::Deadline { .. })), "{:?}", out.result);
     }
-    assert!(started.elapsed() < Duration::from_millis(900), "calls overlapped: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "calls overlapped: {:?}",
+        started.elapsed()
+    );
     still_works(&f.component).await;
 }
 
@@ -136,7 +166,11 @@ async fn row5_memory_bombs_are_refused_at_the_limit() {
             Ok(Output::Json(s)) => assert!(s.contains("refused_after_mb"), "{name}: {s}"),
             other => panic!("{name}: unexpected {other:?}"),
         }
-        assert!(out.stats.peak_memory_bytes <= limit, "{name}: peak {}", out.stats.peak_memory_bytes);
+        assert!(
+            out.stats.peak_memory_bytes <= limit,
+            "{name}: peak {}",
+            out.stats.peak_memory_bytes
+        );
     }
 }
 
@@ -152,9 +186,16 @@ async fn row6_resource_handle_bomb_is_refused_at_the_limit() {
 #[tokio::test]
 async fn row6_table_bomb_is_refused_at_the_limit() {
     let bytes = table_bomb_component();
-    let opts = wasm_host_runtime::LoadOptions { name: Some("table-bomb".into()), limits: Limits { table_elements: 10_000, ..test_limits() }, ..Default::default() };
+    let opts = wasm_host_runtime::LoadOptions {
+        name: Some("table-bomb".into()),
+        limits: Limits { table_elements: 10_000, ..test_limits() },
+        ..Default::default()
+    };
     let err = runtime().load_bytes(&bytes, opts).await.expect_err("list-tools traps");
-    assert!(err.to_string().contains("table limit reached") && err.to_string().contains("10000"), "{err}");
+    assert!(
+        err.to_string().contains("table limit reached") && err.to_string().contains("10000"),
+        "{err}"
+    );
 }
 
 /// A component (built here from WAT by wit-component) whose `list-tools` grows a table forever.
@@ -173,8 +214,19 @@ fn table_bomb_component() -> Vec<u8> {
     let mut resolve = wit_parser::Resolve::default();
     let pkg = resolve.push_dir(wasm_host_tests::repo().join("wit/mcp")).expect("wit").0;
     let world = resolve.select_world(&[pkg], Some("tool-component")).expect("world");
-    wit_component::embed_component_metadata(&mut module, &resolve, world, wit_component::StringEncoding::UTF8).expect("embed");
-    wit_component::ComponentEncoder::default().module(&module).expect("module").validate(true).encode().expect("encode")
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .expect("embed");
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .expect("module")
+        .validate(true)
+        .encode()
+        .expect("encode")
 }
 
 #[tokio::test]
@@ -188,31 +240,53 @@ async fn row7_deep_recursion_traps_without_crashing_the_host() {
 #[tokio::test]
 async fn row8_panics_traps_exceptions_and_exits_are_clean_errors() {
     let f = hostile_rust(test_limits()).await;
-    for (tool, want) in [("panic", "unreachable"), ("unreachable", "unreachable"), ("exit", "exited with status 1")] {
+    for (tool, want) in
+        [("panic", "unreachable"), ("unreachable", "unreachable"), ("exit", "exited with status 1")]
+    {
         let out = call(&f.component, tool, json!({"code": 1})).await;
         let err = out.result.expect_err(tool).to_string();
         assert!(err.contains(want), "{tool}: {err}");
         still_works(&f.component).await;
     }
     let panic = call(&f.component, "panic", json!({})).await;
-    assert!(panic.log.iter().any(|l| l.stream == LogStream::Stderr && l.text.contains("hostile panic")), "panic message captured: {:?}", panic.log);
+    assert!(
+        panic.log.iter().any(|l| l.stream == LogStream::Stderr && l.text.contains("hostile panic")),
+        "panic message captured: {:?}",
+        panic.log
+    );
     let js = load("hostile-js", Grants::default(), test_limits()).await;
     let py = load("hostile-py", Grants::default(), test_limits()).await;
-    for (c, tool, args) in [(&js, "throw", json!({})), (&py, "raise", json!({})), (&py, "exit", json!({"hard": true})), (&py, "exit", json!({}))] {
+    for (c, tool, args) in [
+        (&js, "throw", json!({})),
+        (&py, "raise", json!({})),
+        (&py, "exit", json!({"hard": true})),
+        (&py, "exit", json!({})),
+    ] {
         let out = call(c, tool, args.clone()).await;
         assert!(out.result.is_err(), "{} {tool} {args}: {:?}", c.name, out.result);
         let again = call(c, "env", json!({})).await;
         assert!(again.result.is_ok(), "{} after {tool}: {:?}", c.name, again.result);
     }
-    let handled = call(&py, "raise", json!({"via_sdk": true})).await.result.expect_err("raised").to_string();
-    assert!(handled.contains("failed") && handled.contains("raised inside the handler"), "{handled}");
+    let handled =
+        call(&py, "raise", json!({"via_sdk": true})).await.result.expect_err("raised").to_string();
+    assert!(
+        handled.contains("failed") && handled.contains("raised inside the handler"),
+        "{handled}"
+    );
 }
 
 #[tokio::test]
 async fn row9_traversal_absolute_nul_and_long_paths_are_not_permitted() {
     let f = hostile_rust(test_limits()).await;
     let long = format!("/data/{}", "a/".repeat(3000));
-    for path in ["../../etc/passwd", "/data/../../etc/passwd", "/etc/passwd", "/ro/../../../etc/passwd", "/data/\0/x", long.as_str()] {
+    for path in [
+        "../../etc/passwd",
+        "/data/../../etc/passwd",
+        "/etc/passwd",
+        "/ro/../../../etc/passwd",
+        "/data/\0/x",
+        long.as_str(),
+    ] {
         let out = call(&f.component, "read", json!({"path": path})).await;
         let err = out.result.expect_err(path).to_string();
         assert!(!err.contains("root:"), "{path}: leaked {err}");
@@ -224,18 +298,24 @@ async fn row10_symlinks_cannot_escape_the_preopen() {
     let f = hostile_rust(test_limits()).await;
     let outside = scratch();
     std::fs::write(outside.path().join("secret.txt"), "top secret").expect("write");
-    std::os::unix::fs::symlink(outside.path().join("secret.txt"), f.data.join("planted")).expect("plant");
-    std::os::unix::fs::symlink("../../../../../../../../etc/passwd", f.data.join("relative")).expect("plant");
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), f.data.join("planted"))
+        .expect("plant");
+    std::os::unix::fs::symlink("../../../../../../../../etc/passwd", f.data.join("relative"))
+        .expect("plant");
     for path in ["/data/planted", "/data/relative"] {
         let out = call(&f.component, "read", json!({"path": path})).await;
         let err = out.result.expect_err(path).to_string();
         assert!(!err.contains("top secret") && !err.contains("root:"), "{err}");
     }
     let target = outside.path().join("secret.txt").display().to_string();
-    for (t, link) in [(target.as_str(), "/data/abs"), ("../../../../../../etc/passwd", "/data/rel")] {
+    for (t, link) in [(target.as_str(), "/data/abs"), ("../../../../../../etc/passwd", "/data/rel")]
+    {
         let out = call(&f.component, "symlink", json!({"target": t, "link": link})).await;
         let shown = format!("{:?}", out.result);
-        assert!(out.result.is_err() && !shown.contains("top secret") && !shown.contains("root:"), "{shown}");
+        assert!(
+            out.result.is_err() && !shown.contains("top secret") && !shown.contains("root:"),
+            "{shown}"
+        );
     }
 }
 
@@ -258,7 +338,8 @@ async fn row11_read_only_preopens_refuse_every_kind_of_write() {
         assert!(out.result.is_err(), "{tool} {args} succeeded in a read-only preopen");
     }
     assert_eq!(std::fs::read(&keep).expect("still there"), before, "content unchanged");
-    let names: Vec<_> = std::fs::read_dir(&f.ro).expect("ls").flatten().map(|e| e.file_name()).collect();
+    let names: Vec<_> =
+        std::fs::read_dir(&f.ro).expect("ls").flatten().map(|e| e.file_name()).collect();
     assert_eq!(names, [std::ffi::OsString::from("keep.txt")]);
     // The writable preopen does accept writes, so the denials above are about `ro`.
     let ok = call(&f.component, "write", json!({"path": "/data/new.txt", "content": "fine"})).await;
@@ -277,7 +358,10 @@ async fn row15_only_granted_env_is_visible_and_no_args() {
         let c = load(name, Grants::default(), test_limits()).await;
         let out = call(&c, "env", json!({})).await;
         let text = out.result.expect("env").as_str().to_string();
-        assert!(!text.contains("PATH") && !text.contains("HOME") && !text.contains("CARGO"), "{name} sees host env: {text}");
+        assert!(
+            !text.contains("PATH") && !text.contains("HOME") && !text.contains("CARGO"),
+            "{name} sees host env: {text}"
+        );
     }
 }
 
@@ -294,7 +378,9 @@ async fn row16_guest_stdout_is_captured_and_capped_never_printed() {
 
 #[tokio::test]
 async fn row17_huge_output_is_cut_at_the_cap_with_a_marker() {
-    let f = hostile_rust(Limits { memory_bytes: 512 << 20, output_bytes: 1 << 20, ..test_limits() }).await;
+    let f =
+        hostile_rust(Limits { memory_bytes: 512 << 20, output_bytes: 1 << 20, ..test_limits() })
+            .await;
     let out = call(&f.component, "big", json!({"bytes": 100u64 << 20})).await;
     let text = out.result.expect("cut, not failed");
     assert!(out.stats.truncated);
@@ -307,7 +393,9 @@ async fn row28_a_program_calling_itself_hits_the_depth_limit() {
     let catalog = Arc::new(Catalog::new());
     let prog = load("program-rust", Grants::default(), test_limits()).await;
     catalog.insert(prog.clone());
-    let out = Executor::new(runtime(), catalog).call_component(&prog, "run", r#"{"recurse":"prog.run"}"#).await;
+    let out = Executor::new(runtime(), catalog)
+        .call_component(&prog, "run", r#"{"recurse":"prog.run"}"#)
+        .await;
     let err = out.result.expect_err("depth").to_string();
     assert!(err.contains("call depth limit of 4") && err.contains("prog.run"), "{err}");
 }
@@ -321,7 +409,11 @@ async fn row27_concurrent_calls_with_hostile_ones_all_finish() {
     for i in 0..40 {
         let (exec, c) = (exec.clone(), f.component.clone());
         tasks.push(tokio::spawn(async move {
-            let (tool, args) = if i % 5 == 0 { ("spin", json!({})) } else { ("burn", json!({"iterations": 1000})) };
+            let (tool, args) = if i % 5 == 0 {
+                ("spin", json!({}))
+            } else {
+                ("burn", json!({"iterations": 1000}))
+            };
             (tool, exec.call_component(&c, tool, &args.to_string()).await)
         }));
     }
@@ -337,25 +429,46 @@ async fn row27_concurrent_calls_with_hostile_ones_all_finish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row30_empty_log_lines_count_against_the_log_cap() {
     // Before the fix, empty lines cost nothing: a million of them were all kept (109 MB RSS).
-    let js = load("hostile-js", Grants::default(), Limits { timeout: Duration::from_secs(20), ..Limits::default() }).await;
+    let js = load(
+        "hostile-js",
+        Grants::default(),
+        Limits { timeout: Duration::from_secs(20), ..Limits::default() },
+    )
+    .await;
     for stdout in [false, true] {
         let out = call(&js, "logflood", json!({"lines": 200_000, "stdout": stdout})).await;
         assert!(out.result.is_ok(), "{:?}", out.result);
         let cap = Limits::default().log_bytes;
-        assert!(out.log.len() as u64 <= cap / wasm_host_runtime::LOG_LINE_COST, "stdout={stdout}: {} lines kept", out.log.len());
-        assert!(out.log_dropped_lines >= 190_000, "stdout={stdout}: dropped lines are counted: {}", out.log_dropped_lines);
+        assert!(
+            out.log.len() as u64 <= cap / wasm_host_runtime::LOG_LINE_COST,
+            "stdout={stdout}: {} lines kept",
+            out.log.len()
+        );
+        assert!(
+            out.log_dropped_lines >= 190_000,
+            "stdout={stdout}: dropped lines are counted: {}",
+            out.log_dropped_lines
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row31_a_huge_error_message_is_cut_at_the_output_cap() {
     // Before the fix, `Failed("y" * 8 MiB)` came back whole past the 1 MiB output cap.
-    let py = load("hostile-py", Grants::default(), Limits { timeout: Duration::from_secs(20), ..Limits::default() }).await;
+    let py = load(
+        "hostile-py",
+        Grants::default(),
+        Limits { timeout: Duration::from_secs(20), ..Limits::default() },
+    )
+    .await;
     let out = call(&py, "fail_big", json!({"mib": 8})).await;
     let err = out.result.expect_err("fails").to_string();
     let cap = Limits::default().output_bytes as usize;
     assert!(err.len() <= cap + 200, "error text is {} bytes, the cap is {cap}", err.len());
-    assert!(err.contains("output cut") && err.contains(&format!("{}", 8 << 20)), "a marker says how much was cut");
+    assert!(
+        err.contains("output cut") && err.contains(&format!("{}", 8 << 20)),
+        "a marker says how much was cut"
+    );
 }
 
 #[tokio::test]
@@ -376,7 +489,10 @@ async fn row33_a_fifo_in_a_granted_directory_does_not_pin_the_call_past_its_dead
     let out = call(&f.component, "read", json!({"path": "/data/pipe"})).await;
     let took = started.elapsed();
     assert!(matches!(out.result, Err(CallError::Deadline { .. })), "{:?}", out.result);
-    assert!(took < Duration::from_secs(2), "ended at its deadline, not when the FIFO got a writer: {took:?}");
+    assert!(
+        took < Duration::from_secs(2),
+        "ended at its deadline, not when the FIFO got a writer: {took:?}"
+    );
     still_works(&f.component).await;
     // The pool thread is still in `open`: a non-blocking writer releases it now, before the
     // FIFO's directory goes (the runtime waits for its blocking threads when it shuts down).
@@ -389,7 +505,8 @@ async fn row33_a_fifo_in_a_granted_directory_does_not_pin_the_call_past_its_dead
 fn process_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
     let fields: Vec<&str> = stat.rsplit_once(')').expect("stat").1.split_whitespace().collect();
-    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
     Duration::from_millis(ticks * 10)
 }
 
@@ -408,7 +525,11 @@ async fn guests_in_endless_loops_compute_one_at_a_time_in_the_long_call_lane() {
     };
     let rt = wasm_host_runtime::Runtime::new(config).expect("runtime");
     let (data, ro) = (scratch(), scratch());
-    let grants = Grants { dirs: vec![dir(data.path(), "/data", false), dir(ro.path(), "/ro", true)], env: vec![("GRANTED".into(), "yes".into())], ..Default::default() };
+    let grants = Grants {
+        dirs: vec![dir(data.path(), "/data", false), dir(ro.path(), "/ro", true)],
+        env: vec![("GRANTED".into(), "yes".into())],
+        ..Default::default()
+    };
     let limits = Limits { timeout: Duration::from_secs(3), ..Limits::default() };
     let opts = wasm_host_runtime::LoadOptions { grants, limits, ..Default::default() };
     let spin = rt.load_file(&wasm_host_tests::guest("hostile-rust"), opts).await.expect("load");
@@ -429,5 +550,8 @@ async fn guests_in_endless_loops_compute_one_at_a_time_in_the_long_call_lane() {
         assert!(matches!(o.result, Err(CallError::Deadline { .. })), "{:?}", o.result);
     }
     let bound = alone_cpu.mul_f64(1.3) + Duration::from_millis(500);
-    assert!(together_cpu <= bound, "six spinners used {together_cpu:?} of CPU, one alone {alone_cpu:?}: more than one lane slot's worth (bound {bound:?})");
+    assert!(
+        together_cpu <= bound,
+        "six spinners used {together_cpu:?} of CPU, one alone {alone_cpu:?}: more than one lane slot's worth (bound {bound:?})"
+    );
 }

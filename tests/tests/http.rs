@@ -22,7 +22,11 @@ async fn canary() -> (u16, Arc<AtomicUsize>) {
             tokio::spawn(async move {
                 let mut buf = [0u8; 4096];
                 let _ = sock.read(&mut buf).await;
-                let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\ncanary").await;
+                let _ = sock
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\nconnection: close\r\n\r\ncanary",
+                    )
+                    .await;
             });
         }
     });
@@ -35,19 +39,28 @@ async fn get(c: &LoadedComponent, authority: &str) -> Result<Output, String> {
 
 /// The result, and the call's log lines.
 async fn get_logged(c: &LoadedComponent, authority: &str) -> (Result<Output, String>, Vec<String>) {
-    let out = Executor::new(runtime(), Arc::new(Catalog::new())).call_component(c, "get", &json!({"authority": authority}).to_string()).await;
+    let out = Executor::new(runtime(), Arc::new(Catalog::new()))
+        .call_component(c, "get", &json!({"authority": authority}).to_string())
+        .await;
     (out.result.map_err(|e| e.to_string()), out.log.into_iter().map(|l| l.text).collect())
 }
 
 /// http-rust asks for `127.0.0.1` and `localhost`; both must be granted, in some form.
 fn grant(ip: &str, name: &str) -> Grants {
-    Grants { hosts: vec![HostPattern::parse(ip).expect("pattern"), HostPattern::parse(name).expect("pattern")], ..Default::default() }
+    Grants {
+        hosts: vec![
+            HostPattern::parse(ip).expect("pattern"),
+            HostPattern::parse(name).expect("pattern"),
+        ],
+        ..Default::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn granted_host_and_port_is_reached() {
     let (port, hits) = canary().await;
-    let c = load("http-rust", grant(&format!("127.0.0.1:{port}"), "localhost:1"), test_limits()).await;
+    let c =
+        load("http-rust", grant(&format!("127.0.0.1:{port}"), "localhost:1"), test_limits()).await;
     let out = get(&c, &format!("127.0.0.1:{port}")).await.expect("allowed");
     let v: Value = serde_json::from_str(out.as_str()).expect("json");
     assert_eq!((v["status"].as_u64(), v["body"].as_str()), (Some(200), Some("canary")));
@@ -81,11 +94,15 @@ async fn a_granted_name_that_resolves_to_loopback_is_refused() {
     // Row 34: the name is granted with the right port, but it resolves to 127.0.0.1, which no
     // grant names; before the address check, the canary answered.
     let (port, hits) = canary().await;
-    let c = load("http-rust", grant("127.0.0.1:1", &format!("localhost:{port}")), test_limits()).await;
+    let c =
+        load("http-rust", grant("127.0.0.1:1", &format!("localhost:{port}")), test_limits()).await;
     let (result, log) = get_logged(&c, &format!("localhost:{port}")).await;
     let err = result.expect_err("a loopback address behind a granted name");
     assert!(err.contains("denied"), "{err}");
-    assert!(log.iter().any(|l| l.contains("resolves to") && l.contains("loopback")), "the log says why: {log:?}");
+    assert!(
+        log.iter().any(|l| l.contains("resolves to") && l.contains("loopback")),
+        "the log says why: {log:?}"
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 0, "the canary saw no connection");
 }
 

@@ -119,16 +119,8 @@ pub async fn run(global: &EngineArgs, args: &BenchArgs) -> anyhow::Result<ExitCo
     // the hostile-rust floor fixture also needs /data writable, /ro and GRANTED.
     let grants = Grants {
         dirs: vec![
-            DirGrant {
-                host: data.path().to_path_buf(),
-                guest: "/data".into(),
-                read_only: false,
-            },
-            DirGrant {
-                host: data.path().to_path_buf(),
-                guest: "/ro".into(),
-                read_only: true,
-            },
+            DirGrant { host: data.path().to_path_buf(), guest: "/data".into(), read_only: false },
+            DirGrant { host: data.path().to_path_buf(), guest: "/ro".into(), read_only: true },
         ],
         env: vec![("GRANTED".into(), "1".into())],
         ..Default::default()
@@ -174,9 +166,8 @@ pub(crate) fn write_data(dir: &Path, scale: usize) -> anyhow::Result<()> {
             .collect();
         std::fs::write(logs.join(format!("app{f}.log")), text)?;
     }
-    let items: Vec<_> = (0..100 * scale)
-        .map(|n| json!({"name": format!("item{n}"), "n": n}))
-        .collect();
+    let items: Vec<_> =
+        (0..100 * scale).map(|n| json!({"name": format!("item{n}"), "n": n})).collect();
     std::fs::write(dir.join("items.json"), json!({"items": items}).to_string())?;
     let csv: String = std::iter::once("region,units\n".to_string())
         .chain((0..100 * scale).map(|i| format!("{},{}\n", ["eu", "us", "apac"][i % 3], i % 17)))
@@ -197,11 +188,7 @@ pub(crate) struct Dist {
 pub(crate) fn dist(mut v: Vec<Duration>) -> Dist {
     v.sort();
     let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e6;
-    Dist {
-        p50_us: at(0.5),
-        p99_us: at(0.99),
-        n: v.len(),
-    }
+    Dist { p50_us: at(0.5), p99_us: at(0.99), n: v.len() }
 }
 
 #[derive(serde::Serialize)]
@@ -231,14 +218,9 @@ async fn measure(
     data: &Path,
     args: &BenchArgs,
 ) -> anyhow::Result<Row> {
-    let opts = LoadOptions {
-        grants: grants.clone(),
-        limits: Limits::default(),
-        ..Default::default()
-    };
-    let first = Runtime::new(config.clone())?
-        .load_file(wasm, opts.clone())
-        .await?;
+    let opts =
+        LoadOptions { grants: grants.clone(), limits: Limits::default(), ..Default::default() };
+    let first = Runtime::new(config.clone())?.load_file(wasm, opts.clone()).await?;
     let compile_ms = first.load_time.as_secs_f64() * 1e3;
     let (mut cache_loads, mut totals) = (Vec::new(), Vec::new());
     for _ in 0..20 {

@@ -29,8 +29,10 @@ pub struct EngineArgs {
 impl EngineArgs {
     /// The runtime these settings describe.
     pub fn runtime(&self) -> anyhow::Result<Arc<Runtime>> {
-        let cache_dir = if self.no_cache { None } else { self.cache_dir.clone().or_else(default_cache_dir) };
-        let config = RuntimeConfig { cache_dir, pooling: !self.no_pooling, ..RuntimeConfig::default() };
+        let cache_dir =
+            if self.no_cache { None } else { self.cache_dir.clone().or_else(default_cache_dir) };
+        let config =
+            RuntimeConfig { cache_dir, pooling: !self.no_pooling, ..RuntimeConfig::default() };
         Runtime::new(config).context("starting the wasm runtime")
     }
 

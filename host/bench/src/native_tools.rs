@@ -54,9 +54,8 @@ pub async fn run(args: &NativeServerArgs) -> anyhow::Result<ExitCode> {
 /// Serves the native tools over streamable HTTP at `http://127.0.0.1:PORT/mcp` (same server
 /// settings as `wasm-host serve --http`) until `shutdown` fires; returns the bound address.
 pub async fn serve_http(data: PathBuf, shutdown: CancellationToken) -> anyhow::Result<SocketAddr> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .context("binding 127.0.0.1:0")?;
+    let listener =
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1:0")?;
     let bound = listener.local_addr()?;
     let port = bound.port();
     let config = StreamableHttpServerConfig::default()
@@ -79,9 +78,8 @@ pub async fn serve_http(data: PathBuf, shutdown: CancellationToken) -> anyhow::R
     );
     let app = axum::Router::new().nest_service("/mcp", service);
     tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await;
+        let served =
+            axum::serve(listener, app).with_graceful_shutdown(shutdown.cancelled_owned()).await;
         if let Err(e) = served {
             eprintln!("native server: {e}");
         }
@@ -146,10 +144,7 @@ fn hundred() -> usize {
 impl NativeTools {
     /// Tools reading `data` as `/data`.
     pub fn new(data: PathBuf) -> Self {
-        NativeTools {
-            data: Arc::new(data),
-            tool_router: Self::tool_router(),
-        }
+        NativeTools { data: Arc::new(data), tool_router: Self::tool_router() }
     }
 
     /// grep's `count`: lines matching a regex in each file under a directory.
@@ -192,9 +187,7 @@ fn host_path(data: &Path, guest: &str) -> Result<(PathBuf, String), String> {
     let rest = if guest == GUEST_ROOT {
         ""
     } else {
-        guest
-            .strip_prefix("/data/")
-            .ok_or_else(|| format!("{guest} is outside {GUEST_ROOT}"))?
+        guest.strip_prefix("/data/").ok_or_else(|| format!("{guest} is outside {GUEST_ROOT}"))?
     };
     if rest.split('/').any(|part| part == ".." || part == ".") {
         return Err(format!("{guest}: `.` and `..` are not allowed"));
@@ -283,10 +276,7 @@ fn query(data: &Path, a: &QueryArgs) -> Result<Value, String> {
     };
     let mut rows = Vec::new();
     for row in list {
-        if tests
-            .iter()
-            .try_fold(true, |ok, t| Ok::<_, String>(ok && t.matches(row)?))?
-        {
+        if tests.iter().try_fold(true, |ok, t| Ok::<_, String>(ok && t.matches(row)?))? {
             rows.push(row);
         }
     }
@@ -338,11 +328,7 @@ struct Filter {
 
 impl Filter {
     fn parse(f: &Value) -> Result<Filter, String> {
-        let field = f
-            .get("field")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+        let field = f.get("field").and_then(Value::as_str).unwrap_or("").to_string();
         let op = f.get("op").and_then(Value::as_str).unwrap_or("eq");
         let op = match op {
             "==" => "eq",
@@ -376,9 +362,7 @@ impl Filter {
             }
             "exists" => cell.is_some() == (b != &Value::Bool(false)),
             op => {
-                return Err(format!(
-                    "op `{op}` is not supported by the native benchmark tool"
-                ));
+                return Err(format!("op `{op}` is not supported by the native benchmark tool"));
             }
         })
     }
@@ -419,19 +403,15 @@ fn aggregate(data: &Path, a: &AggregateArgs) -> Result<Value, String> {
     let (host, guest) = host_path(data, &a.path)?;
     let text = read(&host, &guest)?;
     let mut lines = text.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .ok_or_else(|| format!("{guest} is empty"))?
-        .split(',')
-        .collect();
-    let index = |name: &Option<String>| -> Result<Option<usize>, String> {
-        let Some(name) = name else { return Ok(None) };
-        header
-            .iter()
-            .position(|h| h == name)
-            .map(Some)
-            .ok_or_else(|| format!("unknown column {name:?}; columns are {}", header.join(", ")))
-    };
+    let header: Vec<&str> =
+        lines.next().ok_or_else(|| format!("{guest} is empty"))?.split(',').collect();
+    let index =
+        |name: &Option<String>| -> Result<Option<usize>, String> {
+            let Some(name) = name else { return Ok(None) };
+            header.iter().position(|h| h == name).map(Some).ok_or_else(|| {
+                format!("unknown column {name:?}; columns are {}", header.join(", "))
+            })
+        };
     let (key_at, value_at) = (index(&a.group_by)?, index(&a.column)?);
     let mut groups: Vec<(String, Group)> = Vec::new();
     let mut slots = std::collections::HashMap::new();
@@ -446,16 +426,11 @@ fn aggregate(data: &Path, a: &AggregateArgs) -> Result<Value, String> {
         groups[slot].1.add(cell(value_at));
     }
     if a.group_by.is_some() {
-        groups.sort_by(|x, y| {
-            sort_key(&x.0)
-                .partial_cmp(&sort_key(&y.0))
-                .unwrap_or(Ordering::Equal)
-        });
+        groups
+            .sort_by(|x, y| sort_key(&x.0).partial_cmp(&sort_key(&y.0)).unwrap_or(Ordering::Equal));
     }
-    let results: Vec<Value> = groups
-        .iter()
-        .map(|(key, g)| g.result(key, a.group_by.is_some(), &ops))
-        .collect();
+    let results: Vec<Value> =
+        groups.iter().map(|(key, g)| g.result(key, a.group_by.is_some(), &ops)).collect();
     Ok(json!({
         "path": guest, "group_by": a.group_by, "column": a.column, "groups": results.len(),
         "truncated": results.len() > a.limit, "results": results.iter().take(a.limit).collect::<Vec<_>>(),
@@ -478,11 +453,7 @@ fn sort_key(s: &str) -> (u8, f64, String) {
 
 /// Whole numbers as integers, as the Python tool's `_tidy`.
 fn tidy(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 {
-        json!(x as i64)
-    } else {
-        json!(x)
-    }
+    if x.fract() == 0.0 && x.abs() < 9_007_199_254_740_992.0 { json!(x as i64) } else { json!(x) }
 }
 
 /// Running aggregates of one group.
@@ -506,16 +477,10 @@ impl Group {
         };
         let Some(x) = number(cell) else {
             self.non_numeric += 1;
-            self.low_text = Some(
-                self.low_text
-                    .take()
-                    .map_or(cell.to_string(), |t| t.min(cell.to_string())),
-            );
-            self.high_text = Some(
-                self.high_text
-                    .take()
-                    .map_or(cell.to_string(), |t| t.max(cell.to_string())),
-            );
+            self.low_text =
+                Some(self.low_text.take().map_or(cell.to_string(), |t| t.min(cell.to_string())));
+            self.high_text =
+                Some(self.high_text.take().map_or(cell.to_string(), |t| t.max(cell.to_string())));
             return;
         };
         self.n += 1;

@@ -46,7 +46,9 @@ fn synthetic(packages: usize, versions: usize) -> anyhow::Result<IndexFile> {
                     version,
                     digest,
                     size: 1_000_000 + p as u64,
-                    description: format!("Synthetic tool package number {p}: reads, filters and summarizes records."),
+                    description: format!(
+                        "Synthetic tool package number {p}: reads, filters and summarizes records."
+                    ),
                     capabilities: Default::default(),
                     tools: vec!["list".into(), "read".into(), "filter".into(), "summarize".into()],
                     yanked: v == versions - 1 && p % 10 == 0,
@@ -60,12 +62,16 @@ fn synthetic(packages: usize, versions: usize) -> anyhow::Result<IndexFile> {
 
 fn reference(i: usize, packages: usize) -> Reference {
     let forms = ["^1", "~1.1", ">=1, <2", "*"];
-    Reference::parse(&format!("pkg-{}@{}", (i * 7919) % packages, forms[i % forms.len()])).unwrap_or_else(|_| unreachable!("valid by construction"))
+    Reference::parse(&format!("pkg-{}@{}", (i * 7919) % packages, forms[i % forms.len()]))
+        .unwrap_or_else(|_| unreachable!("valid by construction"))
 }
 
 /// Runs the registry benchmark and prints the figures.
 pub fn run(args: &RegistryBenchArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(args.packages > 0 && args.versions > 0 && args.rounds >= 2, "--packages, --versions must be positive and --rounds at least 2");
+    anyhow::ensure!(
+        args.packages > 0 && args.versions > 0 && args.rounds >= 2,
+        "--packages, --versions must be positive and --rounds at least 2"
+    );
     let home = tempfile::tempdir().context("temp home")?;
     let index = synthetic(args.packages, args.versions)?;
     let rkyv_bytes = index.to_bytes().map_err(anyhow::Error::msg)?;
@@ -90,7 +96,16 @@ pub fn run(args: &RegistryBenchArgs) -> anyhow::Result<ExitCode> {
         let t = Instant::now();
         let parsed: IndexFile = serde_json::from_slice(&std::fs::read(&json_path)?)?;
         let entries = parsed.packages.get(&r.name).map(Vec::as_slice).unwrap_or_default();
-        let candidates: Vec<Published> = entries.iter().filter_map(|e| Some(Published { version: semver::Version::parse(&e.version).ok()?, digest: e.digest.clone(), yanked: e.yanked })).collect();
+        let candidates: Vec<Published> = entries
+            .iter()
+            .filter_map(|e| {
+                Some(Published {
+                    version: semver::Version::parse(&e.version).ok()?,
+                    digest: e.digest.clone(),
+                    yanked: e.yanked,
+                })
+            })
+            .collect();
         let version = r.resolve(&candidates)?.version.to_string();
         samples.push(t.elapsed());
         chosen.1 += version.len();
@@ -102,10 +117,19 @@ pub fn run(args: &RegistryBenchArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(args: &RegistryBenchArgs, fast: &Dist, baseline: &Dist, (rkyv_size, archive): (u64, u64), json_size: u64) {
+fn report(
+    args: &RegistryBenchArgs,
+    fast: &Dist,
+    baseline: &Dist,
+    (rkyv_size, archive): (u64, u64),
+    json_size: u64,
+) {
     let ratio = fast.p50_us / baseline.p50_us;
     if args.json {
-        println!("{}", json!({"packages": args.packages, "versions": args.versions, "rkyv_bytes": rkyv_size, "archive_bytes": archive, "json_bytes": json_size, "rkyv": fast, "json": baseline, "p50_ratio": ratio}));
+        println!(
+            "{}",
+            json!({"packages": args.packages, "versions": args.versions, "rkyv_bytes": rkyv_size, "archive_bytes": archive, "json_bytes": json_size, "rkyv": fast, "json": baseline, "p50_ratio": ratio})
+        );
         return;
     }
     println!(
@@ -118,7 +142,17 @@ fn report(args: &RegistryBenchArgs, fast: &Dist, baseline: &Dist, (rkyv_size, ar
         args.rounds
     );
     println!("{:<34} {:>10} {:>10}", "open index + resolve a range", "p50 ms", "p99 ms");
-    println!("{:<34} {:>10.2} {:>10.2}", "index.rkyv (validated, zero-copy)", fast.p50_us / 1e3, fast.p99_us / 1e3);
-    println!("{:<34} {:>10.2} {:>10.2}", "index.json (parse, baseline)", baseline.p50_us / 1e3, baseline.p99_us / 1e3);
+    println!(
+        "{:<34} {:>10.2} {:>10.2}",
+        "index.rkyv (validated, zero-copy)",
+        fast.p50_us / 1e3,
+        fast.p99_us / 1e3
+    );
+    println!(
+        "{:<34} {:>10.2} {:>10.2}",
+        "index.json (parse, baseline)",
+        baseline.p50_us / 1e3,
+        baseline.p99_us / 1e3
+    );
     println!("ratio (rkyv / JSON) at p50: {ratio:.3}x; target: p50 <= 5 ms over 10,000 packages");
 }

@@ -26,23 +26,85 @@ pub struct SearchBenchArgs {
     pub json: bool,
 }
 
-const VERBS: &[&str] = &["list", "read", "write", "delete", "search", "count", "create", "update", "send", "fetch", "convert", "summarize"];
-const NOUNS: &[&str] = &[
-    "file", "issue", "invoice", "customer", "order", "email", "calendar", "event", "ticket", "repository", "image", "report", "record", "metric",
-    "alert", "user", "payment", "message", "document", "table",
+const VERBS: &[&str] = &[
+    "list",
+    "read",
+    "write",
+    "delete",
+    "search",
+    "count",
+    "create",
+    "update",
+    "send",
+    "fetch",
+    "convert",
+    "summarize",
 ];
-const SERVICES: &[&str] = &["github", "jira", "stripe", "gmail", "drive", "slack", "postgres", "s3", "salesforce", "zendesk", "notion", "linear"];
-const QUERIES: &[&str] = &["send an email message", "list open jira tickets", "stripe payment refund", "read a file from drive", "count postgres records", "summarize slack messages"];
+const NOUNS: &[&str] = &[
+    "file",
+    "issue",
+    "invoice",
+    "customer",
+    "order",
+    "email",
+    "calendar",
+    "event",
+    "ticket",
+    "repository",
+    "image",
+    "report",
+    "record",
+    "metric",
+    "alert",
+    "user",
+    "payment",
+    "message",
+    "document",
+    "table",
+];
+const SERVICES: &[&str] = &[
+    "github",
+    "jira",
+    "stripe",
+    "gmail",
+    "drive",
+    "slack",
+    "postgres",
+    "s3",
+    "salesforce",
+    "zendesk",
+    "notion",
+    "linear",
+];
+const QUERIES: &[&str] = &[
+    "send an email message",
+    "list open jira tickets",
+    "stripe payment refund",
+    "read a file from drive",
+    "count postgres records",
+    "summarize slack messages",
+];
 
 /// Deterministic synthetic tools: service × verb × noun, with a variant number to reach `n`.
 fn synthetic(n: usize) -> Vec<ToolDoc> {
     (0..n)
         .map(|i| {
-            let (s, v, o) = (SERVICES[i % SERVICES.len()], VERBS[(i / SERVICES.len()) % VERBS.len()], NOUNS[(i / 7) % NOUNS.len()]);
+            let (s, v, o) = (
+                SERVICES[i % SERVICES.len()],
+                VERBS[(i / SERVICES.len()) % VERBS.len()],
+                NOUNS[(i / 7) % NOUNS.len()],
+            );
             ToolDoc {
                 name: format!("{s}-{}.{v}_{o}", i / 1000),
-                description: format!("{v} {o}s in {s}: variant {i}, with filters, paging and sorting."),
-                params: vec![format!("{o}_id"), "limit".into(), "cursor".into(), format!("{s}_workspace")],
+                description: format!(
+                    "{v} {o}s in {s}: variant {i}, with filters, paging and sorting."
+                ),
+                params: vec![
+                    format!("{o}_id"),
+                    "limit".into(),
+                    "cursor".into(),
+                    format!("{s}_workspace"),
+                ],
             }
         })
         .collect()
@@ -56,7 +118,14 @@ fn scan(docs: &[ToolDoc], query: &str, limit: usize) -> Vec<usize> {
         .enumerate()
         .map(|(i, d)| {
             let params = d.params.join(" ");
-            let s = words.iter().map(|w| 3 * usize::from(d.name.contains(w.as_str())) + 2 * usize::from(params.contains(w.as_str())) + usize::from(d.description.contains(w.as_str()))).sum();
+            let s = words
+                .iter()
+                .map(|w| {
+                    3 * usize::from(d.name.contains(w.as_str()))
+                        + 2 * usize::from(params.contains(w.as_str()))
+                        + usize::from(d.description.contains(w.as_str()))
+                })
+                .sum();
             (s, i)
         })
         .filter(|(s, _)| *s > 0)
@@ -120,20 +189,42 @@ pub fn run(args: &SearchBenchArgs) -> anyhow::Result<ExitCode> {
     let build: Duration = started.elapsed();
     let (bm25, hits) = time(args.queries, |q| index.search(q, 10).len());
     let (baseline, base_hits) = time(args.queries, |q| scan(&docs, q, 10).len());
-    anyhow::ensure!(hits > 0 && base_hits > 0, "the queries found nothing: the synthetic corpus is broken");
+    anyhow::ensure!(
+        hits > 0 && base_hits > 0,
+        "the queries found nothing: the synthetic corpus is broken"
+    );
     let ratio = bm25.p50_us / baseline.p50_us;
-    let bm25_precision = precision_at_10(&docs, |q| index.search(q, 10).into_iter().map(|h| h.doc).collect());
+    let bm25_precision =
+        precision_at_10(&docs, |q| index.search(q, 10).into_iter().map(|h| h.doc).collect());
     let scan_precision = precision_at_10(&docs, |q| scan(&docs, q, 10));
     if args.json {
         let precision = json!({"bm25": bm25_precision, "substring_scan": scan_precision});
-        println!("{}", json!({"tools": args.tools, "build_ms": build.as_secs_f64() * 1e3, "bm25": bm25, "substring_scan": baseline, "p50_ratio": ratio, "precision_at_10": precision}));
+        println!(
+            "{}",
+            json!({"tools": args.tools, "build_ms": build.as_secs_f64() * 1e3, "bm25": bm25, "substring_scan": baseline, "p50_ratio": ratio, "precision_at_10": precision})
+        );
     } else {
-        println!("wasm-host-bench search: {} synthetic tools, {} queries, top 10; index built in {:.1} ms", args.tools, args.queries, build.as_secs_f64() * 1e3);
+        println!(
+            "wasm-host-bench search: {} synthetic tools, {} queries, top 10; index built in {:.1} ms",
+            args.tools,
+            args.queries,
+            build.as_secs_f64() * 1e3
+        );
         println!("{:<28} {:>10} {:>10}", "", "p50 µs", "p99 µs");
-        println!("{:<28} {:>10.1} {:>10.1}", "search_tools (BM25F index)", bm25.p50_us, bm25.p99_us);
-        println!("{:<28} {:>10.1} {:>10.1}", "substring scan (baseline)", baseline.p50_us, baseline.p99_us);
-        println!("ratio (index / scan) at p50: {ratio:.3}x; target: p50 <= 1000 µs over 10,000 tools");
-        println!("precision@10 (top results with the best grade in the corpus): search_tools {bm25_precision:.2}, substring scan {scan_precision:.2}");
+        println!(
+            "{:<28} {:>10.1} {:>10.1}",
+            "search_tools (BM25F index)", bm25.p50_us, bm25.p99_us
+        );
+        println!(
+            "{:<28} {:>10.1} {:>10.1}",
+            "substring scan (baseline)", baseline.p50_us, baseline.p99_us
+        );
+        println!(
+            "ratio (index / scan) at p50: {ratio:.3}x; target: p50 <= 1000 µs over 10,000 tools"
+        );
+        println!(
+            "precision@10 (top results with the best grade in the corpus): search_tools {bm25_precision:.2}, substring scan {scan_precision:.2}"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,8 +7,8 @@
 //! same work.
 
 use crate::calls::{self, Case, Dist};
-use crate::native_tools;
 use crate::engine::EngineArgs;
+use crate::native_tools;
 use anyhow::Context;
 use rmcp::model::{CallToolRequestParams, JsonObject};
 use rmcp::service::RunningService;
@@ -74,13 +74,7 @@ impl Comparison {
     fn new(clients: usize, ours: Side, native: Side) -> Self {
         let throughput_ratio = ours.throughput_per_s / native.throughput_per_s;
         let added_p50_us = ours.latency.p50_us - native.latency.p50_us;
-        Comparison {
-            clients,
-            ours,
-            native,
-            throughput_ratio,
-            added_p50_us,
-        }
+        Comparison { clients, ours, native, throughput_ratio, added_p50_us }
     }
 }
 
@@ -112,10 +106,8 @@ pub async fn run(global: &EngineArgs, args: &ServeBenchArgs) -> anyhow::Result<E
     );
     let data = tempfile::tempdir().context("temp dir")?;
     calls::write_data(data.path(), args.scale.max(1))?;
-    let cases: Vec<Case> = calls::cases()
-        .into_iter()
-        .filter(|c| !c.language.ends_with("-floor"))
-        .collect();
+    let cases: Vec<Case> =
+        calls::cases().into_iter().filter(|c| !c.language.ends_with("-floor")).collect();
     let wasm = cases
         .iter()
         .map(|c| calls::component(&args.guests, c))
@@ -144,12 +136,8 @@ pub async fn run(global: &EngineArgs, args: &ServeBenchArgs) -> anyhow::Result<E
             stdio,
         });
     }
-    let report = Report {
-        calls: args.calls,
-        clients: args.clients,
-        scale: args.scale.max(1),
-        cases: rows,
-    };
+    let report =
+        Report { calls: args.calls, clients: args.clients, scale: args.scale.max(1), cases: rows };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -168,20 +156,13 @@ async fn serve_ours(
 ) -> anyhow::Result<String> {
     let runtime = global.runtime()?;
     let grants = Grants {
-        dirs: vec![DirGrant {
-            host: data.to_path_buf(),
-            guest: "/data".into(),
-            read_only: true,
-        }],
+        dirs: vec![DirGrant { host: data.to_path_buf(), guest: "/data".into(), read_only: true }],
         ..Default::default()
     };
     let catalog = Arc::new(Catalog::new());
     for file in wasm {
-        let opts = LoadOptions {
-            grants: grants.clone(),
-            limits: Limits::default(),
-            ..Default::default()
-        };
+        let opts =
+            LoadOptions { grants: grants.clone(), limits: Limits::default(), ..Default::default() };
         catalog.insert(
             runtime
                 .load_file(file, opts)
@@ -219,17 +200,9 @@ async fn http_case(
     args: &ServeBenchArgs,
 ) -> anyhow::Result<Comparison> {
     let arguments = arguments(case)?;
-    let (ours, native) = (
-        connect_http(ours, args.clients).await?,
-        connect_http(native, args.clients).await?,
-    );
-    check_agree(
-        "HTTP",
-        (&ours[0], tool),
-        (&native[0], case.tool),
-        &arguments,
-    )
-    .await?;
+    let (ours, native) =
+        (connect_http(ours, args.clients).await?, connect_http(native, args.clients).await?);
+    check_agree("HTTP", (&ours[0], tool), (&native[0], case.tool), &arguments).await?;
     let per_client = args.calls / args.clients;
     let ours = drive(ours, tool, &arguments, per_client)
         .await
@@ -277,10 +250,7 @@ async fn stdio_case(
 fn arguments(case: &Case) -> anyhow::Result<JsonObject> {
     match &case.args {
         Value::Object(o) => Ok(o.clone()),
-        other => anyhow::bail!(
-            "{}: arguments must be an object, not {other}",
-            case.component
-        ),
+        other => anyhow::bail!("{}: arguments must be an object, not {other}", case.component),
     }
 }
 
@@ -289,9 +259,7 @@ async fn connect_http(url: &str, n: usize) -> anyhow::Result<Vec<Client>> {
     for _ in 0..n {
         let transport = StreamableHttpClientTransport::from_uri(url.to_string());
         clients.push(
-            ().serve(transport)
-                .await
-                .with_context(|| format!("MCP initialization at {url}"))?,
+            ().serve(transport).await.with_context(|| format!("MCP initialization at {url}"))?,
         );
     }
     Ok(clients)
@@ -418,10 +386,7 @@ async fn drive(
         return Err(e);
     }
     let throughput_per_s = all.len() as f64 / elapsed.as_secs_f64();
-    Ok(Side {
-        latency: calls::dist(all),
-        throughput_per_s,
-    })
+    Ok(Side { latency: calls::dist(all), throughput_per_s })
 }
 
 fn print_table(r: &Report) {

@@ -79,7 +79,11 @@ fn benign_jobs() -> Vec<Job> {
         .filter(|c| !c.language.ends_with("-floor"))
         .map(|c| (c.component, tool_name(c.component, c.tool), c.args))
         .collect();
-    jobs.push(("execute_code", "execute_code", json!({"language": "javascript", "code": "return 6 * 7"})));
+    jobs.push((
+        "execute_code",
+        "execute_code",
+        json!({"language": "javascript", "code": "return 6 * 7"}),
+    ));
     jobs
 }
 
@@ -98,9 +102,23 @@ fn hostile_jobs() -> Vec<Job> {
         ("stdout-flood", "hostile-rust.stdout", json!({"lines": 200_000})),
         ("log-flood", "hostile-js.logflood", json!({"lines": 2_000_000})),
         ("js-endless-loop", "hostile-js.spin", json!({})),
-        ("program-endless-loop", "execute_code", json!({"language": "javascript", "code": "while (true) {}"})),
-        ("directory-bomb", "execute_code", py("import os\ni = 0\nwhile True:\n    os.mkdir(f'/workspace/d{i}')\n    i += 1")),
-        ("quota-bomb", "execute_code", py("chunk = 'x' * (1 << 20)\nwith open('/workspace/big', 'w') as f:\n    while True:\n        f.write(chunk)")),
+        (
+            "program-endless-loop",
+            "execute_code",
+            json!({"language": "javascript", "code": "while (true) {}"}),
+        ),
+        (
+            "directory-bomb",
+            "execute_code",
+            py("import os\ni = 0\nwhile True:\n    os.mkdir(f'/workspace/d{i}')\n    i += 1"),
+        ),
+        (
+            "quota-bomb",
+            "execute_code",
+            py(
+                "chunk = 'x' * (1 << 20)\nwith open('/workspace/big', 'w') as f:\n    while True:\n        f.write(chunk)",
+            ),
+        ),
     ]
 }
 
@@ -136,7 +154,10 @@ struct Tally {
 
 /// Runs the soak and prints the figures.
 pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(args.clients >= 2 && args.hostile_percent < 100, "--clients must be at least 2 and --hostile-percent below 100");
+    anyhow::ensure!(
+        args.clients >= 2 && args.hostile_percent < 100,
+        "--clients must be at least 2 and --hostile-percent below 100"
+    );
     let hostile = (args.clients * args.hostile_percent).div_ceil(100).min(args.clients - 1);
     let dir = tempfile::tempdir().context("temp dir")?;
     let (data, home) = (dir.path().join("data"), dir.path().join("home"));
@@ -147,11 +168,20 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
         wasm.push(component(&args.guests, name, project)?);
     }
     let mut server = Server::start(engine, args, &wasm, &data, &home)?;
-    eprintln!("soak: server pid {} at {}; connecting {} clients ({hostile} hostile)", server.pid(), server.url, args.clients);
+    eprintln!(
+        "soak: server pid {} at {}; connecting {} clients ({hostile} hostile)",
+        server.pid(),
+        server.url,
+        args.clients
+    );
     let mut clients = Vec::with_capacity(args.clients);
     for _ in 0..args.clients {
         let transport = StreamableHttpClientTransport::from_uri(server.url.clone());
-        clients.push(().serve(transport).await.with_context(|| format!("MCP initialization at {}", server.url))?);
+        clients.push(
+            ().serve(transport)
+                .await
+                .with_context(|| format!("MCP initialization at {}", server.url))?,
+        );
     }
     let phase = Arc::new(AtomicU8::new(WARM));
     let tasks: Vec<_> = clients
@@ -165,7 +195,8 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
         })
         .collect();
     let samples = Arc::new(Mutex::new(Vec::new()));
-    let sampler = tokio::spawn(sample(server.pid(), home.join("workspaces"), samples.clone(), phase.clone()));
+    let sampler =
+        tokio::spawn(sample(server.pid(), home.join("workspaces"), samples.clone(), phase.clone()));
     tokio::time::sleep(Duration::from_secs(3)).await;
     eprintln!("soak: idle phase ({} s, benign clients only)", args.idle.as_secs());
     phase.store(IDLE, Ordering::SeqCst);
@@ -192,7 +223,13 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
     // Once every client is gone, what the server still holds.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (workspace_bytes, workspace_dirs) = disk_use(&home.join("workspaces"));
-    let after = Sample { at_s: soak_started.elapsed().as_secs_f64(), rss_kib: rss_kib(server.pid()), fds: open_fds(server.pid()), workspace_bytes, workspace_dirs };
+    let after = Sample {
+        at_s: soak_started.elapsed().as_secs_f64(),
+        rss_kib: rss_kib(server.pid()),
+        fds: open_fds(server.pid()),
+        workspace_bytes,
+        workspace_dirs,
+    };
     let alive = server.alive();
     let samples = samples.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let report = Report::new(args, hostile, alive, &tally, &samples, after, server.stderr_tail());
@@ -201,7 +238,8 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
     } else {
         report.print();
     }
-    let only_deadlines = report.benign_failures.iter().all(|(_, m)| m.contains("deadline exceeded"));
+    let only_deadlines =
+        report.benign_failures.iter().all(|(_, m)| m.contains("deadline exceeded"));
     Ok(if report.server_alive && only_deadlines { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -210,7 +248,8 @@ fn component(dir: &Path, name: &str, project: &str) -> anyhow::Result<PathBuf> {
     let path = dir.join(format!("{name}.wasm"));
     if !path.exists() {
         eprintln!("soak: building {name} from {project}");
-        wasm_host_build::build(Path::new(project), Some(&path), &|_| {}).with_context(|| format!("building {project} (run from the repository root)"))?;
+        wasm_host_build::build(Path::new(project), Some(&path), &|_| {})
+            .with_context(|| format!("building {project} (run from the repository root)"))?;
     }
     Ok(path)
 }
@@ -224,7 +263,13 @@ struct Server {
 
 impl Server {
     /// Starts `wasm-host serve --http 127.0.0.1:0` over the components and waits for its URL.
-    fn start(engine: &EngineArgs, args: &SoakArgs, wasm: &[PathBuf], data: &Path, home: &Path) -> anyhow::Result<Server> {
+    fn start(
+        engine: &EngineArgs,
+        args: &SoakArgs,
+        wasm: &[PathBuf],
+        data: &Path,
+        home: &Path,
+    ) -> anyhow::Result<Server> {
         let (tools, runners) = wasm.split_at(wasm.len() - 2);
         let mut cmd = std::process::Command::new(engine.wasm_host()?);
         cmd.args(engine.child_flags())
@@ -248,7 +293,8 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().context("starting wasm-host serve")?;
-        let mut lines = std::io::BufReader::new(child.stderr.take().context("server stderr")?).lines();
+        let mut lines =
+            std::io::BufReader::new(child.stderr.take().context("server stderr")?).lines();
         let mut seen = Vec::new();
         let url = loop {
             let Some(Ok(line)) = lines.next() else {
@@ -256,7 +302,8 @@ impl Server {
                 anyhow::bail!("wasm-host serve exited before serving:\n{}", seen.join("\n"));
             };
             if line.contains("serving")
-                && let Some(url) = line.split(" at ").nth(1).and_then(|r| r.split_whitespace().next())
+                && let Some(url) =
+                    line.split(" at ").nth(1).and_then(|r| r.split_whitespace().next())
             {
                 break url.to_string();
             }
@@ -299,7 +346,14 @@ impl Drop for Server {
 
 /// One client: calls its jobs in turn (benign clients from the warm-up on, hostile ones only in
 /// the soak phase) until the run is done, timing benign calls by phase.
-async fn client_loop(client: Client, jobs: Vec<Job>, think: Duration, hostile: bool, index: usize, phase: Arc<AtomicU8>) -> Tally {
+async fn client_loop(
+    client: Client,
+    jobs: Vec<Job>,
+    think: Duration,
+    hostile: bool,
+    index: usize,
+    phase: Arc<AtomicU8>,
+) -> Tally {
     let mut tally = Tally::default();
     let mut turn = index;
     // Spread the benign clients' calls over the pause instead of starting them all at once.
@@ -329,7 +383,9 @@ async fn client_loop(client: Client, jobs: Vec<Job>, think: Duration, hostile: b
             continue;
         }
         let failure = match result {
-            Ok(r) if r.is_error == Some(true) => Some(format!("{:?}", r.content.first().and_then(|c| c.as_text()).map(|t| &t.text))),
+            Ok(r) if r.is_error == Some(true) => {
+                Some(format!("{:?}", r.content.first().and_then(|c| c.as_text()).map(|t| &t.text)))
+            }
             Ok(_) => None,
             Err(e) => Some(e.to_string()),
         };
@@ -369,7 +425,13 @@ async fn sample(pid: u32, workspaces: PathBuf, out: Arc<Mutex<Vec<Sample>>>, pha
             None => -origin.elapsed().as_secs_f64() - 1.0,
         };
         let (workspace_bytes, workspace_dirs) = disk_use(&workspaces);
-        let s = Sample { at_s, rss_kib: rss_kib(pid), fds: open_fds(pid), workspace_bytes, workspace_dirs };
+        let s = Sample {
+            at_s,
+            rss_kib: rss_kib(pid),
+            fds: open_fds(pid),
+            workspace_bytes,
+            workspace_dirs,
+        };
         out.lock().unwrap_or_else(|p| p.into_inner()).push(s);
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
@@ -379,7 +441,12 @@ async fn sample(pid: u32, workspaces: PathBuf, out: Arc<Mutex<Vec<Sample>>>, pha
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmRSS:").map(|v| v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0))))
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("VmRSS:")
+                    .map(|v| v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0))
+            })
+        })
         .unwrap_or(0)
 }
 
@@ -444,8 +511,17 @@ struct Report {
 }
 
 impl Report {
-    fn new(args: &SoakArgs, hostile: usize, alive: bool, tally: &Tally, samples: &[Sample], after: Sample, tail: Vec<String>) -> Report {
-        let (idle_samples, samples): (Vec<Sample>, Vec<Sample>) = samples.iter().partition(|s| s.at_s < 0.0);
+    fn new(
+        args: &SoakArgs,
+        hostile: usize,
+        alive: bool,
+        tally: &Tally,
+        samples: &[Sample],
+        after: Sample,
+        tail: Vec<String>,
+    ) -> Report {
+        let (idle_samples, samples): (Vec<Sample>, Vec<Sample>) =
+            samples.iter().partition(|s| s.at_s < 0.0);
         let samples = &samples[..];
         let tenth = (samples.len() / 10).max(1);
         let median = |s: &[Sample], f: fn(&Sample) -> u64| {
@@ -453,7 +529,8 @@ impl Report {
             v.sort_unstable();
             v.get(v.len() / 2).copied().unwrap_or(0)
         };
-        let (head, tail_s) = (&samples[..tenth.min(samples.len())], &samples[samples.len().saturating_sub(tenth)..]);
+        let (head, tail_s) =
+            (&samples[..tenth.min(samples.len())], &samples[samples.len().saturating_sub(tenth)..]);
         let (rss_start, rss_end) = (median(head, |s| s.rss_kib), median(tail_s, |s| s.rss_kib));
         let max = |f: fn(&Sample) -> u64| samples.iter().map(f).max().unwrap_or(0);
         let (idle, soak_d) = (dist_or_zero(&tally.idle), dist_or_zero(&tally.soak));
@@ -475,7 +552,11 @@ impl Report {
             rss_start_kib: rss_start,
             rss_end_kib: rss_end,
             rss_max_kib: max(|s| s.rss_kib),
-            rss_drift_percent: if rss_start > 0 { (rss_end as f64 - rss_start as f64) * 100.0 / rss_start as f64 } else { 0.0 },
+            rss_drift_percent: if rss_start > 0 {
+                (rss_end as f64 - rss_start as f64) * 100.0 / rss_start as f64
+            } else {
+                0.0
+            },
             fds_idle: median(&idle_samples, |s| s.fds),
             fds_start: median(head, |s| s.fds),
             fds_end: median(tail_s, |s| s.fds),
@@ -491,7 +572,13 @@ impl Report {
     fn print(&self) {
         println!(
             "wasm-host-bench soak: {} clients ({} hostile; benign ones pause {} ms between calls), idle {} s then soak {:.0} s, timeout {} ms; server alive: {}",
-            self.clients, self.hostile_clients, self.think_ms, self.idle_s, self.soak_s, self.timeout_ms, self.server_alive
+            self.clients,
+            self.hostile_clients,
+            self.think_ms,
+            self.idle_s,
+            self.soak_s,
+            self.timeout_ms,
+            self.server_alive
         );
         println!(
             "benign tools/call: idle p50 {:.1} ms p99 {:.1} ms; soak p50 {:.1} ms p99 {:.1} ms; p99 ratio {:.2}× (target ≤ 2); {} calls, {} failed",
@@ -517,7 +604,10 @@ impl Report {
             self.rss_max_kib as f64 / 1024.0,
             self.rss_drift_percent
         );
-        println!("open fds: idle {}, soak start {}, end {}, max {}; after the clients left {}", self.fds_idle, self.fds_start, self.fds_end, self.fds_max, self.after.fds);
+        println!(
+            "open fds: idle {}, soak start {}, end {}, max {}; after the clients left {}",
+            self.fds_idle, self.fds_start, self.fds_end, self.fds_max, self.after.fds
+        );
         println!(
             "workspaces on disk: max {:.1} MiB, end {:.1} MiB, at most {} workspaces; after the clients left {:.1} MiB in {} workspaces",
             self.workspace_bytes_max as f64 / 1048576.0,

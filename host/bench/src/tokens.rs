@@ -10,10 +10,8 @@
 //! result, and the same final answer. Both modes do the same work with the same tool calls; in
 //! code mode the calls happen inside the sandbox.
 
-use crate::engine::beside_binary;
-use wasm_host_code::{CodeRunner, Language, WorkspaceLimits, Workspaces};
-use wasm_host_mcp::CodeMode;
 use crate::engine::EngineArgs;
+use crate::engine::beside_binary;
 use anyhow::Context;
 use rmcp::model::{CallToolRequestParams, ReadResourceRequestParams};
 use rmcp::service::RunningService;
@@ -24,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use wasm_host_code::{CodeRunner, Language, WorkspaceLimits, Workspaces};
+use wasm_host_mcp::CodeMode;
 use wasm_host_mcp::{HttpOptions, McpServer, Mode};
 use wasm_host_policy::{DirGrant, Grants, Limits};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions};
@@ -106,10 +106,16 @@ impl<'a> Session<'a> {
 
     /// Calls `tool`; the call and its result enter the context. Returns the result text.
     async fn call(&mut self, tool: &str, args: Value) -> anyhow::Result<String> {
-        self.tally.calls += self.counter.count(&json!({"name": tool, "arguments": args}).to_string());
+        self.tally.calls +=
+            self.counter.count(&json!({"name": tool, "arguments": args}).to_string());
         let Value::Object(map) = args else { anyhow::bail!("arguments must be an object") };
-        let r = self.client.call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(map)).await.with_context(|| format!("calling {tool}"))?;
-        let text: String = r.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect();
+        let r = self
+            .client
+            .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(map))
+            .await
+            .with_context(|| format!("calling {tool}"))?;
+        let text: String =
+            r.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect();
         anyhow::ensure!(r.is_error != Some(true), "{tool} failed: {text}");
         self.tally.results += self.counter.count(&text);
         Ok(text)
@@ -117,15 +123,24 @@ impl<'a> Session<'a> {
 
     /// Reads a stub resource into the context.
     async fn read(&mut self, uri: &str) -> anyhow::Result<()> {
-        let r = self.client.read_resource(ReadResourceRequestParams::new(uri)).await.with_context(|| format!("reading {uri}"))?;
-        self.tally.results += self.counter.count(&serde_json::to_value(&r)?["contents"][0]["text"].as_str().unwrap_or_default());
+        let r = self
+            .client
+            .read_resource(ReadResourceRequestParams::new(uri))
+            .await
+            .with_context(|| format!("reading {uri}"))?;
+        self.tally.results += self
+            .counter
+            .count(serde_json::to_value(&r)?["contents"][0]["text"].as_str().unwrap_or_default());
         Ok(())
     }
 
     /// Runs a program; returns the JSON on its `result:` line.
     async fn program(&mut self, language: &str, code: &str) -> anyhow::Result<Value> {
         let text = self.call("execute_code", json!({"language": language, "code": code})).await?;
-        let line = text.lines().find_map(|l| l.strip_prefix("result: ")).with_context(|| format!("no result in {text}"))?;
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("result: "))
+            .with_context(|| format!("no result in {text}"))?;
         Ok(serde_json::from_str(line)?)
     }
 
@@ -138,11 +153,16 @@ impl<'a> Session<'a> {
 /// Runs the benchmark.
 pub async fn run(global: &EngineArgs, args: &TokenBenchArgs) -> anyhow::Result<ExitCode> {
     let data = tempfile::tempdir()?;
-    eprintln!("bench tokens: generating data ({} files, a 2-hour transcript, a 10,000-row CSV, 15 record files)", args.files);
+    eprintln!(
+        "bench tokens: generating data ({} files, a 2-hour transcript, a 10,000-row CSV, 15 record files)",
+        args.files
+    );
     let truth = generate(data.path(), args.files)?;
     let counter = Counter(tiktoken_rs::cl100k_base().context("loading cl100k_base")?);
     let (direct_url, code_url, workspaces) = start_servers(global, args, data.path()).await?;
-    let connect = |url: String| async move { ().serve(StreamableHttpClientTransport::from_uri(url)).await.context("connecting") };
+    let connect = |url: String| async move {
+        ().serve(StreamableHttpClientTransport::from_uri(url)).await.context("connecting")
+    };
     let (direct, code) = (connect(direct_url).await?, connect(code_url).await?);
     let meta_tools = Session::new(&code, &counter).await?.tally.definitions;
     let mut scenarios = Vec::new();
@@ -156,17 +176,36 @@ pub async fn run(global: &EngineArgs, args: &TokenBenchArgs) -> anyhow::Result<E
 
 fn report(scenarios: &[Scenario], meta_tools: usize, as_json: bool) -> anyhow::Result<()> {
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&json!({"meta_tool_definitions": meta_tools, "scenarios": scenarios}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"meta_tool_definitions": meta_tools, "scenarios": scenarios})
+            )?
+        );
         return Ok(());
     }
     println!("tokens entering the model's context (cl100k), direct mode vs code mode:\n");
     println!("{:<44} {:>11} {:>9} {:>10}  target", "scenario", "direct", "code", "reduction");
     for s in scenarios {
-        let target = if s.name.starts_with('4') { "-" } else if s.reduction_pct >= 99.0 { ">= 99%: met" } else { ">= 99%: NOT met" };
-        println!("{:<44} {:>11} {:>9} {:>9.2}%  {target}", s.name, s.direct.total(), s.code.total(), s.reduction_pct);
+        let target = if s.name.starts_with('4') {
+            "-"
+        } else if s.reduction_pct >= 99.0 {
+            ">= 99%: met"
+        } else {
+            ">= 99%: NOT met"
+        };
+        println!(
+            "{:<44} {:>11} {:>9} {:>9.2}%  {target}",
+            s.name,
+            s.direct.total(),
+            s.code.total(),
+            s.reduction_pct
+        );
     }
     let verdict = if meta_tools <= 350 { "met" } else { "NOT met" };
-    println!("\nmeta-tool definitions (search_tools, execute_code, checkpoint, restore): {meta_tools} tokens (target <= 350: {verdict})");
+    println!(
+        "\nmeta-tool definitions (search_tools, execute_code, checkpoint, restore): {meta_tools} tokens (target <= 350: {verdict})"
+    );
     Ok(())
 }
 
@@ -195,10 +234,65 @@ impl Lcg {
 }
 
 const WORDS: &[&str] = &[
-    "we", "need", "to", "look", "at", "the", "numbers", "for", "next", "quarter", "and", "I", "think", "customers", "are", "asking", "about",
-    "pricing", "release", "schedule", "migration", "database", "team", "should", "probably", "review", "dashboard", "latency", "budget",
-    "hiring", "plan", "so", "that", "makes", "sense", "right", "yeah", "agreed", "but", "risk", "is", "support", "tickets", "onboarding",
-    "again", "last", "week", "metrics", "improved", "slightly", "because", "of", "caching", "changes", "maybe", "we", "can", "ship", "it",
+    "we",
+    "need",
+    "to",
+    "look",
+    "at",
+    "the",
+    "numbers",
+    "for",
+    "next",
+    "quarter",
+    "and",
+    "I",
+    "think",
+    "customers",
+    "are",
+    "asking",
+    "about",
+    "pricing",
+    "release",
+    "schedule",
+    "migration",
+    "database",
+    "team",
+    "should",
+    "probably",
+    "review",
+    "dashboard",
+    "latency",
+    "budget",
+    "hiring",
+    "plan",
+    "so",
+    "that",
+    "makes",
+    "sense",
+    "right",
+    "yeah",
+    "agreed",
+    "but",
+    "risk",
+    "is",
+    "support",
+    "tickets",
+    "onboarding",
+    "again",
+    "last",
+    "week",
+    "metrics",
+    "improved",
+    "slightly",
+    "because",
+    "of",
+    "caching",
+    "changes",
+    "maybe",
+    "we",
+    "can",
+    "ship",
+    "it",
 ];
 const PEOPLE: &[&str] = &["Alice", "Bob", "Chen", "Dana", "Eve"];
 
@@ -227,7 +321,10 @@ fn generate(root: &Path, files: usize) -> anyhow::Result<Truth> {
         let (secs, who) = (line * 48 / 10, PEOPLE[rng.next(PEOPLE.len())]);
         let stamp = format!("[{:02}:{:02}:{:02}] {who}: ", secs / 3600, secs / 60 % 60, secs % 60);
         let text = if line % 100 == 50 {
-            let item = format!("{who} will send the {} update to the team by Friday.", WORDS[rng.next(WORDS.len())]);
+            let item = format!(
+                "{who} will send the {} update to the team by Friday.",
+                WORDS[rng.next(WORDS.len())]
+            );
             items.push(item.clone());
             format!("ACTION: {item}")
         } else {
@@ -236,14 +333,22 @@ fn generate(root: &Path, files: usize) -> anyhow::Result<Truth> {
         transcript.push_str(&format!("{stamp}{text}\n"));
     }
     std::fs::write(root.join("meeting/transcript.txt"), &transcript)?;
-    let action_items = format!("# Action items\n{}\n", items.iter().map(|i| format!("- {i}")).collect::<Vec<_>>().join("\n"));
+    let action_items = format!(
+        "# Action items\n{}\n",
+        items.iter().map(|i| format!("- {i}")).collect::<Vec<_>>().join("\n")
+    );
     // 3. A 10,000-row sales CSV; revenue (units x price) by region.
     let regions = ["north", "south", "east", "west"];
     let mut csv = String::from("date,region,product,units,price\n");
     let mut revenue = std::collections::BTreeMap::<&str, f64>::new();
     for i in 0..10_000 {
         let (region, units, price) = (regions[rng.next(4)], 1 + rng.next(20), 5 + rng.next(95));
-        csv.push_str(&format!("2026-{:02}-{:02},{region},p{},{units},{price}\n", 1 + i % 12, 1 + i % 28, rng.next(50)));
+        csv.push_str(&format!(
+            "2026-{:02}-{:02},{region},p{},{units},{price}\n",
+            1 + i % 12,
+            1 + i % 28,
+            rng.next(50)
+        ));
         *revenue.entry(region).or_default() += (units * price) as f64;
     }
     std::fs::write(root.join("sales.csv"), csv)?;
@@ -272,32 +377,57 @@ fn generate(root: &Path, files: usize) -> anyhow::Result<Truth> {
 
 /// Starts a direct-mode and a code-mode server over the same catalog; returns their URLs and the
 /// code server's workspace root.
-async fn start_servers(global: &EngineArgs, args: &TokenBenchArgs, data: &Path) -> anyhow::Result<(String, String, tempfile::TempDir)> {
+async fn start_servers(
+    global: &EngineArgs,
+    args: &TokenBenchArgs,
+    data: &Path,
+) -> anyhow::Result<(String, String, tempfile::TempDir)> {
     let runtime = global.runtime()?;
     let components = if args.components.is_empty() {
         ["grep.wasm", "csv.wasm", "json-query.wasm"]
             .into_iter()
-            .map(|f| beside_binary(f).with_context(|| format!("{f} not found beside the binary or in ../guests/; give --component")))
+            .map(|f| {
+                beside_binary(f).with_context(|| {
+                    format!("{f} not found beside the binary or in ../guests/; give --component")
+                })
+            })
             .collect::<anyhow::Result<Vec<_>>>()?
     } else {
         args.components.clone()
     };
-    let grants = Grants { dirs: vec![DirGrant { host: data.to_path_buf(), guest: "/data".into(), read_only: true }], ..Grants::default() };
+    let grants = Grants {
+        dirs: vec![DirGrant { host: data.to_path_buf(), guest: "/data".into(), read_only: true }],
+        ..Grants::default()
+    };
     let catalog = Arc::new(Catalog::new());
     for file in &components {
-        let opts = LoadOptions { grants: grants.clone(), limits: Limits::default(), ..Default::default() };
-        catalog.insert(runtime.load_file(file, opts).await.with_context(|| format!("loading {}", file.display()))?);
+        let opts =
+            LoadOptions { grants: grants.clone(), limits: Limits::default(), ..Default::default() };
+        catalog.insert(
+            runtime
+                .load_file(file, opts)
+                .await
+                .with_context(|| format!("loading {}", file.display()))?,
+        );
     }
     let executor = Executor::new(runtime.clone(), catalog);
     // Programs get the server's default code-mode limits (64 KiB of output per run).
-    let mut runner = CodeRunner::new(executor.clone(), Limits { output_bytes: 64 << 10, ..Limits::default() });
-    for (language, flag, file) in [(Language::JavaScript, &args.javascript_runner, "runner-js.wasm"), (Language::Python, &args.python_runner, "runner-python.wasm")] {
+    let mut runner =
+        CodeRunner::new(executor.clone(), Limits { output_bytes: 64 << 10, ..Limits::default() });
+    for (language, flag, file) in [
+        (Language::JavaScript, &args.javascript_runner, "runner-js.wasm"),
+        (Language::Python, &args.python_runner, "runner-python.wasm"),
+    ] {
         let path = flag.clone().or_else(|| beside_binary(file)).with_context(|| format!("{file} not found beside the binary or in ../guests/ (build it: wasm-host build guests/runners/…, or give --{}-runner)", language.name().to_lowercase()))?;
-        let component = runtime.load_file(&path, LoadOptions::default()).await.with_context(|| format!("loading {}", path.display()))?;
+        let component = runtime
+            .load_file(&path, LoadOptions::default())
+            .await
+            .with_context(|| format!("loading {}", path.display()))?;
         runner.add_runner(language, component);
     }
     let workspaces = tempfile::tempdir()?;
-    let root = Workspaces::new(workspaces.path(), WorkspaceLimits::default()).context("workspace root")?;
+    let root =
+        Workspaces::new(workspaces.path(), WorkspaceLimits::default()).context("workspace root")?;
     let code = CodeMode { runner, workspaces: Some(Arc::new(root)) };
     let direct = McpServer::builder(executor.clone()).mode(Some(Mode::Direct)).build();
     let code = McpServer::builder(executor).mode(Some(Mode::Code)).code(code).build();
@@ -306,30 +436,63 @@ async fn start_servers(global: &EngineArgs, args: &TokenBenchArgs, data: &Path) 
 
 async fn serve(server: McpServer) -> anyhow::Result<String> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let opts = HttpOptions { addr: ([127, 0, 0, 1], 0).into(), token: None, max_body: 4 << 20, allowed_hosts: Vec::new(), allowed_origins: Vec::new() };
+    let opts = HttpOptions {
+        addr: ([127, 0, 0, 1], 0).into(),
+        token: None,
+        max_body: 4 << 20,
+        allowed_hosts: Vec::new(),
+        allowed_origins: Vec::new(),
+    };
     tokio::spawn(async move {
-        if let Err(e) = wasm_host_mcp::serve_http(server, opts, CancellationToken::new(), move |a| { let _ = tx.send(a); }).await {
+        if let Err(e) =
+            wasm_host_mcp::serve_http(server, opts, CancellationToken::new(), move |a| {
+                let _ = tx.send(a);
+            })
+            .await
+        {
             eprintln!("bench tokens: server: {e:#}");
         }
     });
     Ok(format!("http://{}/mcp", rx.await.context("the server did not start")?))
 }
 
-async fn files_scenario(direct: &Client, code: &Client, counter: &Counter, truth: &Truth) -> anyhow::Result<Scenario> {
-    let answer = format!("The {} test files:\n{}", truth.test_files.len(), truth.test_files.join("\n"));
+async fn files_scenario(
+    direct: &Client,
+    code: &Client,
+    counter: &Counter,
+    truth: &Truth,
+) -> anyhow::Result<Scenario> {
+    let answer =
+        format!("The {} test files:\n{}", truth.test_files.len(), truth.test_files.join("\n"));
     let mut d = Session::new(direct, counter).await?;
     let mut found = Vec::new();
     for offset in (0..).step_by(10_000) {
-        let page: Value = serde_json::from_str(&d.call("grep.files", json!({"path": "/data/files", "limit": 10_000, "offset": offset})).await?)?;
+        let page: Value = serde_json::from_str(
+            &d.call(
+                "grep.files",
+                json!({"path": "/data/files", "limit": 10_000, "offset": offset}),
+            )
+            .await?,
+        )?;
         let files = page["files"].as_array().cloned().unwrap_or_default();
-        found.extend(files.iter().filter_map(|f| f["path"].as_str()).filter(|p| p.rsplit('/').next().is_some_and(|n| n.starts_with("test_"))).map(str::to_string));
+        found.extend(
+            files
+                .iter()
+                .filter_map(|f| f["path"].as_str())
+                .filter(|p| p.rsplit('/').next().is_some_and(|n| n.starts_with("test_")))
+                .map(str::to_string),
+        );
         if page["truncated"] != true {
             break;
         }
     }
     anyhow::ensure!(found == truth.test_files, "direct mode found {} test files", found.len());
     let mut c = Session::new(code, counter).await?;
-    c.call("search_tools", json!({"query": "list files in a directory", "detail": "name", "limit": 3})).await?;
+    c.call(
+        "search_tools",
+        json!({"query": "list files in a directory", "detail": "name", "limit": 3}),
+    )
+    .await?;
     c.read("wasm-host://tools/grep/files.d.ts").await?;
     let program = r#"const tests = [];
 for (let offset = 0; ; offset += 10000) {
@@ -343,16 +506,29 @@ return tests;"#;
     Ok(scenario("1. 50,000 files -> the 50 test files", d.answer(&answer), c.answer(&answer)))
 }
 
-async fn transcript_scenario(direct: &Client, code: &Client, counter: &Counter, truth: &Truth, workspaces: &Path) -> anyhow::Result<Scenario> {
+async fn transcript_scenario(
+    direct: &Client,
+    code: &Client,
+    counter: &Counter,
+    truth: &Truth,
+    workspaces: &Path,
+) -> anyhow::Result<Scenario> {
     let answer = format!("Wrote {} action items to action-items.md.", truth.action_count);
     let mut d = Session::new(direct, counter).await?;
-    let text = d.call("grep.read", json!({"path": "/data/meeting/transcript.txt", "limit": 100_000})).await?;
-    anyhow::ensure!(text.matches("ACTION: ").count() == truth.action_count, "the transcript came back whole");
+    let text = d
+        .call("grep.read", json!({"path": "/data/meeting/transcript.txt", "limit": 100_000}))
+        .await?;
+    anyhow::ensure!(
+        text.matches("ACTION: ").count() == truth.action_count,
+        "the transcript came back whole"
+    );
     // Direct mode writes through a file tool: the summary is the model's call, a short ack comes back.
     d.tally.calls += counter.count(&json!({"name": "write_file", "arguments": {"path": "action-items.md", "content": truth.action_items}}).to_string());
-    d.tally.results += counter.count(&format!("wrote {} bytes to action-items.md", truth.action_items.len()));
+    d.tally.results +=
+        counter.count(&format!("wrote {} bytes to action-items.md", truth.action_items.len()));
     let mut c = Session::new(code, counter).await?;
-    c.call("search_tools", json!({"query": "read a text file", "detail": "name", "limit": 3})).await?;
+    c.call("search_tools", json!({"query": "read a text file", "detail": "name", "limit": 3}))
+        .await?;
     c.read("wasm-host://tools/grep/read.pyi").await?;
     let program = r##"text = tools.grep.read(path="/data/meeting/transcript.txt", limit=100000)
 items = [l.split("ACTION: ", 1)[1] for l in text.splitlines() if "ACTION: " in l]
@@ -360,26 +536,54 @@ open("action-items.md", "w").write("# Action items\n" + "".join(f"- {i}\n" for i
 {"action_items": len(items)}"##;
     let got = c.program("python", program).await?;
     anyhow::ensure!(got["action_items"] == truth.action_count, "code mode found {got}");
-    let written = std::fs::read_dir(workspaces)?.flatten().map(|s| s.path().join("workspace/action-items.md")).find(|p| p.is_file()).context("the program wrote its file")?;
-    anyhow::ensure!(std::fs::read_to_string(written)? == truth.action_items, "the file holds the action items");
+    let written = std::fs::read_dir(workspaces)?
+        .flatten()
+        .map(|s| s.path().join("workspace/action-items.md"))
+        .find(|p| p.is_file())
+        .context("the program wrote its file")?;
+    anyhow::ensure!(
+        std::fs::read_to_string(written)? == truth.action_items,
+        "the file holds the action items"
+    );
     Ok(scenario("2. 2-hour transcript -> action items file", d.answer(&answer), c.answer(&answer)))
 }
 
-async fn csv_scenario(direct: &Client, code: &Client, counter: &Counter, truth: &Truth) -> anyhow::Result<Scenario> {
-    let answer = format!("Revenue (units x price) by region: {}", Value::Object(truth.revenue.clone()));
+async fn csv_scenario(
+    direct: &Client,
+    code: &Client,
+    counter: &Counter,
+    truth: &Truth,
+) -> anyhow::Result<Scenario> {
+    let answer =
+        format!("Revenue (units x price) by region: {}", Value::Object(truth.revenue.clone()));
     let mut d = Session::new(direct, counter).await?;
     let mut revenue = serde_json::Map::new();
     for offset in (0..10_000).step_by(1000) {
-        let page: Value = serde_json::from_str(&d.call("csv.filter", json!({"path": "/data/sales.csv", "limit": 1000, "offset": offset})).await?)?;
+        let page: Value = serde_json::from_str(
+            &d.call(
+                "csv.filter",
+                json!({"path": "/data/sales.csv", "limit": 1000, "offset": offset}),
+            )
+            .await?,
+        )?;
         for row in page["rows"].as_array().into_iter().flatten() {
-            let n = |k: &str| row[k].as_str().and_then(|v| v.parse::<f64>().ok()).or_else(|| row[k].as_f64()).unwrap_or(0.0);
-            let entry = revenue.entry(row["region"].as_str().unwrap_or_default().to_string()).or_insert(json!(0.0));
+            let n = |k: &str| {
+                row[k]
+                    .as_str()
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .or_else(|| row[k].as_f64())
+                    .unwrap_or(0.0)
+            };
+            let entry = revenue
+                .entry(row["region"].as_str().unwrap_or_default().to_string())
+                .or_insert(json!(0.0));
             *entry = json!(entry.as_f64().unwrap_or(0.0) + n("units") * n("price"));
         }
     }
     anyhow::ensure!(revenue == truth.revenue, "direct mode summed {revenue:?}");
     let mut c = Session::new(code, counter).await?;
-    c.call("search_tools", json!({"query": "rows of a CSV file", "detail": "name", "limit": 3})).await?;
+    c.call("search_tools", json!({"query": "rows of a CSV file", "detail": "name", "limit": 3}))
+        .await?;
     c.read("wasm-host://tools/csv/filter.pyi").await?;
     let program = r#"revenue = {}
 for offset in range(0, 10000, 1000):
@@ -391,14 +595,23 @@ dict(sorted(revenue.items()))"#;
     Ok(scenario("3. 10,000-row CSV -> revenue by region", d.answer(&answer), c.answer(&answer)))
 }
 
-async fn records_scenario(direct: &Client, code: &Client, counter: &Counter, truth: &Truth) -> anyhow::Result<Scenario> {
+async fn records_scenario(
+    direct: &Client,
+    code: &Client,
+    counter: &Counter,
+    truth: &Truth,
+) -> anyhow::Result<Scenario> {
     let answer = format!("Units per record file: {}", Value::Object(truth.record_sums.clone()));
     let mut d = Session::new(direct, counter).await?;
     for r in 1..=15 {
         d.call("csv.aggregate", json!({"path": format!("/data/records/r{r:02}.csv"), "column": "units", "ops": ["sum"]})).await?;
     }
     let mut c = Session::new(code, counter).await?;
-    c.call("search_tools", json!({"query": "sum a column of a CSV file", "detail": "name", "limit": 3})).await?;
+    c.call(
+        "search_tools",
+        json!({"query": "sum a column of a CSV file", "detail": "name", "limit": 3}),
+    )
+    .await?;
     c.read("wasm-host://tools/csv/aggregate.d.ts").await?;
     let program = r#"const sums = {};
 for (let r = 1; r <= 15; r++) {

@@ -3,7 +3,10 @@
 use std::process::{Command, Output};
 
 fn bench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasm-host-bench")).args(args).output().expect("run wasm-host-bench")
+    Command::new(env!("CARGO_BIN_EXE_wasm-host-bench"))
+        .args(args)
+        .output()
+        .expect("run wasm-host-bench")
 }
 
 #[test]

@@ -10,15 +10,7 @@ fn bench_serve_measures_every_language_over_both_transports_against_native() {
         guest(g);
     }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host-bench"))
-        .args([
-            "serve",
-            "--calls",
-            "64",
-            "--clients",
-            "8",
-            "--json",
-            "--guests",
-        ])
+        .args(["serve", "--calls", "64", "--clients", "8", "--json", "--guests"])
         .arg(guests_dir())
         .env("WASM_HOST_CACHE_DIR", guests_dir().join("cache"))
         .env("RUST_BACKTRACE", "0")
@@ -54,10 +46,7 @@ fn bench_serve_measures_every_language_over_both_transports_against_native() {
                 );
             }
             assert!(
-                case[transport]["throughput_ratio"]
-                    .as_f64()
-                    .unwrap_or_default()
-                    > 0.0,
+                case[transport]["throughput_ratio"].as_f64().unwrap_or_default() > 0.0,
                 "{language} {transport}: {case}"
             );
         }

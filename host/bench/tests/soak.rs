@@ -9,25 +9,44 @@ use wasm_host_tests::{guest, guests_dir};
 
 #[test]
 fn soak_sixty_seconds_with_hostile_clients_keeps_serving_benign_ones() {
-    for g in ["grep", "json-query", "csv", "hostile-rust", "hostile-js", "runner-js", "runner-python"] {
+    for g in
+        ["grep", "json-query", "csv", "hostile-rust", "hostile-js", "runner-js", "runner-python"]
+    {
         guest(g);
     }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host-bench"))
-        .args(["soak", "--clients", "64", "--idle", "10s", "--duration", "60s", "--json", "--guests"])
+        .args([
+            "soak",
+            "--clients",
+            "64",
+            "--idle",
+            "10s",
+            "--duration",
+            "60s",
+            "--json",
+            "--guests",
+        ])
         .arg(guests_dir())
         .env("WASM_HOST_CACHE_DIR", guests_dir().join("cache"))
         .output()
         .expect("run wasm-host-bench soak");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("no JSON report ({e}):\n{stderr}"));
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{stderr}"));
     eprintln!("{report:#}");
     assert!(out.status.success(), "soak failed:\n{stderr}");
     assert_eq!(report["server_alive"], true);
     assert_eq!(report["hostile_clients"], 13);
     // On a small machine a benign call can still miss its 2 s deadline while the machine is
     // saturated; it must be rare, and a deadline, never a transport error.
-    let (failed, calls) = (report["benign_failed"].as_u64().expect("failed"), report["benign_calls"].as_u64().expect("calls"));
-    assert!(calls > 200 && failed * 100 <= calls, "{failed} of {calls} benign calls failed: {report}");
+    let (failed, calls) = (
+        report["benign_failed"].as_u64().expect("failed"),
+        report["benign_calls"].as_u64().expect("calls"),
+    );
+    assert!(
+        calls > 200 && failed * 100 <= calls,
+        "{failed} of {calls} benign calls failed: {report}"
+    );
     for failure in report["benign_failures"].as_array().expect("failures") {
         assert!(failure[1].as_str().is_some_and(|m| m.contains("deadline exceeded")), "{failure}");
     }
@@ -36,10 +55,18 @@ fn soak_sixty_seconds_with_hostile_clients_keeps_serving_benign_ones() {
     for (kind, counts) in hostile {
         assert_eq!(counts[2], 0, "{kind}: the server answered every hostile call: {report}");
     }
-    for kind in ["endless-loop", "memory-bomb", "js-endless-loop", "program-endless-loop", "directory-bomb", "quota-bomb"] {
+    for kind in [
+        "endless-loop",
+        "memory-bomb",
+        "js-endless-loop",
+        "program-endless-loop",
+        "directory-bomb",
+        "quota-bomb",
+    ] {
         assert_eq!(hostile[kind][1], 0, "{kind} never succeeds: {report}");
     }
-    let fds = (report["fds_idle"].as_u64().expect("fds"), report["after"]["fds"].as_u64().expect("fds"));
+    let fds =
+        (report["fds_idle"].as_u64().expect("fds"), report["after"]["fds"].as_u64().expect("fds"));
     assert!(fds.1 <= fds.0 + 8, "file descriptors came back down once the clients left: {fds:?}");
     // Hostile programs' writes are undone and their empty workspaces removed; benign ones write nothing.
     assert!(report["after"]["workspace_bytes"].as_u64() < Some(1 << 20), "{report}");

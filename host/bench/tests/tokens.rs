@@ -10,7 +10,12 @@ fn bench_tokens_counts_both_modes_and_code_mode_cuts_the_context() {
     for g in ["grep", "csv", "json-query"] {
         args.extend(["--component".into(), guest(g).display().to_string()]);
     }
-    args.extend(["--javascript-runner".into(), guest("runner-js").display().to_string(), "--python-runner".into(), guest("runner-python").display().to_string()]);
+    args.extend([
+        "--javascript-runner".into(),
+        guest("runner-js").display().to_string(),
+        "--python-runner".into(),
+        guest("runner-python").display().to_string(),
+    ]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host-bench"))
         .args(&args)
         .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
@@ -23,10 +28,18 @@ fn bench_tokens_counts_both_modes_and_code_mode_cuts_the_context() {
     let scenarios = report["scenarios"].as_array().expect("scenarios");
     assert_eq!(scenarios.len(), 4);
     for s in scenarios {
-        let total = |mode: &str| ["definitions", "calls", "results", "answer"].iter().map(|k| s[mode][k].as_u64().unwrap_or(0)).sum::<u64>();
+        let total = |mode: &str| {
+            ["definitions", "calls", "results", "answer"]
+                .iter()
+                .map(|k| s[mode][k].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        };
         assert!(total("code") < total("direct"), "{s}");
     }
     for s in &scenarios[..3] {
-        assert!(s["reduction_pct"].as_f64().unwrap_or(0.0) >= 99.0, "scenarios 1-3 cut at least 99%: {s}");
+        assert!(
+            s["reduction_pct"].as_f64().unwrap_or(0.0) >= 99.0,
+            "scenarios 1-3 cut at least 99%: {s}"
+        );
     }
 }

@@ -6,6 +6,14 @@
 //! (`[package.metadata.wasm-host]`, the `"wasm-host"` field, `[tool.wasm-host]`). Toolchains are
 //! the ones pinned in this repository (`node_modules/`, `.venv/`); nothing is installed globally,
 //! and a missing toolchain is an error that says how to get it.
+//!
+//! ```
+//! let project = tempfile::tempdir().unwrap();
+//! // No Cargo.toml, package.json or app.py: not a guest project, and the error says so.
+//! assert!(wasm_host_build::detect(project.path()).is_err());
+//! std::fs::write(project.path().join("app.py"), "").unwrap();
+//! assert_eq!(wasm_host_build::detect(project.path()).unwrap(), wasm_host_build::Language::Python);
+//! ```
 
 mod manifest;
 mod toolchain;
@@ -96,14 +104,20 @@ pub fn detect(dir: &Path) -> Result<Language, BuildError> {
 
 /// Builds the project in `dir` into `output` (default `<dir>/dist/<name>.wasm`), embedding the
 /// manifest. The file appears atomically: written next to its target, then renamed.
-pub fn build(dir: &Path, output: Option<&Path>, progress: Progress<'_>) -> Result<Built, BuildError> {
+pub fn build(
+    dir: &Path,
+    output: Option<&Path>,
+    progress: Progress<'_>,
+) -> Result<Built, BuildError> {
     let started = Instant::now();
     let dir = dir.canonicalize().map_err(|e| BuildError::Io(format!("{}: {e}", dir.display())))?;
     let language = detect(&dir)?;
     progress("reading project metadata");
     let meta = ProjectMeta::read(&dir, language)?;
     let manifest = meta.manifest()?;
-    let output = output.map(Path::to_path_buf).unwrap_or_else(|| dir.join("dist").join(format!("{}.wasm", manifest.name)));
+    let output = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dir.join("dist").join(format!("{}.wasm", manifest.name)));
     let work = tempfile::tempdir().map_err(|e| BuildError::Io(format!("temp dir: {e}")))?;
     let raw = match language {
         Language::Rust => toolchain::rust(&dir, progress)?,
@@ -111,10 +125,17 @@ pub fn build(dir: &Path, output: Option<&Path>, progress: Progress<'_>) -> Resul
         Language::Python => toolchain::python(&dir, &meta, work.path(), progress)?,
     };
     progress("embedding the manifest");
-    let bytes = std::fs::read(&raw).map_err(|e| BuildError::Io(format!("{}: {e}", raw.display())))?;
+    let bytes =
+        std::fs::read(&raw).map_err(|e| BuildError::Io(format!("{}: {e}", raw.display())))?;
     let with_manifest = wasm_host_meta::embed_manifest(&bytes, &manifest)?;
     write_atomically(&output, &with_manifest)?;
-    Ok(Built { output, manifest, language, size: with_manifest.len() as u64, elapsed: started.elapsed() })
+    Ok(Built {
+        output,
+        manifest,
+        language,
+        size: with_manifest.len() as u64,
+        elapsed: started.elapsed(),
+    })
 }
 
 /// Writes `bytes` to a temp file beside `path`, fsyncs it, and renames it over `path`.
@@ -126,7 +147,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(err)?;
     tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).map_err(err)?;
     #[cfg(unix)]
-    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644)).map_err(err)?;
+    std::fs::set_permissions(tmp.path(), std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     Ok(())
 }
@@ -134,13 +156,23 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
 /// Runs a build step, capturing its output; a failure carries the last lines of it.
 pub(crate) fn run_step(step: &str, cmd: &mut Command) -> Result<std::process::Output, BuildError> {
     tracing::debug!(?cmd, "build step");
-    let out = cmd.output().map_err(|e| BuildError::Io(format!("{step}: cannot start {:?}: {e}", cmd.get_program())))?;
+    let out = cmd.output().map_err(|e| {
+        BuildError::Io(format!("{step}: cannot start {:?}: {e}", cmd.get_program()))
+    })?;
     if !out.status.success() {
         // Cargo's stdout is JSON messages; the human diagnostics are on stderr.
-        let text = if out.stderr.is_empty() { String::from_utf8_lossy(&out.stdout) } else { String::from_utf8_lossy(&out.stderr) };
+        let text = if out.stderr.is_empty() {
+            String::from_utf8_lossy(&out.stdout)
+        } else {
+            String::from_utf8_lossy(&out.stderr)
+        };
         let tail: Vec<&str> = text.lines().rev().take(40).collect();
         let output = tail.into_iter().rev().collect::<Vec<_>>().join("\n");
-        return Err(BuildError::StepFailed { step: step.to_string(), status: out.status.to_string(), output });
+        return Err(BuildError::StepFailed {
+            step: step.to_string(),
+            status: out.status.to_string(),
+            output,
+        });
     }
     Ok(out)
 }

@@ -37,7 +37,9 @@ impl WasmHostSection {
         match self.world.as_deref() {
             None | Some("tool") => Ok(false),
             Some("program") => Ok(true),
-            Some(other) => Err(BuildError::Metadata(format!("world = {other:?}: expected \"tool\" or \"program\""))),
+            Some(other) => Err(BuildError::Metadata(format!(
+                "world = {other:?}: expected \"tool\" or \"program\""
+            ))),
         }
     }
 }
@@ -80,7 +82,13 @@ impl ProjectMeta {
                 hosts: s.hosts.clone(),
                 env: s.env.clone(),
                 memory_bytes: s.memory.as_deref().map(parse_size).transpose().map_err(bad)?,
-                timeout_ms: s.timeout.as_deref().map(parse_duration).transpose().map_err(bad)?.map(|d| d.as_millis() as u64),
+                timeout_ms: s
+                    .timeout
+                    .as_deref()
+                    .map(parse_duration)
+                    .transpose()
+                    .map_err(bad)?
+                    .map(|d| d.as_millis() as u64),
             },
         };
         manifest.validate()?;
@@ -89,12 +97,14 @@ impl ProjectMeta {
 }
 
 fn read_text(path: &Path) -> Result<String, BuildError> {
-    std::fs::read_to_string(path).map_err(|e| BuildError::Metadata(format!("{}: {e}", path.display())))
+    std::fs::read_to_string(path)
+        .map_err(|e| BuildError::Metadata(format!("{}: {e}", path.display())))
 }
 
 fn parse_version(v: Option<&str>, file: &str) -> Result<semver::Version, BuildError> {
     let v = v.ok_or_else(|| BuildError::Metadata(format!("{file}: no version")))?;
-    semver::Version::parse(v).map_err(|e| BuildError::Metadata(format!("{file}: version `{v}`: {e}")))
+    semver::Version::parse(v)
+        .map_err(|e| BuildError::Metadata(format!("{file}: version `{v}`: {e}")))
 }
 
 fn read_cargo(dir: &Path) -> Result<ProjectMeta, BuildError> {
@@ -115,11 +125,15 @@ fn read_cargo(dir: &Path) -> Result<ProjectMeta, BuildError> {
         #[serde(rename = "wasm-host", default)]
         wasm_host: Option<WasmHostSection>,
     }
-    let c: Cargo = toml::from_str(&read_text(&dir.join("Cargo.toml"))?).map_err(|e| BuildError::Metadata(format!("Cargo.toml: {e}")))?;
+    let c: Cargo = toml::from_str(&read_text(&dir.join("Cargo.toml"))?)
+        .map_err(|e| BuildError::Metadata(format!("Cargo.toml: {e}")))?;
     let version = c.package.version.as_ref().and_then(toml::Value::as_str);
     Ok(ProjectMeta {
         project_name: c.package.name,
-        version: parse_version(version, "Cargo.toml (package.version must be written out, not inherited)")?,
+        version: parse_version(
+            version,
+            "Cargo.toml (package.version must be written out, not inherited)",
+        )?,
         description: c.package.description.unwrap_or_default(),
         section: c.package.metadata.and_then(|m| m.wasm_host).unwrap_or_default(),
         main: None,
@@ -137,7 +151,8 @@ fn read_package_json(dir: &Path) -> Result<ProjectMeta, BuildError> {
         #[serde(rename = "wasm-host", default)]
         wasm_host: Option<WasmHostSection>,
     }
-    let p: Package = serde_json::from_str(&read_text(&dir.join("package.json"))?).map_err(|e| BuildError::Metadata(format!("package.json: {e}")))?;
+    let p: Package = serde_json::from_str(&read_text(&dir.join("package.json"))?)
+        .map_err(|e| BuildError::Metadata(format!("package.json: {e}")))?;
     Ok(ProjectMeta {
         project_name: p.name,
         version: parse_version(p.version.as_deref(), "package.json")?,
@@ -167,10 +182,16 @@ fn read_pyproject(dir: &Path) -> Result<ProjectMeta, BuildError> {
     }
     let path = dir.join("pyproject.toml");
     if !path.is_file() {
-        return Err(BuildError::Metadata(format!("{}: missing; a Python guest needs [project] name/version and [tool.wasm-host]", path.display())));
+        return Err(BuildError::Metadata(format!(
+            "{}: missing; a Python guest needs [project] name/version and [tool.wasm-host]",
+            path.display()
+        )));
     }
-    let p: PyProject = toml::from_str(&read_text(&path)?).map_err(|e| BuildError::Metadata(format!("pyproject.toml: {e}")))?;
-    let project = p.project.ok_or_else(|| BuildError::Metadata("pyproject.toml: no [project] table".into()))?;
+    let p: PyProject = toml::from_str(&read_text(&path)?)
+        .map_err(|e| BuildError::Metadata(format!("pyproject.toml: {e}")))?;
+    let project = p
+        .project
+        .ok_or_else(|| BuildError::Metadata("pyproject.toml: no [project] table".into()))?;
     Ok(ProjectMeta {
         project_name: project.name,
         version: parse_version(project.version.as_deref(), "pyproject.toml")?,

@@ -12,7 +12,14 @@ pub(crate) fn rust(dir: &Path, progress: Progress<'_>) -> Result<PathBuf, BuildE
     let out = run_step(
         "cargo build",
         Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args(["build", "--release", "--target", "wasm32-wasip2", "--message-format=json-render-diagnostics", "--manifest-path"])
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--message-format=json-render-diagnostics",
+                "--manifest-path",
+            ])
             .arg(&manifest)
             // Guests ship without debug info: smaller components, faster loads.
             .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
@@ -23,12 +30,18 @@ pub(crate) fn rust(dir: &Path, progress: Progress<'_>) -> Result<PathBuf, BuildE
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["manifest_path"].as_str() == Some(manifest.as_str()))
+        .filter(|m| {
+            m["reason"] == "compiler-artifact"
+                && m["manifest_path"].as_str() == Some(manifest.as_str())
+        })
         .flat_map(|m| m["filenames"].as_array().cloned().unwrap_or_default())
         .filter_map(|f| f.as_str().map(PathBuf::from))
-        .filter(|f| f.extension().is_some_and(|e| e == "wasm"))
-        .last()
-        .ok_or_else(|| BuildError::Metadata(format!("{manifest}: cargo produced no .wasm; is the crate a `cdylib`?")))
+        .rfind(|f| f.extension().is_some_and(|e| e == "wasm"))
+        .ok_or_else(|| {
+            BuildError::Metadata(format!(
+                "{manifest}: cargo produced no .wasm; is the crate a `cdylib`?"
+            ))
+        })
 }
 
 fn check_wasip2_target() -> Result<(), BuildError> {
@@ -45,23 +58,51 @@ fn check_wasip2_target() -> Result<(), BuildError> {
 }
 
 /// rolldown (one ES module) then ComponentizeJS against `sdk-js/wit`.
-pub(crate) fn javascript(dir: &Path, meta: &ProjectMeta, work: &Path, progress: Progress<'_>) -> Result<PathBuf, BuildError> {
-    let npm_hint = || "run `npm ci` at the repository root (pins @bytecodealliance/componentize-js@0.23.0)".to_string();
-    let componentize = find_upward(dir, "node_modules/.bin/componentize-js").ok_or_else(|| BuildError::MissingToolchain { tool: "componentize-js".into(), hint: npm_hint() })?;
-    let rolldown = find_upward(dir, "node_modules/.bin/rolldown").ok_or_else(|| BuildError::MissingToolchain { tool: "rolldown".into(), hint: npm_hint() })?;
+pub(crate) fn javascript(
+    dir: &Path,
+    meta: &ProjectMeta,
+    work: &Path,
+    progress: Progress<'_>,
+) -> Result<PathBuf, BuildError> {
+    let npm_hint = || {
+        "run `npm ci` at the repository root (pins @bytecodealliance/componentize-js@0.23.0)"
+            .to_string()
+    };
+    let componentize = find_upward(dir, "node_modules/.bin/componentize-js").ok_or_else(|| {
+        BuildError::MissingToolchain { tool: "componentize-js".into(), hint: npm_hint() }
+    })?;
+    let rolldown = find_upward(dir, "node_modules/.bin/rolldown").ok_or_else(|| {
+        BuildError::MissingToolchain { tool: "rolldown".into(), hint: npm_hint() }
+    })?;
     let sdk = find_upward(dir, "sdk-js/rolldown.config.mjs")
         .and_then(|p| p.parent().map(Path::to_path_buf))
-        .ok_or_else(|| BuildError::MissingToolchain { tool: "sdk-js".into(), hint: "build from inside the wasm-host repository".into() })?;
-    let entry = meta.section.entry.clone().or_else(|| meta.main.clone()).unwrap_or_else(|| "index.js".into());
+        .ok_or_else(|| BuildError::MissingToolchain {
+            tool: "sdk-js".into(),
+            hint: "build from inside the wasm-host repository".into(),
+        })?;
+    let entry = meta
+        .section
+        .entry
+        .clone()
+        .or_else(|| meta.main.clone())
+        .unwrap_or_else(|| "index.js".into());
     let bundle = work.join("bundle.js");
     progress("bundling with rolldown");
     run_step(
         "rolldown",
-        Command::new(&rolldown).arg("-c").arg(sdk.join("rolldown.config.mjs")).arg("--input").arg(dir.join(&entry)).arg("--file").arg(&bundle).current_dir(dir),
+        Command::new(&rolldown)
+            .arg("-c")
+            .arg(sdk.join("rolldown.config.mjs"))
+            .arg("--input")
+            .arg(dir.join(&entry))
+            .arg("--file")
+            .arg(&bundle)
+            .current_dir(dir),
     )?;
     progress("componentize-js (SpiderMonkey + Wizer, ~10 s)");
     let out = work.join("component.wasm");
-    let world = if meta.section.is_program()? { "js-program-component" } else { "js-tool-component" };
+    let world =
+        if meta.section.is_program()? { "js-program-component" } else { "js-tool-component" };
     run_step(
         "componentize-js",
         Command::new(&componentize)
@@ -76,13 +117,26 @@ pub(crate) fn javascript(dir: &Path, meta: &ProjectMeta, work: &Path, progress: 
 }
 
 /// componentize-py on `app.py`, with `sdk-py` on the path.
-pub(crate) fn python(dir: &Path, meta: &ProjectMeta, work: &Path, progress: Progress<'_>) -> Result<PathBuf, BuildError> {
-    let hint = || "create the repository's venv: `python3 -m venv .venv && .venv/bin/pip install componentize-py==0.25.1`".to_string();
-    let componentize = find_upward(dir, ".venv/bin/componentize-py").ok_or_else(|| BuildError::MissingToolchain { tool: "componentize-py".into(), hint: hint() })?;
-    let wit = find_upward(dir, "wit/mcp").ok_or_else(|| BuildError::Metadata("wit/mcp not found above the project".into()))?;
+pub(crate) fn python(
+    dir: &Path,
+    meta: &ProjectMeta,
+    work: &Path,
+    progress: Progress<'_>,
+) -> Result<PathBuf, BuildError> {
+    let hint = || {
+        "create the repository's venv: `python3 -m venv .venv && .venv/bin/pip install componentize-py==0.25.1`".to_string()
+    };
+    let componentize = find_upward(dir, ".venv/bin/componentize-py").ok_or_else(|| {
+        BuildError::MissingToolchain { tool: "componentize-py".into(), hint: hint() }
+    })?;
+    let wit = find_upward(dir, "wit/mcp")
+        .ok_or_else(|| BuildError::Metadata("wit/mcp not found above the project".into()))?;
     let sdk = find_upward(dir, "sdk-py/wasm_host_sdk")
         .and_then(|p| p.parent().map(Path::to_path_buf))
-        .ok_or_else(|| BuildError::MissingToolchain { tool: "sdk-py".into(), hint: "build from inside the wasm-host repository".into() })?;
+        .ok_or_else(|| BuildError::MissingToolchain {
+            tool: "sdk-py".into(),
+            hint: "build from inside the wasm-host repository".into(),
+        })?;
     progress("componentize-py (CPython + Wizer, ~15 s)");
     let out = work.join("component.wasm");
     let world = if meta.section.is_program()? { "program-component" } else { "tool-component" };

@@ -13,9 +13,11 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use wasm_host_code::{CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, Workspace, WorkspaceLimits, Workspaces};
-use wasm_host_mcp::CodeMode;
 use std::time::Duration;
+use wasm_host_code::{
+    CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, Workspace, WorkspaceLimits, Workspaces,
+};
+use wasm_host_mcp::CodeMode;
 use wasm_host_policy::{Limits, parse_size};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime};
 
@@ -69,11 +71,17 @@ impl CodeArgs {
         let workspace = WorkspaceLimits {
             quota_bytes: quota,
             idle_expiry: expiry.unwrap_or(defaults.idle_expiry),
-            max_workspaces: self.max_workspaces.or(file.max_workspaces).unwrap_or(defaults.max_workspaces),
+            max_workspaces: self
+                .max_workspaces
+                .or(file.max_workspaces)
+                .unwrap_or(defaults.max_workspaces),
             ..defaults
         };
         let mut runners = Vec::new();
-        for (language, flag, configured) in [(Language::JavaScript, &self.javascript_runner, &file.javascript), (Language::Python, &self.python_runner, &file.python)] {
+        for (language, flag, configured) in [
+            (Language::JavaScript, &self.javascript_runner, &file.javascript),
+            (Language::Python, &self.python_runner, &file.python),
+        ] {
             match flag.clone().or_else(|| configured.clone()) {
                 Some(path) => runners.push((language, path, true)),
                 None => runners.extend(default_runner(language).map(|p| (language, p, false))),
@@ -97,19 +105,33 @@ pub fn beside_binary(file: &str) -> Option<PathBuf> {
 }
 
 /// Loads the runners into a [`CodeRunner`] whose runs get `limits` with the output cap.
-pub async fn code_runner(runtime: &Arc<Runtime>, executor: Executor, settings: &CodeSettings, mut limits: Limits) -> anyhow::Result<CodeRunner> {
+pub async fn code_runner(
+    runtime: &Arc<Runtime>,
+    executor: Executor,
+    settings: &CodeSettings,
+    mut limits: Limits,
+) -> anyhow::Result<CodeRunner> {
     limits.output_bytes = settings.output;
     let mut runner = CodeRunner::new(executor, limits);
     for (language, path, configured) in &settings.runners {
         if !path.is_file() {
-            anyhow::ensure!(!configured, "{} runner {}: no such file (build it: wasm-host build guests/runners/{})", language.name(), path.display(), short(*language));
+            anyhow::ensure!(
+                !configured,
+                "{} runner {}: no such file (build it: wasm-host build guests/runners/{})",
+                language.name(),
+                path.display(),
+                short(*language)
+            );
             continue;
         }
-        let c = runtime
-            .load_file(path, LoadOptions::default())
-            .await
-            .with_context(|| format!("loading the {} runner {}", language.name(), path.display()))?;
-        anyhow::ensure!(c.kind == wasm_host_runtime::ComponentKind::Program, "{}: not a program component, so not a runner", path.display());
+        let c = runtime.load_file(path, LoadOptions::default()).await.with_context(|| {
+            format!("loading the {} runner {}", language.name(), path.display())
+        })?;
+        anyhow::ensure!(
+            c.kind == wasm_host_runtime::ComponentKind::Program,
+            "{}: not a program component, so not a runner",
+            path.display()
+        );
         runner.add_runner(*language, c);
     }
     Ok(runner)
@@ -123,8 +145,18 @@ fn short(language: Language) -> &'static str {
 }
 
 /// Code mode for `serve`: the runners and the workspaces under `root` (`None`: no workspaces).
-pub fn code_mode(runner: CodeRunner, root: Option<&Path>, limits: WorkspaceLimits) -> anyhow::Result<CodeMode> {
-    let workspaces = root.map(|r| Workspaces::new(r, limits.clone()).with_context(|| format!("workspace root {}", r.display()))).transpose()?.map(Arc::new);
+pub fn code_mode(
+    runner: CodeRunner,
+    root: Option<&Path>,
+    limits: WorkspaceLimits,
+) -> anyhow::Result<CodeMode> {
+    let workspaces = root
+        .map(|r| {
+            Workspaces::new(r, limits.clone())
+                .with_context(|| format!("workspace root {}", r.display()))
+        })
+        .transpose()?
+        .map(Arc::new);
     Ok(CodeMode { runner, workspaces })
 }
 
@@ -158,7 +190,10 @@ pub struct ExecArgs {
 /// `wasm-host exec`: runs one program against the given tool components.
 pub async fn exec(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     let (code, components) = match &args.file {
-        Some(f) => (std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?, &args.rest[..]),
+        Some(f) => (
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
+            &args.rest[..],
+        ),
         None => match args.rest.split_first() {
             Some((code, rest)) => (code.clone(), rest),
             None => anyhow::bail!("no program: give it as the first argument or with --file"),
@@ -168,15 +203,27 @@ pub async fn exec(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCo
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
     for path in components {
-        let opts = LoadOptions { grants: grants.clone(), limits: limits.clone(), ..Default::default() };
+        let opts =
+            LoadOptions { grants: grants.clone(), limits: limits.clone(), ..Default::default() };
         let c = crate::registry::load(global, &runtime, Path::new(path), opts).await?;
         anyhow::ensure!(catalog.get(&c.name).is_none(), "two components are named `{}`", c.name);
         catalog.insert(c);
     }
     let settings = args.code.settings(&CodeConfig::default());
-    let runner = code_runner(&runtime, Executor::new(runtime.clone(), catalog), &settings, limits).await?;
-    let workspace = args.workspace.as_deref().map(|d| Workspace::open(d, settings.quota)).transpose().context("--workspace")?;
-    let exec = runner.execute(ExecRequest { language: args.lang, code: &code, timeout: args.run_timeout }, workspace.as_ref()).await;
+    let runner =
+        code_runner(&runtime, Executor::new(runtime.clone(), catalog), &settings, limits).await?;
+    let workspace = args
+        .workspace
+        .as_deref()
+        .map(|d| Workspace::open(d, settings.quota))
+        .transpose()
+        .context("--workspace")?;
+    let exec = runner
+        .execute(
+            ExecRequest { language: args.lang, code: &code, timeout: args.run_timeout },
+            workspace.as_ref(),
+        )
+        .await;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&exec)?);
     } else {

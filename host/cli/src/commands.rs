@@ -8,12 +8,18 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use wasm_host_runtime::{CallOutcome, Catalog, Executor, LoadOptions, LoadedComponent, Output, is_hidden_character, sanitize_for_terminal};
+use wasm_host_runtime::{
+    CallOutcome, Catalog, Executor, LoadOptions, LoadedComponent, Output, is_hidden_character,
+    sanitize_for_terminal,
+};
 
 /// `wasm-host build DIR [-o OUT]`.
 pub fn build(dir: &Path, output: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.enable_steady_tick(Duration::from_millis(120));
     let built = wasm_host_build::build(dir, output, &|step| bar.set_message(step.to_string()));
     bar.finish_and_clear();
@@ -41,16 +47,26 @@ pub fn build(dir: &Path, output: Option<&Path>, json: bool) -> anyhow::Result<Ex
 /// `wasm-host inspect FILE`.
 pub async fn inspect(global: &GlobalArgs, file: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let info = wasm_host_meta::inspect(&bytes).with_context(|| format!("inspecting {}", file.display()))?;
+    let info = wasm_host_meta::inspect(&bytes)
+        .with_context(|| format!("inspecting {}", file.display()))?;
     let compat = info.check_imports().err().map(|e| e.to_string());
     let runtime = global.runtime()?;
     let loaded = if compat.is_none() {
         let opts = LoadOptions { inspect_only: true, name: stem(file), ..Default::default() };
-        Some(runtime.load_bytes(&bytes, opts).await.with_context(|| format!("loading {}", file.display()))?)
+        Some(
+            runtime
+                .load_bytes(&bytes, opts)
+                .await
+                .with_context(|| format!("loading {}", file.display()))?,
+        )
     } else {
         None
     };
-    let tools: Vec<Value> = loaded.iter().flat_map(|l| l.tools.iter()).map(|t| serde_json::to_value(t).unwrap_or(Value::Null)).collect();
+    let tools: Vec<Value> = loaded
+        .iter()
+        .flat_map(|l| l.tools.iter())
+        .map(|t| serde_json::to_value(t).unwrap_or(Value::Null))
+        .collect();
     let flags = suspicious_text(loaded.as_deref());
     if json {
         let out = json!({
@@ -64,10 +80,17 @@ pub async fn inspect(global: &GlobalArgs, file: &Path, json: bool) -> anyhow::Re
     println!("{}  ({} bytes, sha256 {})", file.display(), info.size, info.sha256);
     match &info.manifest {
         Some(m) => {
-            println!("manifest: {} {} — {}", m.name, m.version, sanitize_for_terminal(&m.description));
+            println!(
+                "manifest: {} {} — {}",
+                m.name,
+                m.version,
+                sanitize_for_terminal(&m.description)
+            );
             println!("requests: {}", serde_json::to_string(&m.capabilities)?);
         }
-        None => println!("manifest: none (not built with `wasm-host build`; it will be granted nothing)"),
+        None => println!(
+            "manifest: none (not built with `wasm-host build`; it will be granted nothing)"
+        ),
     }
     println!("imports:");
     for i in &info.interfaces.imports {
@@ -98,7 +121,12 @@ fn suspicious_text(loaded: Option<&LoadedComponent>) -> Vec<String> {
         .iter()
         .flat_map(|l| l.tools.iter())
         .filter(|t| hidden(&t.description) || t.title.as_deref().is_some_and(hidden))
-        .map(|t| format!("tool {} has invisible or bidi control characters in its description", t.qualified))
+        .map(|t| {
+            format!(
+                "tool {} has invisible or bidi control characters in its description",
+                t.qualified
+            )
+        })
         .collect()
 }
 
@@ -106,14 +134,35 @@ fn stem(file: &Path) -> Option<String> {
     file.file_stem().map(|s| s.to_string_lossy().replace(['_', '.'], "-").to_lowercase())
 }
 
-async fn load(global: &GlobalArgs, runtime: &Arc<wasm_host_runtime::Runtime>, file: &Path, sandbox: &SandboxArgs) -> anyhow::Result<Arc<LoadedComponent>> {
+async fn load(
+    global: &GlobalArgs,
+    runtime: &Arc<wasm_host_runtime::Runtime>,
+    file: &Path,
+    sandbox: &SandboxArgs,
+) -> anyhow::Result<Arc<LoadedComponent>> {
     let (grants, limits) = (sandbox.grants(), sandbox.limits());
-    crate::registry::load(global, runtime, file, LoadOptions { grants, limits, ..Default::default() }).await
+    crate::registry::load(
+        global,
+        runtime,
+        file,
+        LoadOptions { grants, limits, ..Default::default() },
+    )
+    .await
 }
 
 /// `wasm-host call FILE TOOL [ARGS]`.
-pub async fn call(global: &GlobalArgs, file: &Path, tool: &str, args: &str, sandbox: &SandboxArgs, json: bool) -> anyhow::Result<ExitCode> {
-    serde_json::from_str::<Value>(args).context("ARGS must be a JSON object")?.as_object().context("ARGS must be a JSON object")?;
+pub async fn call(
+    global: &GlobalArgs,
+    file: &Path,
+    tool: &str,
+    args: &str,
+    sandbox: &SandboxArgs,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    serde_json::from_str::<Value>(args)
+        .context("ARGS must be a JSON object")?
+        .as_object()
+        .context("ARGS must be a JSON object")?;
     let runtime = global.runtime()?;
     let component = load(global, &runtime, file, sandbox).await?;
     if !component.tools.iter().any(|t| t.name == tool) {
@@ -126,7 +175,14 @@ pub async fn call(global: &GlobalArgs, file: &Path, tool: &str, args: &str, sand
 }
 
 /// `wasm-host run FILE [INPUT] --with TOOL.wasm…`.
-pub async fn run(global: &GlobalArgs, file: &Path, input: &str, with: &[PathBuf], sandbox: &SandboxArgs, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    global: &GlobalArgs,
+    file: &Path,
+    input: &str,
+    with: &[PathBuf],
+    sandbox: &SandboxArgs,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     serde_json::from_str::<Value>(input).context("INPUT must be JSON")?;
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
@@ -137,7 +193,11 @@ pub async fn run(global: &GlobalArgs, file: &Path, input: &str, with: &[PathBuf]
         }
     }
     let program = load(global, &runtime, file, sandbox).await?;
-    anyhow::ensure!(program.kind == wasm_host_runtime::ComponentKind::Program, "{} is a tool component; use `wasm-host call`", file.display());
+    anyhow::ensure!(
+        program.kind == wasm_host_runtime::ComponentKind::Program,
+        "{} is a tool component; use `wasm-host call`",
+        file.display()
+    );
     let outcome = Executor::new(runtime, catalog).call_component(&program, "run", input).await;
     Ok(print_outcome(&outcome, json))
 }
@@ -145,7 +205,10 @@ pub async fn run(global: &GlobalArgs, file: &Path, input: &str, with: &[PathBuf]
 /// Prints a call's outcome: JSON on stdout, or the result on stdout and log + figures on stderr.
 fn print_outcome(outcome: &CallOutcome, json: bool) -> ExitCode {
     if json {
-        println!("{}", serde_json::to_string(outcome).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")));
+        println!(
+            "{}",
+            serde_json::to_string(outcome).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        );
     } else {
         for line in &outcome.log {
             eprintln!("[{:?} {}] {}", line.stream, line.level, sanitize_for_terminal(&line.text));
@@ -165,7 +228,10 @@ fn print_outcome(outcome: &CallOutcome, json: bool) -> ExitCode {
         );
         match &outcome.result {
             Ok(Output::Json(text)) => match serde_json::from_str::<Value>(text) {
-                Ok(v) => println!("{}", serde_json::to_string_pretty(&v).unwrap_or_else(|_| text.clone())),
+                Ok(v) => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&v).unwrap_or_else(|_| text.clone())
+                ),
                 Err(_) => println!("{}", sanitize_for_terminal(text)),
             },
             Ok(Output::Text(text)) => println!("{}", sanitize_for_terminal(text)),

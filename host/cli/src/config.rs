@@ -200,19 +200,10 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
     let cx = Cx { text, file, base };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| cx.line_of(s.start));
-        ConfigError {
-            file: file.to_string(),
-            line,
-            reason: e.message().trim().to_string(),
-        }
+        ConfigError { file: file.to_string(), line, reason: e.message().trim().to_string() }
     })?;
     let transport = cx.transport(&raw.server)?;
-    let watch = raw
-        .server
-        .watch
-        .iter()
-        .map(|w| cx.path(w.get_ref()))
-        .collect();
+    let watch = raw.server.watch.iter().map(|w| cx.path(w.get_ref())).collect();
     let mut components = Vec::new();
     for (name, c) in &raw.components {
         if !name_is_valid(name) {
@@ -227,7 +218,8 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
             limits: cx.limits(&c.limits)?,
         });
     }
-    let mode = raw.server.mode.as_ref().map(|m| cx.check("mode", m, str::parse::<Mode>)).transpose()?;
+    let mode =
+        raw.server.mode.as_ref().map(|m| cx.check("mode", m, str::parse::<Mode>)).transpose()?;
     Ok(FileConfig {
         allowed_hosts: raw.server.allowed_hosts.clone(),
         allowed_origins: raw.server.allowed_origins.clone(),
@@ -243,10 +235,25 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
             javascript: raw.code.javascript.as_deref().map(|p| cx.path(p)),
             python: raw.code.python.as_deref().map(|p| cx.path(p)),
             workspaces: raw.code.workspaces.as_deref().map(|p| cx.path(p)),
-            workspace_quota: raw.code.workspace_quota.as_ref().map(|v| cx.check("workspace_quota", v, parse_size)).transpose()?,
-            workspace_expiry: raw.code.workspace_expiry.as_ref().map(|v| cx.check("workspace_expiry", v, wasm_host_policy::parse_duration)).transpose()?,
+            workspace_quota: raw
+                .code
+                .workspace_quota
+                .as_ref()
+                .map(|v| cx.check("workspace_quota", v, parse_size))
+                .transpose()?,
+            workspace_expiry: raw
+                .code
+                .workspace_expiry
+                .as_ref()
+                .map(|v| cx.check("workspace_expiry", v, wasm_host_policy::parse_duration))
+                .transpose()?,
             max_workspaces: raw.code.max_workspaces,
-            output: raw.code.output.as_ref().map(|v| cx.check("output", v, parse_size)).transpose()?,
+            output: raw
+                .code
+                .output
+                .as_ref()
+                .map(|v| cx.check("output", v, parse_size))
+                .transpose()?,
         },
     })
 }
@@ -254,16 +261,15 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
 /// A `source`: a registry reference (`csv`, `csv@^1.2`; no `/`, not `*.wasm`) stays as written,
 /// anything else is a path relative to the file.
 fn source_path(cx: &Cx<'_>, source: &str) -> PathBuf {
-    let is_reference = !source.ends_with(".wasm") && wasm_host_registry::resolve::Reference::parse(source).is_ok();
+    let is_reference =
+        !source.ends_with(".wasm") && wasm_host_registry::resolve::Reference::parse(source).is_ok();
     if is_reference { PathBuf::from(source) } else { cx.path(source) }
 }
 
 fn name_is_valid(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// The text being parsed, for turning spans into lines and relative paths into absolute ones.
@@ -275,18 +281,11 @@ struct Cx<'a> {
 
 impl Cx<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .matches('\n')
-            .count()
-            + 1
+        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
     }
 
     fn err(&self, offset: usize, reason: String) -> ConfigError {
-        ConfigError {
-            file: self.file.to_string(),
-            line: Some(self.line_of(offset)),
-            reason,
-        }
+        ConfigError { file: self.file.to_string(), line: Some(self.line_of(offset)), reason }
     }
 
     /// Parses one spanned value, putting the key and the value's line on failure.
@@ -302,19 +301,12 @@ impl Cx<'_> {
 
     fn path(&self, p: &str) -> PathBuf {
         let p = Path::new(p);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base.join(p)
-        }
+        if p.is_absolute() { p.to_path_buf() } else { self.base.join(p) }
     }
 
     fn transport(&self, s: &RawServer) -> Result<Option<Transport>, ConfigError> {
-        let addr = s
-            .http
-            .as_ref()
-            .map(|h| self.check("http", h, str::parse::<SocketAddr>))
-            .transpose()?;
+        let addr =
+            s.http.as_ref().map(|h| self.check("http", h, str::parse::<SocketAddr>)).transpose()?;
         let Some(t) = &s.transport else {
             return Ok(addr.map(Transport::Http));
         };
@@ -336,11 +328,7 @@ impl Cx<'_> {
         let mut gate = GateLimits::default();
         for (key, value, slot) in [
             ("max_calls", &s.max_calls, &mut gate.total),
-            (
-                "max_calls_per_tool",
-                &s.max_calls_per_tool,
-                &mut gate.per_tool,
-            ),
+            ("max_calls_per_tool", &s.max_calls_per_tool, &mut gate.per_tool),
         ] {
             if let Some(v) = value {
                 if *v.get_ref() == 0 {
@@ -364,26 +352,23 @@ impl Cx<'_> {
             f => f.as_ref().map(|f| *f.get_ref()),
         };
         Ok(LimitOverrides {
-            memory: l
-                .memory
-                .as_ref()
-                .map(|v| self.check("memory", v, parse_size))
-                .transpose()?,
+            memory: l.memory.as_ref().map(|v| self.check("memory", v, parse_size)).transpose()?,
             timeout: l
                 .timeout
                 .as_ref()
                 .map(|v| self.check("timeout", v, parse_timeout))
                 .transpose()?,
             fuel,
-            output: l
-                .output
-                .as_ref()
-                .map(|v| self.check("output", v, parse_size))
-                .transpose()?,
+            output: l.output.as_ref().map(|v| self.check("output", v, parse_size)).transpose()?,
         })
     }
 
-    fn grants(&self, dirs: &[Spanned<String>], hosts: &[Spanned<String>], env: &[Spanned<String>]) -> Result<Grants, ConfigError> {
+    fn grants(
+        &self,
+        dirs: &[Spanned<String>],
+        hosts: &[Spanned<String>],
+        env: &[Spanned<String>],
+    ) -> Result<Grants, ConfigError> {
         let mut grants = Grants::default();
         for d in dirs {
             let mut dir = self.check("dirs", d, DirGrant::parse)?;
@@ -393,9 +378,7 @@ impl Cx<'_> {
             grants.dirs.push(dir);
         }
         for h in hosts {
-            grants
-                .hosts
-                .push(self.check("hosts", h, HostPattern::parse)?);
+            grants.hosts.push(self.check("hosts", h, HostPattern::parse)?);
         }
         for e in env {
             grants.env.push(self.check("env", e, parse_env)?);
@@ -413,9 +396,7 @@ mod tests {
     }
 
     fn parse_err(text: &str) -> String {
-        parse(text, "t.toml", Path::new("/etc/wh"))
-            .expect_err("invalid config")
-            .to_string()
+        parse(text, "t.toml", Path::new("/etc/wh")).expect_err("invalid config").to_string()
     }
 
     #[test]
@@ -442,19 +423,13 @@ timeout = "1s"
 fuel = 1000
 "#,
         );
-        assert_eq!(
-            c.transport,
-            Some(Transport::Http("127.0.0.1:9000".parse().expect("addr")))
-        );
+        assert_eq!(c.transport, Some(Transport::Http("127.0.0.1:9000".parse().expect("addr"))));
         assert_eq!(c.watch, vec![PathBuf::from("/etc/wh/tools")]);
         assert_eq!((c.gate.per_tool, c.gate.total, c.gate.queue), (2, 256, 0));
         assert_eq!(c.mode, Some(Mode::Code));
         assert_eq!(c.limits.memory, Some(64 << 20));
         let g = &c.components[0];
-        assert_eq!(
-            (g.name.as_str(), g.source.as_path()),
-            ("grep", Path::new("/etc/wh/grep.wasm"))
-        );
+        assert_eq!((g.name.as_str(), g.source.as_path()), ("grep", Path::new("/etc/wh/grep.wasm")));
         assert_eq!(g.grants.dirs[0].host, PathBuf::from("/etc/wh/data"));
         assert!(g.grants.dirs[0].read_only);
         assert_eq!(g.grants.dirs[1].host, PathBuf::from("/abs"));
@@ -477,10 +452,7 @@ fuel = 1000
         assert!(e.starts_with("t.toml:2: memory = \"lots\""), "{e}");
         assert!(e.contains("not a size"), "{e}");
         let e = parse_err("[server]\n\ntransport = \"carrier-pigeon\"\n");
-        assert!(
-            e.starts_with("t.toml:3:") && e.contains("expected \"stdio\" or \"http\""),
-            "{e}"
-        );
+        assert!(e.starts_with("t.toml:3:") && e.contains("expected \"stdio\" or \"http\""), "{e}");
         let e = parse_err("[components.x]\nsource = \"x.wasm\"\nhosts = [\"http://a/b\"]\n");
         assert!(e.starts_with("t.toml:3: hosts ="), "{e}");
         let e = parse_err("[server]\nhttp = \"nowhere\"\n");

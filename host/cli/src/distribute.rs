@@ -26,7 +26,11 @@ pub struct OciArgs {
 
 impl OciArgs {
     fn options(&self) -> OciOptions {
-        OciOptions { insecure: self.insecure, username: self.username.clone(), password: self.password.clone() }
+        OciOptions {
+            insecure: self.insecure,
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
     }
 }
 
@@ -85,11 +89,16 @@ pub struct InstallArgs {
 
 /// Runs `push`.
 pub async fn push(reg: &Registry, args: &PushArgs) -> anyhow::Result<ExitCode> {
-    let pushed = oci::push(reg, &args.package, &args.target, &args.oci.options()).await.with_context(|| format!("pushing {}", args.package))?;
+    let pushed = oci::push(reg, &args.package, &args.target, &args.oci.options())
+        .await
+        .with_context(|| format!("pushing {}", args.package))?;
     if args.json {
         println!("{}", serde_json::to_string(&pushed)?);
     } else {
-        println!("pushed {}@{} sha256:{} to {}", pushed.name, pushed.version, pushed.digest, pushed.manifest_url);
+        println!(
+            "pushed {}@{} sha256:{} to {}",
+            pushed.name, pushed.version, pushed.digest, pushed.manifest_url
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -104,12 +113,19 @@ pub async fn pull(reg: &Registry, args: &PullArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `bundle`.
 pub fn bundle(reg: &Registry, args: &BundleArgs) -> anyhow::Result<ExitCode> {
-    let packed = bundle::create(reg, &args.packages, &args.output).with_context(|| format!("writing {}", args.output.display()))?;
+    let packed = bundle::create(reg, &args.packages, &args.output)
+        .with_context(|| format!("writing {}", args.output.display()))?;
     if args.json {
         println!("{}", json!({"bundle": args.output, "components": packed}));
     } else {
         for c in &packed {
-            println!("packed {}@{} sha256:{} ({} signatures)", c.name, c.version, c.sha256, c.signatures.len());
+            println!(
+                "packed {}@{} sha256:{} ({} signatures)",
+                c.name,
+                c.version,
+                c.sha256,
+                c.signatures.len()
+            );
         }
         println!("wrote {}", args.output.display());
     }
@@ -137,7 +153,9 @@ pub async fn install(reg: &Registry, args: &InstallArgs) -> anyhow::Result<ExitC
 fn is_wasm(source: &str) -> anyhow::Result<bool> {
     use std::io::Read;
     let mut magic = [0u8; 4];
-    let n = std::fs::File::open(source).and_then(|f| f.take(4).read(&mut magic)).with_context(|| format!("reading {source}"))?;
+    let n = std::fs::File::open(source)
+        .and_then(|f| f.take(4).read(&mut magic))
+        .with_context(|| format!("reading {source}"))?;
     Ok(n == 4 && &magic == b"\0asm")
 }
 

@@ -59,18 +59,31 @@ pub fn key(global: &GlobalArgs, command: &KeyCommand) -> anyhow::Result<ExitCode
     let home = global.home();
     match command {
         KeyCommand::Generate { name, json } => {
-            anyhow::ensure!(!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "key name `{name}`: use letters, digits, `-` and `_`");
+            anyhow::ensure!(
+                !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "key name `{name}`: use letters, digits, `-` and `_`"
+            );
             let path = key_path(&home, name);
-            std::fs::create_dir_all(path.parent().unwrap_or(&home)).with_context(|| format!("creating {}", home.join("keys").display()))?;
-            anyhow::ensure!(!path.exists(), "{} exists; a key is never overwritten (pick another name)", path.display());
+            std::fs::create_dir_all(path.parent().unwrap_or(&home))
+                .with_context(|| format!("creating {}", home.join("keys").display()))?;
+            anyhow::ensure!(
+                !path.exists(),
+                "{} exists; a key is never overwritten (pick another name)",
+                path.display()
+            );
             let key = SecretKey::generate()?;
             key.save(&path)?;
             let public = key.public();
-            std::fs::write(path.with_extension("pub"), format!("{public}\n")).with_context(|| format!("writing {}", path.with_extension("pub").display()))?;
+            std::fs::write(path.with_extension("pub"), format!("{public}\n"))
+                .with_context(|| format!("writing {}", path.with_extension("pub").display()))?;
             if *json {
                 println!("{}", json!({"name": name, "public": public, "secret": path}));
             } else {
-                println!("generated key {name}: {public}\nsecret key: {} (keep it private; sign with `publish --sign {name}`)", path.display());
+                println!(
+                    "generated key {name}: {public}\nsecret key: {} (keep it private; sign with `publish --sign {name}`)",
+                    path.display()
+                );
             }
         }
         KeyCommand::List { json } => {
@@ -78,13 +91,25 @@ pub fn key(global: &GlobalArgs, command: &KeyCommand) -> anyhow::Result<ExitCode
             for entry in std::fs::read_dir(home.join("keys")).into_iter().flatten().flatten() {
                 let path = entry.path();
                 if path.extension().is_some_and(|e| e == "key") {
-                    let public = SecretKey::load(&path).map(|k| k.public()).unwrap_or_else(|e| format!("unreadable: {e}"));
-                    keys.push((path.file_stem().unwrap_or_default().to_string_lossy().to_string(), public));
+                    let public = SecretKey::load(&path)
+                        .map(|k| k.public())
+                        .unwrap_or_else(|e| format!("unreadable: {e}"));
+                    keys.push((
+                        path.file_stem().unwrap_or_default().to_string_lossy().to_string(),
+                        public,
+                    ));
                 }
             }
             keys.sort();
             if *json {
-                println!("{}", json!(keys.iter().map(|(n, p)| json!({"name": n, "public": p})).collect::<Vec<_>>()));
+                println!(
+                    "{}",
+                    json!(
+                        keys.iter()
+                            .map(|(n, p)| json!({"name": n, "public": p}))
+                            .collect::<Vec<_>>()
+                    )
+                );
             }
             for (n, p) in keys.iter().filter(|_| !json) {
                 println!("{n}  {p}");
@@ -99,7 +124,10 @@ pub fn trust(reg: &Registry, command: &TrustCommand) -> anyhow::Result<ExitCode>
     match command {
         TrustCommand::Add { key, name } => {
             let (text, stem) = if Path::new(key).is_file() {
-                (std::fs::read_to_string(key).with_context(|| format!("reading {key}"))?, Path::new(key).file_stem().map(|s| s.to_string_lossy().to_string()))
+                (
+                    std::fs::read_to_string(key).with_context(|| format!("reading {key}"))?,
+                    Path::new(key).file_stem().map(|s| s.to_string_lossy().to_string()),
+                )
             } else {
                 (key.clone(), None)
             };
@@ -120,7 +148,10 @@ pub fn trust(reg: &Registry, command: &TrustCommand) -> anyhow::Result<ExitCode>
             }
         }
         TrustCommand::Remove { key } => {
-            anyhow::ensure!(reg.untrust(key)?, "no trusted key is `{key}` (see `wasm-host trust list`)");
+            anyhow::ensure!(
+                reg.untrust(key)?,
+                "no trusted key is `{key}` (see `wasm-host trust list`)"
+            );
             println!("no longer trusted: {key}");
         }
     }
@@ -129,6 +160,12 @@ pub fn trust(reg: &Registry, command: &TrustCommand) -> anyhow::Result<ExitCode>
 
 /// A secret key given as a file path or as a name under HOME/keys.
 pub fn load_secret(global: &GlobalArgs, key: &str) -> anyhow::Result<SecretKey> {
-    let path = if Path::new(key).is_file() { Path::new(key).to_path_buf() } else { key_path(&global.home(), key) };
-    SecretKey::load(&path).with_context(|| format!("signing key `{key}` (a key file, or a name from `wasm-host key generate`)"))
+    let path = if Path::new(key).is_file() {
+        Path::new(key).to_path_buf()
+    } else {
+        key_path(&global.home(), key)
+    };
+    SecretKey::load(&path).with_context(|| {
+        format!("signing key `{key}` (a key file, or a name from `wasm-host key generate`)")
+    })
 }

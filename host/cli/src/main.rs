@@ -119,24 +119,24 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Build { dir, output, json } => commands::build(&dir, output.as_deref(), json),
             Command::Inspect { file, json } => commands::inspect(&cli.global, &file, json).await,
-            Command::Call {
-                file,
-                tool,
-                args,
-                sandbox,
-                json,
-            } => commands::call(&cli.global, &file, &tool, &args, &sandbox, json).await,
-            Command::Run {
-                file,
-                input,
-                with,
-                sandbox,
-                json,
-            } => commands::run(&cli.global, &file, &input, &with, &sandbox, json).await,
+            Command::Call { file, tool, args, sandbox, json } => {
+                commands::call(&cli.global, &file, &tool, &args, &sandbox, json).await
+            }
+            Command::Run { file, input, with, sandbox, json } => {
+                commands::run(&cli.global, &file, &input, &with, &sandbox, json).await
+            }
             Command::Exec(args) => code::exec(&cli.global, &args).await,
             Command::Serve(args) => serve::run(&cli.global, &args).await,
             Command::Registry(command) => registry::run(&cli.global, &command).await,
-            Command::Lock { config } => config::load(&config).map_err(anyhow::Error::from).and_then(|file| lockfile::write(&cli.global.requiring_signatures(file.require_signatures), &config, &file)),
+            Command::Lock { config } => {
+                config::load(&config).map_err(anyhow::Error::from).and_then(|file| {
+                    lockfile::write(
+                        &cli.global.requiring_signatures(file.require_signatures),
+                        &config,
+                        &file,
+                    )
+                })
+            }
         }
     });
     match result {

@@ -9,9 +9,9 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use wasm_host_registry::resolve::Reference;
 use wasm_host_registry::{Incoming, Registry};
 use wasm_host_runtime::{LoadOptions, LoadedComponent, Runtime};
-use wasm_host_registry::resolve::Reference;
 
 /// Registry subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -93,7 +93,8 @@ pub enum RegistryCommand {
 /// The local registry these settings name, with their signature policy.
 pub fn open(global: &GlobalArgs) -> anyhow::Result<Registry> {
     let home = global.home();
-    let reg = Registry::open(&home).with_context(|| format!("opening the registry in {}", home.display()))?;
+    let reg = Registry::open(&home)
+        .with_context(|| format!("opening the registry in {}", home.display()))?;
     Ok(reg.require_signatures(global.require_signatures))
 }
 
@@ -101,7 +102,9 @@ pub fn open(global: &GlobalArgs) -> anyhow::Result<Registry> {
 pub async fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Result<ExitCode> {
     let reg = open(global)?;
     match command {
-        RegistryCommand::Publish { file, sign, json } => publish(global, &reg, file, sign.as_deref(), *json).await?,
+        RegistryCommand::Publish { file, sign, json } => {
+            publish(global, &reg, file, sign.as_deref(), *json).await?
+        }
         RegistryCommand::Install(args) => return crate::distribute::install(&reg, args).await,
         RegistryCommand::Push(args) => return crate::distribute::push(&reg, args).await,
         RegistryCommand::Pull(args) => return crate::distribute::pull(&reg, args).await,
@@ -114,8 +117,17 @@ pub async fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Resu
                 println!("{}", serde_json::to_string(&list)?);
             }
             for (name, versions) in list.iter().filter(|_| !json) {
-                let vs: Vec<String> = versions.iter().map(|e| if e.yanked { format!("{} (yanked)", e.version) } else { e.version.clone() }).collect();
-                println!("{name}  {}  {}", vs.join(", "), versions.last().map(|e| e.description.as_str()).unwrap_or_default());
+                let vs: Vec<String> = versions
+                    .iter()
+                    .map(|e| {
+                        if e.yanked { format!("{} (yanked)", e.version) } else { e.version.clone() }
+                    })
+                    .collect();
+                println!(
+                    "{name}  {}  {}",
+                    vs.join(", "),
+                    versions.last().map(|e| e.description.as_str()).unwrap_or_default()
+                );
             }
         }
         RegistryCommand::Search { query, json } => {
@@ -135,13 +147,26 @@ pub async fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Resu
             if *json {
                 println!("{}", json!({"resolved": resolved, "versions": versions}));
             } else {
-                println!("{reference} -> {}@{} sha256:{}\n{}", resolved.name, resolved.version, resolved.digest, resolved.path.display());
+                println!(
+                    "{reference} -> {}@{} sha256:{}\n{}",
+                    resolved.name,
+                    resolved.version,
+                    resolved.digest,
+                    resolved.path.display()
+                );
                 if let Some(e) = versions.iter().find(|e| e.version == resolved.version) {
                     println!("asks for: {}", serde_json::to_string(&e.capabilities)?);
                 }
                 for e in versions {
                     let signed: Vec<&str> = e.signatures.iter().map(|s| s.key.as_str()).collect();
-                    println!("  {}{}  {} bytes  {}  signed by: {}", e.version, if e.yanked { " (yanked)" } else { "" }, e.size, e.description, if signed.is_empty() { "nobody".to_string() } else { signed.join(", ") });
+                    println!(
+                        "  {}{}  {} bytes  {}  signed by: {}",
+                        e.version,
+                        if e.yanked { " (yanked)" } else { "" },
+                        e.size,
+                        e.description,
+                        if signed.is_empty() { "nobody".to_string() } else { signed.join(", ") }
+                    );
                 }
             }
         }
@@ -158,7 +183,10 @@ pub async fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Resu
         RegistryCommand::Verify { json } => {
             let problems = reg.verify()?;
             if *json {
-                println!("{}", json!({"problems": problems.iter().map(|(r, p)| json!({"package": r, "problem": p})).collect::<Vec<_>>()}));
+                println!(
+                    "{}",
+                    json!({"problems": problems.iter().map(|(r, p)| json!({"package": r, "problem": p})).collect::<Vec<_>>()})
+                );
             } else if problems.is_empty() {
                 println!("every stored component matches its digest and signatures");
             }
@@ -173,17 +201,39 @@ pub async fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Resu
 
 /// `publish FILE [--sign KEY]`: loads the component once (so it is known to instantiate here and
 /// its tool names go into the index for `search`), signs it if asked, publishes it.
-async fn publish(global: &GlobalArgs, reg: &Registry, file: &Path, sign: Option<&str>, json: bool) -> anyhow::Result<()> {
+async fn publish(
+    global: &GlobalArgs,
+    reg: &Registry,
+    file: &Path,
+    sign: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let info = wasm_host_meta::inspect(&bytes).with_context(|| format!("publishing {}", file.display()))?;
-    let manifest = info.manifest.with_context(|| format!("publishing {}: no wasm-host manifest (build it with `wasm-host build`)", file.display()))?;
-    let loaded = global.runtime()?.load_file(file, LoadOptions { inspect_only: true, ..LoadOptions::default() }).await.with_context(|| format!("publishing {}: it does not load", file.display()))?;
+    let info = wasm_host_meta::inspect(&bytes)
+        .with_context(|| format!("publishing {}", file.display()))?;
+    let manifest = info.manifest.with_context(|| {
+        format!(
+            "publishing {}: no wasm-host manifest (build it with `wasm-host build`)",
+            file.display()
+        )
+    })?;
+    let loaded = global
+        .runtime()?
+        .load_file(file, LoadOptions { inspect_only: true, ..LoadOptions::default() })
+        .await
+        .with_context(|| format!("publishing {}: it does not load", file.display()))?;
     let tools = loaded.tools.iter().map(|t| t.name.clone()).collect();
     let signatures = match sign {
-        Some(key) => vec![crate::keys::load_secret(global, key)?.sign(&manifest.name, &manifest.version.to_string(), &info.sha256)],
+        Some(key) => vec![crate::keys::load_secret(global, key)?.sign(
+            &manifest.name,
+            &manifest.version.to_string(),
+            &info.sha256,
+        )],
         None => Vec::new(),
     };
-    let out = reg.publish(Incoming { bytes, signatures, tools }).with_context(|| format!("publishing {}", file.display()))?;
+    let out = reg
+        .publish(Incoming { bytes, signatures, tools })
+        .with_context(|| format!("publishing {}", file.display()))?;
     if json {
         println!("{}", serde_json::to_string(&out)?);
     } else {
@@ -210,7 +260,12 @@ fn exact(reference: &str) -> anyhow::Result<(String, String)> {
 
 /// Loads a component given as a path or a registry reference; a referenced component must have
 /// the bytes the index names.
-pub async fn load(global: &GlobalArgs, runtime: &Arc<Runtime>, spec: &Path, mut opts: LoadOptions) -> anyhow::Result<Arc<LoadedComponent>> {
+pub async fn load(
+    global: &GlobalArgs,
+    runtime: &Arc<Runtime>,
+    spec: &Path,
+    mut opts: LoadOptions,
+) -> anyhow::Result<Arc<LoadedComponent>> {
     let (path, digest) = locate(global, spec)?;
     // A registry reference must be the bytes the (verified) index names, checked before any code runs.
     if let Some(d) = digest
@@ -229,8 +284,12 @@ pub fn locate(global: &GlobalArgs, spec: &Path) -> anyhow::Result<(PathBuf, Opti
     }
     let text = spec.to_string_lossy();
     if Reference::parse(&text).is_err() {
-        anyhow::bail!("{text}: no such component file (and not a registry reference such as csv@^1.2)");
+        anyhow::bail!(
+            "{text}: no such component file (and not a registry reference such as csv@^1.2)"
+        );
     }
-    let resolved = open(global)?.resolve(&text).with_context(|| format!("resolving {text} in the registry"))?;
+    let resolved = open(global)?
+        .resolve(&text)
+        .with_context(|| format!("resolving {text} in the registry"))?;
     Ok((resolved.path, Some(resolved.digest)))
 }

@@ -40,10 +40,20 @@ pub struct ServeArgs {
     pub token: Option<String>,
     /// A Host header value remote clients may use (the name or address they reach this server
     /// by, e.g. mcp.example.com); repeatable. Loopback names are always allowed.
-    #[arg(long = "allowed-host", env = "WASM_HOST_ALLOWED_HOSTS", value_delimiter = ',', value_name = "HOST[:PORT]")]
+    #[arg(
+        long = "allowed-host",
+        env = "WASM_HOST_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "HOST[:PORT]"
+    )]
     pub allowed_hosts: Vec<String>,
     /// A browser Origin allowed besides local ones (e.g. https://mcp.example.com); repeatable.
-    #[arg(long = "allowed-origin", env = "WASM_HOST_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
+    #[arg(
+        long = "allowed-origin",
+        env = "WASM_HOST_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
     pub allowed_origins: Vec<String>,
     /// Which tools are listed: direct (component tools), code (only meta-tools such as
     /// search_tools) or both (default; code above 30 tools).
@@ -75,19 +85,38 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
     let executor = Executor::new(runtime.clone(), catalog.clone());
-    let runner = code_runner(&runtime, executor.clone(), &settings.code, settings.code_limits.clone()).await?;
+    let runner =
+        code_runner(&runtime, executor.clone(), &settings.code, settings.code_limits.clone())
+            .await?;
     let languages: Vec<&str> = runner.languages().into_iter().map(|l| l.name()).collect();
     let code = code_mode(runner, settings.workspaces.as_deref(), settings.code.workspace.clone())?;
     match &settings.workspaces {
-        Some(r) => eprintln!("wasm-host: execute_code languages: {languages:?}; workspaces under {}", r.display()),
+        Some(r) => eprintln!(
+            "wasm-host: execute_code languages: {languages:?}; workspaces under {}",
+            r.display()
+        ),
         None => eprintln!("wasm-host: execute_code languages: {languages:?}; no workspaces"),
     }
-    let server = McpServer::builder(executor).gate(settings.gate).mode(settings.mode).code(code).build();
+    let server =
+        McpServer::builder(executor).gate(settings.gate).mode(settings.mode).code(code).build();
     for c in settings.components {
-        let opts = LoadOptions { name: c.name, grants: c.grants, limits: c.limits, expect_sha256: c.expect_sha256, ..Default::default() };
+        let opts = LoadOptions {
+            name: c.name,
+            grants: c.grants,
+            limits: c.limits,
+            expect_sha256: c.expect_sha256,
+            ..Default::default()
+        };
         load_one(global, &runtime, &catalog, &c.source, opts).await?;
     }
-    let _watching = start_reloader(&runtime, &server, settings.watched, settings.watch, settings.reload_same_version).await?;
+    let _watching = start_reloader(
+        &runtime,
+        &server,
+        settings.watched,
+        settings.watch,
+        settings.reload_same_version,
+    )
+    .await?;
     server.refresh().await;
     let tools = catalog.tools().len();
     match settings.listen {
@@ -114,11 +143,7 @@ async fn load_one(
         c.name,
         spec.display()
     );
-    let version = c
-        .manifest
-        .as_ref()
-        .map(|m| m.version.to_string())
-        .unwrap_or_default();
+    let version = c.manifest.as_ref().map(|m| m.version.to_string()).unwrap_or_default();
     eprintln!(
         "wasm-host: loaded {} {version} ({} tools) from {}",
         c.name,
@@ -145,12 +170,7 @@ async fn start_reloader(
     for d in &dirs {
         anyhow::ensure!(d.dir.is_dir(), "{}: no such directory", d.dir.display());
     }
-    let reloader = Reloader::new(
-        runtime.clone(),
-        server.clone(),
-        dirs,
-        reload_same_version,
-    );
+    let reloader = Reloader::new(runtime.clone(), server.clone(), dirs, reload_same_version);
     for e in reloader.scan().await {
         match e {
             ReloadEvent::Added { name, file } => {
@@ -168,9 +188,7 @@ async fn start_reloader(
     if !watch {
         return Ok(None);
     }
-    Ok(Some(
-        reloader.watch().context("watching component directories")?,
-    ))
+    Ok(Some(reloader.watch().context("watching component directories")?))
 }
 
 async fn serve_http(server: McpServer, opts: HttpOptions, tools: usize) -> anyhow::Result<()> {
@@ -180,11 +198,8 @@ async fn serve_http(server: McpServer, opts: HttpOptions, tools: usize) -> anyho
         let _ = tokio::signal::ctrl_c().await;
         on_signal.cancel();
     });
-    let token_note = if opts.token.is_some() {
-        " (send Authorization: Bearer <token>)"
-    } else {
-        ""
-    };
+    let token_note =
+        if opts.token.is_some() { " (send Authorization: Bearer <token>)" } else { "" };
     wasm_host_mcp::serve_http(server, opts, shutdown, |bound| {
         eprintln!("wasm-host: serving {tools} tools at http://{bound}/mcp{token_note}");
         eprintln!("wasm-host: client config: {{\"mcpServers\":{{\"wasm-host\":{{\"type\":\"http\",\"url\":\"http://{bound}/mcp\"}}}}}}");

@@ -80,7 +80,11 @@ impl ServeSettings {
             "nothing to serve: give component files or directories, or --config FILE with [components] or [server] watch"
         );
         let global = global.requiring_signatures(file.require_signatures);
-        let layers = Layers { file_limits: file.limits.clone(), flag_grants: args.sandbox.grants(), flag_limits: args.sandbox.overrides() };
+        let layers = Layers {
+            file_limits: file.limits.clone(),
+            flag_grants: args.sandbox.grants(),
+            flag_limits: args.sandbox.overrides(),
+        };
         let lock = match &args.config {
             Some(config) => lockfile::read(config)?,
             None => None,
@@ -95,22 +99,40 @@ impl ServeSettings {
                 expect_sha256: lock.as_deref().map(|l| lockfile::expect(l, &c.name)).transpose()?,
             });
         }
-        let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) = args.paths.iter().cloned().partition(|p| p.is_dir());
+        let (dirs, files): (Vec<PathBuf>, Vec<PathBuf>) =
+            args.paths.iter().cloned().partition(|p| p.is_dir());
         for f in files {
             let expect_sha256 = match &lock {
                 Some(l) => Some(lockfile::expect(l, &served_name(&f)?)?),
                 None => None,
             };
-            let (grants, limits) = (layers.grants(&file.grants), layers.limits(&LimitOverrides::default()));
-            components.push(PlannedComponent { source: f, name: None, grants, limits, expect_sha256 });
+            let (grants, limits) =
+                (layers.grants(&file.grants), layers.limits(&LimitOverrides::default()));
+            components.push(PlannedComponent {
+                source: f,
+                name: None,
+                grants,
+                limits,
+                expect_sha256,
+            });
         }
         let locked = lock.as_deref().map(|l| Arc::new(lockfile::digests(l)));
         let watched = dirs
             .into_iter()
             .chain(file.watch.iter().cloned())
-            .map(|dir| WatchedDir { dir, grants: layers.grants(&file.grants), limits: layers.limits(&LimitOverrides::default()), locked: locked.clone() })
+            .map(|dir| WatchedDir {
+                dir,
+                grants: layers.grants(&file.grants),
+                limits: layers.limits(&LimitOverrides::default()),
+                locked: locked.clone(),
+            })
             .collect();
-        let workspaces = (!args.no_workspaces).then(|| args.workspaces.clone().or_else(|| file.code.workspaces.clone()).unwrap_or_else(|| global.home().join("workspaces")));
+        let workspaces = (!args.no_workspaces).then(|| {
+            args.workspaces
+                .clone()
+                .or_else(|| file.code.workspaces.clone())
+                .unwrap_or_else(|| global.home().join("workspaces"))
+        });
         Ok(ServeSettings {
             gate: file.gate,
             mode: args.mode.or(file.mode),
@@ -137,7 +159,9 @@ fn listen(args: &ServeArgs, file: &FileConfig) -> Listen {
     match transport {
         Transport::Stdio => Listen::Stdio,
         Transport::Http(addr) => {
-            let or_file = |flags: &[String], file: &[String]| if flags.is_empty() { file.to_vec() } else { flags.to_vec() };
+            let or_file = |flags: &[String], file: &[String]| {
+                if flags.is_empty() { file.to_vec() } else { flags.to_vec() }
+            };
             Listen::Http(HttpOptions {
                 addr,
                 token: args.token.clone(),
@@ -181,5 +205,9 @@ impl Layers {
 fn served_name(path: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let info = wasm_host_meta::inspect(&bytes).with_context(|| format!("{}", path.display()))?;
-    Ok(info.manifest.map(|m| m.name).or_else(|| wasm_host_runtime::file_component_name(path)).unwrap_or_default())
+    Ok(info
+        .manifest
+        .map(|m| m.name)
+        .or_else(|| wasm_host_runtime::file_component_name(path))
+        .unwrap_or_default())
 }

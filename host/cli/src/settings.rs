@@ -36,12 +36,10 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     /// The runtime these settings describe.
     pub fn runtime(&self) -> anyhow::Result<Arc<Runtime>> {
-        let cache_dir = if self.no_cache { None } else { self.cache_dir.clone().or_else(default_cache_dir) };
-        let config = RuntimeConfig {
-            cache_dir,
-            pooling: !self.no_pooling,
-            ..RuntimeConfig::default()
-        };
+        let cache_dir =
+            if self.no_cache { None } else { self.cache_dir.clone().or_else(default_cache_dir) };
+        let config =
+            RuntimeConfig { cache_dir, pooling: !self.no_pooling, ..RuntimeConfig::default() };
         Runtime::new(config).context("starting the wasm runtime")
     }
 }
@@ -101,7 +99,12 @@ impl SandboxArgs {
 
     /// The limits these flags set (unset ones fall through to the layer below).
     pub fn overrides(&self) -> LimitOverrides {
-        LimitOverrides { memory: self.memory, timeout: self.timeout, fuel: self.fuel, output: self.output_limit }
+        LimitOverrides {
+            memory: self.memory,
+            timeout: self.timeout,
+            fuel: self.fuel,
+            output: self.output_limit,
+        }
     }
 
     /// The limits: these flags over the defaults.

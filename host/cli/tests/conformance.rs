@@ -14,7 +14,9 @@ fn counts(text: &str) -> Vec<(String, u64, u64)> {
         .filter_map(|l| {
             let rest = l.strip_prefix("conformance ")?;
             let (suite, figures) = rest.split_once(": ")?;
-            let mut n = figures.split(", ").map(|f| f.split_whitespace().next().and_then(|x| x.parse::<u64>().ok()));
+            let mut n = figures
+                .split(", ")
+                .map(|f| f.split_whitespace().next().and_then(|x| x.parse::<u64>().ok()));
             Some((suite.to_string(), n.next()??, n.next()??))
         })
         .collect()
@@ -28,14 +30,26 @@ fn official_conformance_suites_pass_except_the_listed_expected_failures() {
     args.retain(|a| a != "--no-workspaces");
     args.extend(["--workspaces".into(), root.path().display().to_string()]);
     let (_child, url) = http_server(&args);
-    let out = std::process::Command::new(wasm_host_tests::repo().join("scripts/conformance")).arg(&url).output().expect("run scripts/conformance");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new(wasm_host_tests::repo().join("scripts/conformance"))
+        .arg(&url)
+        .output()
+        .expect("run scripts/conformance");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "unexpected conformance failures:\n{text}");
     let seen = counts(&text);
-    let suite = |name: &str| seen.iter().find(|(s, ..)| s == name).unwrap_or_else(|| panic!("no {name} summary in:\n{text}")).clone();
+    let suite = |name: &str| {
+        seen.iter()
+            .find(|(s, ..)| s == name)
+            .unwrap_or_else(|| panic!("no {name} summary in:\n{text}"))
+            .clone()
+    };
     let (_, passed, failed) = suite("2026-07-28");
     assert!(passed >= 50 && failed == 0, "2026-07-28: {passed} passed, {failed} failed\n{text}");
     let (_, passed, failed) = suite("2025-11-25");
     assert!(passed >= 9 && failed == 0, "2025-11-25: {passed} passed, {failed} failed\n{text}");
-    eprintln!("{}", text.lines().filter(|l| l.starts_with("conformance")).collect::<Vec<_>>().join("\n"));
+    eprintln!(
+        "{}",
+        text.lines().filter(|l| l.starts_with("conformance")).collect::<Vec<_>>().join("\n")
+    );
 }

@@ -22,11 +22,20 @@ impl OciRegistry {
     fn start() -> Self {
         let binary = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry", "/usr/bin/registry"].into_iter().find(|p| Path::new(p).exists()).expect("docker-registry is not installed: run scripts/setup (it installs Debian's docker-registry package)");
         let storage = scratch();
-        let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let port =
+            TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
         let config = storage.path().join("config.yml");
-        let yaml = format!("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n", storage.path().join("data").display());
+        let yaml = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            storage.path().join("data").display()
+        );
         std::fs::write(&config, yaml).expect("config");
-        let child = Command::new(binary).args(["serve", &config.display().to_string()]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("start docker-registry");
+        let child = Command::new(binary)
+            .args(["serve", &config.display().to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
         let registry = OciRegistry { child, port, _storage: storage };
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -51,16 +60,32 @@ impl Drop for OciRegistry {
 
 /// `wasm-host --home HOME ARGS...`, with the shared compile cache.
 fn wh(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasm-host")).arg("--home").arg(home).args(args).env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache")).env_remove("WASM_HOST_REQUIRE_SIGNATURES").output().expect("run wasm-host")
+    Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .env_remove("WASM_HOST_REQUIRE_SIGNATURES")
+        .output()
+        .expect("run wasm-host")
 }
 
 fn ok(out: Output) -> String {
-    assert!(out.status.success(), "failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 fn refused(out: Output) -> String {
-    assert!(!out.status.success(), "should have been refused: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        !out.status.success(),
+        "should have been refused: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     String::from_utf8_lossy(&out.stderr).to_string()
 }
 
@@ -87,7 +112,9 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 fn publisher() -> (tempfile::TempDir, PathBuf) {
     warm_cache();
     let home = scratch();
-    let generated: Value = serde_json::from_str(&ok(wh(home.path(), &["key", "generate", "alice", "--json"]))).expect("json");
+    let generated: Value =
+        serde_json::from_str(&ok(wh(home.path(), &["key", "generate", "alice", "--json"])))
+            .expect("json");
     assert!(generated["public"].as_str().is_some_and(|k| k.starts_with("ed25519:")), "{generated}");
     for tool in ["csv", "grep"] {
         let out = ok(wh(home.path(), &["publish", &path(&guest(tool)), "--sign", "alice"]));
@@ -105,9 +132,21 @@ async fn serve_locked_by_range(home: &Path) {
     std::fs::write(&config, format!("[registry]\nrequire_signatures = true\n\n[components.sales]\nsource = \"csv@^0.1\"\ndirs = [\"{}::/data:ro\"]\n", d.path().display())).expect("config");
     let locked = ok(wh(home, &["lock", "--config", &path(&config)]));
     assert!(locked.contains("locked sales = csv@^0.1@0.1.0"), "{locked}");
-    let args: Vec<String> = vec!["--home".into(), path(home), "serve".into(), "--config".into(), path(&config), "--no-workspaces".into()];
+    let args: Vec<String> = vec![
+        "--home".into(),
+        path(home),
+        "serve".into(),
+        "--config".into(),
+        path(&config),
+        "--no-workspaces".into(),
+    ];
     let client = stdio_client(&args).await;
-    let r = call(&client, "sales.aggregate", json!({"path": "/data/sales.csv", "column": "units", "ops": ["sum"]})).await;
+    let r = call(
+        &client,
+        "sales.aggregate",
+        json!({"path": "/data/sales.csv", "column": "units", "ops": ["sum"]}),
+    )
+    .await;
     assert!(r.is_error != Some(true) && text(&r).contains("15"), "{}", text(&r));
     client.cancel().await.expect("close");
 }
@@ -117,30 +156,61 @@ async fn signed_tools_pushed_to_oci_pulled_into_an_empty_home_verify_lock_and_se
     let registry = OciRegistry::start();
     let (alice, public) = publisher();
     let target = registry.url("tools/csv:0.1.0");
-    let pushed: Value = serde_json::from_str(&ok(wh(alice.path(), &["push", "csv@^0.1", &target, "--json"]))).expect("json");
+    let pushed: Value =
+        serde_json::from_str(&ok(wh(alice.path(), &["push", "csv@^0.1", &target, "--json"])))
+            .expect("json");
     assert_eq!(pushed["name"], "csv");
     ok(wh(alice.path(), &["push", "grep", &registry.url("tools/grep:latest")]));
 
     // The artifact is in the CNCF Wasm layout, readable by any OCI client.
-    let manifest = http_get_json(&format!("http://127.0.0.1:{}/v2/tools/csv/manifests/0.1.0", registry.port));
-    assert_eq!(manifest["config"]["mediaType"], "application/vnd.wasm.config.v0+json", "{manifest}");
+    let manifest =
+        http_get_json(&format!("http://127.0.0.1:{}/v2/tools/csv/manifests/0.1.0", registry.port));
+    assert_eq!(
+        manifest["config"]["mediaType"], "application/vnd.wasm.config.v0+json",
+        "{manifest}"
+    );
     assert_eq!(manifest["layers"][0]["mediaType"], "application/wasm");
-    assert_eq!(manifest["layers"][0]["digest"], format!("sha256:{}", pushed["digest"].as_str().expect("digest")));
-    let config = http_get_json(&format!("http://127.0.0.1:{}/v2/tools/csv/blobs/{}", registry.port, manifest["config"]["digest"].as_str().expect("config digest")));
-    assert!(config["architecture"] == "wasm" && config["os"] == "wasip2" && config["component"]["imports"].as_array().is_some_and(|i| !i.is_empty()), "{config}");
+    assert_eq!(
+        manifest["layers"][0]["digest"],
+        format!("sha256:{}", pushed["digest"].as_str().expect("digest"))
+    );
+    let config = http_get_json(&format!(
+        "http://127.0.0.1:{}/v2/tools/csv/blobs/{}",
+        registry.port,
+        manifest["config"]["digest"].as_str().expect("config digest")
+    ));
+    assert!(
+        config["architecture"] == "wasm"
+            && config["os"] == "wasip2"
+            && config["component"]["imports"].as_array().is_some_and(|i| !i.is_empty()),
+        "{config}"
+    );
 
     // A second, empty home that requires signatures: refused until alice is trusted, untouched.
     let bob = scratch();
     let before = snapshot(bob.path());
     let err = refused(wh(bob.path(), &["--require-signatures", "pull", &target]));
-    assert!(err.contains("signed only by keys not trusted here") && err.contains("require_signatures"), "{err}");
+    assert!(
+        err.contains("signed only by keys not trusted here") && err.contains("require_signatures"),
+        "{err}"
+    );
     assert_eq!(snapshot(bob.path()), before, "a refused pull stores nothing");
     ok(wh(bob.path(), &["trust", "add", &path(&public)]));
     let pulled = ok(wh(bob.path(), &["--require-signatures", "pull", &target]));
-    assert!(pulled.contains(&format!("installed csv@0.1.0 sha256:{}", pushed["digest"].as_str().expect("digest"))), "{pulled}");
+    assert!(
+        pulled.contains(&format!(
+            "installed csv@0.1.0 sha256:{}",
+            pushed["digest"].as_str().expect("digest")
+        )),
+        "{pulled}"
+    );
     ok(wh(bob.path(), &["--require-signatures", "install", &registry.url("tools/grep:latest")]));
     let blob = bob.path().join("blobs/sha256").join(pushed["digest"].as_str().expect("digest"));
-    assert_eq!(std::fs::read(blob).expect("pulled blob"), std::fs::read(guest("csv")).expect("original"), "push then pull gives identical bytes");
+    assert_eq!(
+        std::fs::read(blob).expect("pulled blob"),
+        std::fs::read(guest("csv")).expect("original"),
+        "push then pull gives identical bytes"
+    );
     assert!(ok(wh(bob.path(), &["verify"])).contains("every stored component matches"));
     let info = ok(wh(bob.path(), &["info", "csv@^0.1"]));
     assert!(info.contains("signed by: ed25519:"), "{info}");
@@ -150,25 +220,62 @@ async fn signed_tools_pushed_to_oci_pulled_into_an_empty_home_verify_lock_and_se
     let (layer, config) = (b"not a component".to_vec(), b"{}".to_vec());
     for blob in [&layer, &config] {
         let base = format!("http://127.0.0.1:{}", registry.port);
-        let started = http_send("POST", &format!("{base}/v2/other/image/blobs/uploads/"), "application/octet-stream", b"", "202");
-        let location = started.lines().find_map(|l| l.strip_prefix("Location: ")).expect("upload location").trim().to_string();
-        let location = if location.starts_with("http") { location } else { format!("{base}{location}") };
+        let started = http_send(
+            "POST",
+            &format!("{base}/v2/other/image/blobs/uploads/"),
+            "application/octet-stream",
+            b"",
+            "202",
+        );
+        let location = started
+            .lines()
+            .find_map(|l| l.strip_prefix("Location: "))
+            .expect("upload location")
+            .trim()
+            .to_string();
+        let location =
+            if location.starts_with("http") { location } else { format!("{base}{location}") };
         let sep = if location.contains('?') { '&' } else { '?' };
-        http_send("PUT", &format!("{location}{sep}digest=sha256:{}", wasm_host_meta::sha256_hex(blob)), "application/octet-stream", blob, "201");
+        http_send(
+            "PUT",
+            &format!("{location}{sep}digest=sha256:{}", wasm_host_meta::sha256_hex(blob)),
+            "application/octet-stream",
+            blob,
+            "201",
+        );
     }
     let image = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", wasm_host_meta::sha256_hex(&config)), "size": config.len()},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": format!("sha256:{}", wasm_host_meta::sha256_hex(&layer)), "size": layer.len()}]});
-    http_send("PUT", &format!("http://127.0.0.1:{}/v2/other/image/manifests/1.0", registry.port), "application/vnd.oci.image.manifest.v1+json", image.to_string().as_bytes(), "201");
+    http_send(
+        "PUT",
+        &format!("http://127.0.0.1:{}/v2/other/image/manifests/1.0", registry.port),
+        "application/vnd.oci.image.manifest.v1+json",
+        image.to_string().as_bytes(),
+        "201",
+    );
     let mut huge = image.clone();
     huge["layers"][0]["mediaType"] = json!("application/wasm");
     huge["layers"][0]["size"] = json!(1u64 << 40);
-    http_send("PUT", &format!("http://127.0.0.1:{}/v2/other/image/manifests/huge", registry.port), "application/vnd.oci.image.manifest.v1+json", huge.to_string().as_bytes(), "201");
+    http_send(
+        "PUT",
+        &format!("http://127.0.0.1:{}/v2/other/image/manifests/huge", registry.port),
+        "application/vnd.oci.image.manifest.v1+json",
+        huge.to_string().as_bytes(),
+        "201",
+    );
     let err = refused(wh(bob.path(), &["pull", &registry.url("other/image:huge")]));
-    assert!(err.contains("the limit for a component is 268435456 bytes"), "refused before downloading: {err}");
+    assert!(
+        err.contains("the limit for a component is 268435456 bytes"),
+        "refused before downloading: {err}"
+    );
     let before = snapshot(bob.path());
     let err = refused(wh(bob.path(), &["pull", &registry.url("other/image:1.0")]));
-    assert!(err.contains("other/image:1.0") && err.contains("a Wasm component artifact has one application/wasm layer"), "names the reference and the problem: {err}");
+    assert!(
+        err.contains("other/image:1.0")
+            && err.contains("a Wasm component artifact has one application/wasm layer"),
+        "names the reference and the problem: {err}"
+    );
     assert_eq!(snapshot(bob.path()), before, "a refused pull stores nothing");
 }
 
@@ -178,7 +285,12 @@ async fn a_bundle_installs_offline_into_an_empty_home_and_serves_the_same_tools(
     let dir = scratch();
     let bundle = dir.path().join("tools.bundle");
     let packed = ok(wh(alice.path(), &["bundle", "csv@^0.1", "grep@*", "-o", &path(&bundle)]));
-    assert!(packed.contains("packed csv@0.1.0") && packed.contains("packed grep@") && packed.contains("(1 signatures)"), "{packed}");
+    assert!(
+        packed.contains("packed csv@0.1.0")
+            && packed.contains("packed grep@")
+            && packed.contains("(1 signatures)"),
+        "{packed}"
+    );
 
     let carol = scratch();
     let before = snapshot(carol.path());
@@ -186,12 +298,22 @@ async fn a_bundle_installs_offline_into_an_empty_home_and_serves_the_same_tools(
     assert!(err.contains("not trusted here"), "{err}");
     assert_eq!(snapshot(carol.path()), before, "a refused install stores nothing");
     ok(wh(carol.path(), &["trust", "add", &path(&public), "--name", "alice"]));
-    let installed = ok(wh(carol.path(), &["--require-signatures", "install", &path(&bundle), "--json"]));
+    let installed =
+        ok(wh(carol.path(), &["--require-signatures", "install", &path(&bundle), "--json"]));
     let installed: Value = serde_json::from_str(&installed).expect("json");
     assert_eq!(installed["installed"].as_array().map(Vec::len), Some(2), "{installed}");
-    let listed: Value = serde_json::from_str(&ok(wh(carol.path(), &["list", "--json"]))).expect("json");
-    assert!(listed["csv"][0]["signatures"][0]["key"].as_str().is_some_and(|k| k.starts_with("ed25519:")), "{listed}");
-    assert_eq!(listed["csv"][0]["capabilities"]["directories"][0], "/data", "what it asks for is in the index: {listed}");
+    let listed: Value =
+        serde_json::from_str(&ok(wh(carol.path(), &["list", "--json"]))).expect("json");
+    assert!(
+        listed["csv"][0]["signatures"][0]["key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("ed25519:")),
+        "{listed}"
+    );
+    assert_eq!(
+        listed["csv"][0]["capabilities"]["directories"][0], "/data",
+        "what it asks for is in the index: {listed}"
+    );
     let found = ok(wh(carol.path(), &["search", "aggregate"]));
     assert!(found.contains("csv@0.1.0"), "search finds tools by tool name: {found}");
     serve_locked_by_range(carol.path()).await;
@@ -212,30 +334,51 @@ async fn a_bundle_installs_offline_into_an_empty_home_and_serves_the_same_tools(
 #[test]
 fn keys_trust_and_signature_policy_round_trip() {
     let (alice, public) = publisher();
-    let keys: Value = serde_json::from_str(&ok(wh(alice.path(), &["key", "list", "--json"]))).expect("json");
+    let keys: Value =
+        serde_json::from_str(&ok(wh(alice.path(), &["key", "list", "--json"]))).expect("json");
     assert_eq!(keys[0]["name"], "alice");
     assert!(refused(wh(alice.path(), &["key", "generate", "alice"])).contains("never overwritten"));
     // Not trusted in its own home yet: resolution under the policy refuses, naming the fix.
     let err = refused(wh(alice.path(), &["--require-signatures", "info", "csv"]));
     assert!(err.contains("trust add"), "{err}");
-    ok(wh(alice.path(), &["trust", "add", &std::fs::read_to_string(&public).expect("pub"), "--name", "alice"]));
-    let trusted: Value = serde_json::from_str(&ok(wh(alice.path(), &["trust", "list", "--json"]))).expect("json");
+    ok(wh(
+        alice.path(),
+        &["trust", "add", &std::fs::read_to_string(&public).expect("pub"), "--name", "alice"],
+    ));
+    let trusted: Value =
+        serde_json::from_str(&ok(wh(alice.path(), &["trust", "list", "--json"]))).expect("json");
     assert_eq!(trusted.as_array().map(Vec::len), Some(1), "{trusted}");
     ok(wh(alice.path(), &["--require-signatures", "info", "csv"]));
     // An unsigned version is refused under the policy, but fine without it.
-    let mut manifest = wasm_host_meta::inspect(&std::fs::read(guest("csv")).expect("read")).expect("inspect").manifest.expect("manifest");
+    let mut manifest = wasm_host_meta::inspect(&std::fs::read(guest("csv")).expect("read"))
+        .expect("inspect")
+        .manifest
+        .expect("manifest");
     manifest.version = semver::Version::new(0, 2, 0);
     let unsigned = alice.path().join("csv-0.2.0.wasm");
-    std::fs::write(&unsigned, wasm_host_meta::embed_manifest(&std::fs::read(guest("csv")).expect("read"), &manifest).expect("embed")).expect("write");
+    std::fs::write(
+        &unsigned,
+        wasm_host_meta::embed_manifest(&std::fs::read(guest("csv")).expect("read"), &manifest)
+            .expect("embed"),
+    )
+    .expect("write");
     let err = refused(wh(alice.path(), &["--require-signatures", "install", &path(&unsigned)]));
     assert!(err.contains("csv@0.2.0 is unsigned"), "{err}");
-    let installed: Value = serde_json::from_str(&ok(wh(alice.path(), &["install", &path(&unsigned), "--json"]))).expect("json");
+    let installed: Value =
+        serde_json::from_str(&ok(wh(alice.path(), &["install", &path(&unsigned), "--json"])))
+            .expect("json");
     assert_eq!(installed["installed"][0]["version"], "0.2.0", "{installed}");
-    let yanked: Value = serde_json::from_str(&ok(wh(alice.path(), &["yank", "csv@0.2.0", "--json"]))).expect("json");
+    let yanked: Value =
+        serde_json::from_str(&ok(wh(alice.path(), &["yank", "csv@0.2.0", "--json"])))
+            .expect("json");
     assert_eq!(yanked["yanked"], true);
-    assert!(ok(wh(alice.path(), &["info", "csv"])).contains("csv -> csv@0.1.0"), "a yanked version is not chosen by a range");
+    assert!(
+        ok(wh(alice.path(), &["info", "csv"])).contains("csv -> csv@0.1.0"),
+        "a yanked version is not chosen by a range"
+    );
     ok(wh(alice.path(), &["yank", "csv@0.2.0", "--undo"]));
-    let err = refused(wh(alice.path(), &["--require-signatures", "call", "csv@^0.2", "files", "{}"]));
+    let err =
+        refused(wh(alice.path(), &["--require-signatures", "call", "csv@^0.2", "files", "{}"]));
     assert!(err.contains("csv@0.2.0 is unsigned"), "{err}");
     assert!(ok(wh(alice.path(), &["info", "csv@^0.2"])).contains("signed by: nobody"));
     // Signing an existing version later adds the signature; the bytes stay.
@@ -243,7 +386,10 @@ fn keys_trust_and_signature_policy_round_trip() {
     ok(wh(alice.path(), &["--require-signatures", "info", "csv@^0.2"]));
     ok(wh(alice.path(), &["trust", "remove", "alice"]));
     assert!(refused(wh(alice.path(), &["trust", "remove", "alice"])).contains("no trusted key"));
-    assert!(refused(wh(alice.path(), &["trust", "add", "ed25519:1234"])).contains("not an ed25519 public key"));
+    assert!(
+        refused(wh(alice.path(), &["trust", "add", "ed25519:1234"]))
+            .contains("not an ed25519 public key")
+    );
 }
 
 /// One HTTP/1.1 request with a body; asserts the status and returns the response.
@@ -271,7 +417,11 @@ fn http_get_accept(url: &str, accept: &str) -> String {
     let rest = url.strip_prefix("http://").expect("http url");
     let (host, path) = rest.split_once('/').expect("path");
     let mut s = std::net::TcpStream::connect(host).expect("connect");
-    write!(s, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n").expect("write");
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).expect("read");
     let text = String::from_utf8_lossy(&raw).to_string();

@@ -45,5 +45,8 @@ fn memory_bomb_keeps_host_rss_within_the_limit_plus_16_mib() {
     let (ok, err) = run("membomb");
     assert!(!ok && err.contains("memory limit reached"), "{err}");
     let bomb = peak_rss_of_children_kib();
-    assert!(bomb <= benign + (64 + 16) * 1024, "peak RSS {bomb} KiB vs benign {benign} KiB + 64 MiB limit + 16 MiB");
+    assert!(
+        bomb <= benign + (64 + 16) * 1024,
+        "peak RSS {bomb} KiB vs benign {benign} KiB + 64 MiB limit + 16 MiB"
+    );
 }

@@ -21,28 +21,16 @@ async fn three_languages(client: &RunningService<RoleClient, Client>) {
     for want in ["grep.count", "csv.aggregate", "json-query.query"] {
         assert!(names.contains(&want), "{want} in {names:?}");
     }
-    let grep = call(
-        client,
-        "grep.count",
-        json!({"pattern": "TODO", "path": "/data"}),
-    )
-    .await;
+    let grep = call(client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
     assert_eq!(grep.is_error, Some(false), "{}", text(&grep));
-    assert_eq!(
-        serde_json::from_str::<Value>(&text(&grep)).expect("json")["total"],
-        2
-    );
+    assert_eq!(serde_json::from_str::<Value>(&text(&grep)).expect("json")["total"], 2);
     let csv = call(
         client,
         "csv.aggregate",
         json!({"path": "/data/sales.csv", "group_by": "region", "column": "units", "ops": ["sum"]}),
     )
     .await;
-    assert!(
-        text(&csv).contains("\"eu\"") && text(&csv).contains("10"),
-        "{}",
-        text(&csv)
-    );
+    assert!(text(&csv).contains("\"eu\"") && text(&csv).contains("10"), "{}", text(&csv));
     let jq = call(
         client,
         "json-query.query",
@@ -105,11 +93,7 @@ async fn protocol_errors_are_jsonrpc_errors_and_tool_failures_are_is_error() {
     );
     let bad = call(&client, "grep.count", json!({"pattern": 5})).await;
     assert_eq!(bad.is_error, Some(true));
-    assert!(
-        text(&bad).contains("required") && text(&bad).contains("/pattern"),
-        "{}",
-        text(&bad)
-    );
+    assert!(text(&bad).contains("required") && text(&bad).contains("/pattern"), "{}", text(&bad));
     let trap = call(&client, "hostile-rust.panic", json!({})).await;
     assert_eq!(trap.is_error, Some(true));
     assert!(text(&trap).contains("trapped"), "{}", text(&trap));
@@ -120,17 +104,8 @@ async fn protocol_errors_are_jsonrpc_errors_and_tool_failures_are_is_error() {
         "{}",
         text(&spin)
     );
-    let after = call(
-        &client,
-        "grep.count",
-        json!({"pattern": "TODO", "path": "/data"}),
-    )
-    .await;
-    assert_eq!(
-        after.is_error,
-        Some(false),
-        "still serving after hostile calls"
-    );
+    let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
+    assert_eq!(after.is_error, Some(false), "still serving after hostile calls");
     client.cancel().await.expect("close");
 }
 
@@ -138,26 +113,14 @@ async fn protocol_errors_are_jsonrpc_errors_and_tool_failures_are_is_error() {
 async fn guest_stdout_becomes_log_notifications_not_protocol_messages() {
     let d = data();
     let client = stdio_client(&serve_args(d.path(), &[])).await;
-    client
-        .set_level(SetLevelRequestParams::new(LoggingLevel::Debug))
-        .await
-        .expect("setLevel");
+    client.set_level(SetLevelRequestParams::new(LoggingLevel::Debug)).await.expect("setLevel");
     let out = call(&client, "hostile-rust.stdout", json!({"lines": 20})).await;
     assert_eq!(text(&out), "printed");
     // The fake JSON-RPC lines the guest printed arrive only as data inside log notifications.
-    let after = call(
-        &client,
-        "grep.count",
-        json!({"pattern": "TODO", "path": "/data"}),
-    )
-    .await;
+    let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
     assert_eq!(after.is_error, Some(false));
     let logs = client.service().logs.lock().expect("lock").clone();
-    assert!(
-        logs.iter()
-            .any(|l| l.contains("jsonrpc") && l.contains("stdout")),
-        "{logs:?}"
-    );
+    assert!(logs.iter().any(|l| l.contains("jsonrpc") && l.contains("stdout")), "{logs:?}");
     client.cancel().await.expect("close");
 }
 
@@ -176,12 +139,7 @@ async fn cancellation_stops_the_guest_and_the_server_keeps_serving() {
     )
     .await;
     assert!(cancelled.is_err());
-    let after = call(
-        &client,
-        "grep.count",
-        json!({"pattern": "TODO", "path": "/data"}),
-    )
-    .await;
+    let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
     assert_eq!(after.is_error, Some(false));
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -202,10 +160,7 @@ fn raw_status(url: &str, host: &str, extra_headers: &str, body: &[u8]) -> u16 {
     let _ = s.write_all(body);
     let mut resp = String::new();
     let _ = s.read_to_string(&mut resp);
-    resp.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
+    resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0)
 }
 
 const INIT: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}"#;
@@ -214,43 +169,21 @@ const INIT: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{
 fn http_guards_host_origin_body_and_token() {
     let d = data();
     let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));
-    let port = url
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.split('/').next())
-        .expect("port")
-        .to_string();
+    let port = url.rsplit(':').next().and_then(|p| p.split('/').next()).expect("port").to_string();
     let host = format!("127.0.0.1:{port}");
-    assert_eq!(
-        raw_status(&url, &host, "", INIT),
-        200,
-        "a plain local request works"
-    );
-    assert_eq!(
-        raw_status(&url, "evil.example", "", INIT),
-        403,
-        "wrong Host"
-    );
+    assert_eq!(raw_status(&url, &host, "", INIT), 200, "a plain local request works");
+    assert_eq!(raw_status(&url, "evil.example", "", INIT), 403, "wrong Host");
     assert_eq!(
         raw_status(&url, &host, "Origin: http://evil.example\r\n", INIT),
         403,
         "wrong Origin"
     );
-    assert_eq!(
-        raw_status(&url, &host, "", &vec![b' '; 5 << 20]),
-        413,
-        "body over 4 MiB"
-    );
+    assert_eq!(raw_status(&url, &host, "", &vec![b' '; 5 << 20]), 413, "body over 4 MiB");
     child.kill().expect("kill");
 
-    let (mut child, url) = http_server(&serve_args(
-        d.path(),
-        &["--http", "127.0.0.1:0", "--token", "s3cret"],
-    ));
-    let host = url
-        .trim_start_matches("http://")
-        .trim_end_matches("/mcp")
-        .to_string();
+    let (mut child, url) =
+        http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0", "--token", "s3cret"]));
+    let host = url.trim_start_matches("http://").trim_end_matches("/mcp").to_string();
     assert_eq!(raw_status(&url, &host, "", INIT), 401, "missing token");
     assert_eq!(
         raw_status(&url, &host, "Authorization: Bearer wrong\r\n", INIT),
@@ -270,10 +203,7 @@ fn refuses_to_bind_a_public_address_without_a_token() {
     let d = data();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
         .args(serve_args(d.path(), &["--http", "0.0.0.0:0"]))
-        .env(
-            "WASM_HOST_CACHE_DIR",
-            wasm_host_tests::guests_dir().join("cache"),
-        )
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
         .env_remove("WASM_HOST_TOKEN")
         .output()
         .expect("run");
@@ -299,15 +229,42 @@ fn remote_serving_behind_a_tls_proxy_accepts_the_allowed_host_with_the_token() {
     // Row 5: before the fix, a remote client with the right token still got 403, since only
     // loopback Host values were accepted; and `--token ""` started the server.
     let d = data();
-    let proxied = ["--http", "127.0.0.1:0", "--token", "s3cret", "--allowed-host", "mcp.example.test", "--allowed-origin", "https://mcp.example.test"];
+    let proxied = [
+        "--http",
+        "127.0.0.1:0",
+        "--token",
+        "s3cret",
+        "--allowed-host",
+        "mcp.example.test",
+        "--allowed-origin",
+        "https://mcp.example.test",
+    ];
     let (_child, url) = http_server(&serve_args(d.path(), &proxied));
     let token = "Authorization: Bearer s3cret\r\n";
     // What a TLS reverse proxy forwards: the public name in Host, the browser's Origin.
     assert_eq!(raw_status(&url, "mcp.example.test", token, INIT), 200, "the allowed public name");
-    assert_eq!(raw_status(&url, "mcp.example.test", &format!("{token}Origin: https://mcp.example.test\r\n"), INIT), 200, "the allowed origin");
+    assert_eq!(
+        raw_status(
+            &url,
+            "mcp.example.test",
+            &format!("{token}Origin: https://mcp.example.test\r\n"),
+            INIT
+        ),
+        200,
+        "the allowed origin"
+    );
     assert_eq!(raw_status(&url, "mcp.example.test", "", INIT), 401, "still needs the token");
     assert_eq!(raw_status(&url, "other.example.test", token, INIT), 403, "another name");
-    assert_eq!(raw_status(&url, "mcp.example.test", &format!("{token}Origin: https://evil.example\r\n"), INIT), 403, "another origin");
+    assert_eq!(
+        raw_status(
+            &url,
+            "mcp.example.test",
+            &format!("{token}Origin: https://evil.example\r\n"),
+            INIT
+        ),
+        403,
+        "another origin"
+    );
 
     // Bound to every interface: clients use the machine's name, which must be allowed.
     let all = ["--http", "0.0.0.0:0", "--token", "s3cret", "--allowed-host", "mcp.example.test"];
@@ -368,21 +325,13 @@ fn malformed_messages_do_not_break_the_stdio_session() {
     }
     assert!(seen[&1]["result"]["serverInfo"]["name"] == "wasm-host");
     assert_eq!(seen[&2]["error"]["code"], -32601, "unknown method");
-    assert!(
-        seen[&3]["result"]["tools"]
-            .as_array()
-            .is_some_and(|t| !t.is_empty())
-    );
+    assert!(seen[&3]["result"]["tools"].as_array().is_some_and(|t| !t.is_empty()));
     assert!(
         seen[&4]["result"]["tools"].is_array(),
         "still usable after bad UTF-8 and an oversized message"
     );
     for id in [5, 6] {
-        assert_eq!(
-            seen[&id]["error"]["code"], -32602,
-            "wrong params type: {}",
-            seen[&id]
-        );
+        assert_eq!(seen[&id]["error"]["code"], -32602, "wrong params type: {}", seen[&id]);
         assert!(
             seen[&id]["error"]["message"]
                 .as_str()
@@ -391,29 +340,13 @@ fn malformed_messages_do_not_break_the_stdio_session() {
             seen[&id]
         );
     }
-    assert!(
-        !seen.contains_key(&99),
-        "the oversized request must not run"
-    );
-    let codes: Vec<i64> = anonymous
-        .iter()
-        .filter_map(|v| v["error"]["code"].as_i64())
-        .collect();
-    assert_eq!(
-        codes.iter().filter(|&&c| c == -32700).count(),
-        4,
-        "parse errors: {anonymous:?}"
-    );
-    let too_big: Vec<&Value> = anonymous
-        .iter()
-        .filter(|v| v["error"]["code"] == -32600)
-        .collect();
+    assert!(!seen.contains_key(&99), "the oversized request must not run");
+    let codes: Vec<i64> = anonymous.iter().filter_map(|v| v["error"]["code"].as_i64()).collect();
+    assert_eq!(codes.iter().filter(|&&c| c == -32700).count(), 4, "parse errors: {anonymous:?}");
+    let too_big: Vec<&Value> = anonymous.iter().filter(|v| v["error"]["code"] == -32600).collect();
     assert_eq!(too_big.len(), 1, "{anonymous:?}");
     let msg = too_big[0]["error"]["message"].as_str().unwrap_or_default();
-    assert!(
-        msg.contains("too large") && msg.contains("16777216"),
-        "{msg}"
-    );
+    assert!(msg.contains("too large") && msg.contains("16777216"), "{msg}");
     drop(writer.join().expect("writer"));
     let _ = child.wait();
 }
@@ -426,27 +359,16 @@ fn python_client(args: &[String]) -> Value {
     let out = std::process::Command::new(python)
         .arg(script)
         .args(args)
-        .env(
-            "WASM_HOST_CACHE_DIR",
-            wasm_host_tests::guests_dir().join("cache"),
-        )
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
         .output()
         .expect("run the Python MCP client (scripts/setup installs it into .venv)");
-    assert!(
-        out.status.success(),
-        "python client failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "python client failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("one JSON line")
 }
 
 fn check_python_view(v: &Value) {
-    let tools: Vec<&str> = v["tools"]
-        .as_array()
-        .expect("tools")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let tools: Vec<&str> =
+        v["tools"].as_array().expect("tools").iter().filter_map(Value::as_str).collect();
     assert!(
         tools.contains(&"grep.count")
             && tools.contains(&"csv.aggregate")
@@ -454,11 +376,7 @@ fn check_python_view(v: &Value) {
         "{tools:?}"
     );
     assert_eq!(v["grep"]["total"], 2);
-    assert!(
-        v["csv"]["results"].to_string().contains("\"eu\""),
-        "{}",
-        v["csv"]
-    );
+    assert!(v["csv"]["results"].to_string().contains("\"eu\""), "{}", v["csv"]);
     assert_eq!(v["jq"]["results"], json!(["a", "b"]));
     assert_eq!(v["bad_is_error"], true);
 }
@@ -472,11 +390,7 @@ fn official_python_client_over_stdio() {
         env!("CARGO_BIN_EXE_wasm-host").to_string(),
         d.path().display().to_string(),
     ];
-    args.extend(
-        ["grep", "csv", "json-query"]
-            .iter()
-            .map(|g| guest(g).display().to_string()),
-    );
+    args.extend(["grep", "csv", "json-query"].iter().map(|g| guest(g).display().to_string()));
     check_python_view(&python_client(&args));
 }
 
@@ -502,7 +416,9 @@ fn python_script(script: &str, args: &[String]) -> Value {
 
 /// Workspace directories (named by their 32-hex handle) under `root`.
 fn workspace_dirs(root: &std::path::Path) -> usize {
-    std::fs::read_dir(root).map(|d| d.flatten().filter(|e| e.file_name().len() == 32).count()).unwrap_or(0)
+    std::fs::read_dir(root)
+        .map(|d| d.flatten().filter(|e| e.file_name().len() == 32).count())
+        .unwrap_or(0)
 }
 
 #[test]
@@ -516,13 +432,31 @@ fn official_python_2x_client_keeps_a_workspace_by_handle_and_stateless_calls_lea
     args.extend(["--workspaces".into(), root.path().display().to_string()]);
     let (_child, url) = http_server(&args);
     let v = python_script("stateless_workspace.py", &[url.clone(), "1000".into()]);
-    assert_eq!(v["protocol"], "2026-07-28", "the SDK's default mode is the stateless protocol: {v}");
-    assert_eq!((v["kept"].as_bool(), v["fresh_sees_it"].as_bool()), (Some(true), Some(false)), "{v}");
+    assert_eq!(
+        v["protocol"], "2026-07-28",
+        "the SDK's default mode is the stateless protocol: {v}"
+    );
+    assert_eq!(
+        (v["kept"].as_bool(), v["fresh_sees_it"].as_bool()),
+        (Some(true), Some(false)),
+        "{v}"
+    );
     assert_eq!(v["errors"], 0, "{v}");
-    assert_eq!(workspace_dirs(root.path()), 1, "1,000 calls that wrote nothing left no directory; the written one stays");
+    assert_eq!(
+        workspace_dirs(root.path()),
+        1,
+        "1,000 calls that wrote nothing left no directory; the written one stays"
+    );
     // The server-wide cap: three workspaces at most, then a clear error naming the cap.
     let writes = "open('/workspace/x', 'w').write('x'); return 1";
-    let v = python_script("stateless_logging.py", &[url.clone(), "execute_code".into(), json!({"language": "python", "code": writes}).to_string()]);
+    let v = python_script(
+        "stateless_logging.py",
+        &[
+            url.clone(),
+            "execute_code".into(),
+            json!({"language": "python", "code": writes}).to_string(),
+        ],
+    );
     assert_eq!(workspace_dirs(root.path()), 3, "{v}");
     let out = std::process::Command::new(wasm_host_tests::repo().join(".venv/bin/python"))
         .arg(wasm_host_tests::repo().join("tests/py/stateless_workspace.py"))
@@ -530,7 +464,10 @@ fn official_python_2x_client_keeps_a_workspace_by_handle_and_stateless_calls_lea
         .output()
         .expect("run");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("max_workspaces"), "the fourth workspace is refused, naming the cap: {err}");
+    assert!(
+        !out.status.success() && err.contains("max_workspaces"),
+        "the fourth workspace is refused, naming the cap: {err}"
+    );
 }
 
 #[test]
@@ -539,7 +476,10 @@ fn stateless_requests_get_log_notifications_only_at_a_requested_level() {
     // request got the guest's output as notifications/message at the server-wide level.
     let d = data();
     let (_child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));
-    let v = python_script("stateless_logging.py", &[url, "hostile-rust.stdout".into(), json!({"lines": 3}).to_string()]);
+    let v = python_script(
+        "stateless_logging.py",
+        &[url, "hostile-rust.stdout".into(), json!({"lines": 3}).to_string()],
+    );
     assert_eq!(v["protocol"], "2026-07-28", "{v}");
     assert_eq!(v["without"], 0, "no log level asked for, no log messages: {v}");
     assert!(v["with"].as_u64().is_some_and(|n| n >= 3), "at debug, the guest's lines arrive: {v}");

@@ -9,10 +9,29 @@
 //! - [`Workspaces`] / [`Workspace`]: directories named by unguessable handles, preopened as
 //!   `/workspace`, with a quota over bytes and entries, idle expiry, server-wide caps and
 //!   crash-safe checkpoints; [`tree`] walks them without recursion.
+//!
+//! ```
+//! use wasm_host_code::{Language, WorkspaceLimits, Workspaces};
+//!
+//! assert_eq!("py".parse::<Language>().unwrap(), Language::Python);
+//! let root = tempfile::tempdir().unwrap();
+//! let spaces = Workspaces::new(root.path(), WorkspaceLimits::default()).unwrap();
+//! let ws = spaces.create().unwrap();
+//! let handle = ws.handle().unwrap().to_string();
+//! assert_eq!(handle.len(), 32, "128 bits as hex");
+//! assert!(spaces.open(&handle).is_ok());
+//! assert!(spaces.open("0123456789abcdef0123456789abcdef").is_err(), "an unknown handle opens nothing");
+//! ```
 
 mod runner;
 pub mod tree;
 mod workspace;
 
-pub use runner::{Accounting, BYTES_PER_TOKEN, CodeRunner, ExecRequest, Execution, FileChange, Language, MAX_FILES_LISTED, ProgramError};
-pub use workspace::{DEFAULT_QUOTA_BYTES, GUEST_PATH, Listing, Workspace, WorkspaceError, WorkspaceLimits, Workspaces};
+pub use runner::{
+    Accounting, BYTES_PER_TOKEN, CodeRunner, ExecRequest, Execution, FileChange, Language,
+    MAX_FILES_LISTED, ProgramError,
+};
+pub use workspace::{
+    DEFAULT_QUOTA_BYTES, GUEST_PATH, Listing, Workspace, WorkspaceError, WorkspaceLimits,
+    Workspaces,
+};

@@ -60,7 +60,9 @@ impl FromStr for Language {
         match s.to_ascii_lowercase().as_str() {
             "javascript" | "js" => Ok(Language::JavaScript),
             "python" | "py" => Ok(Language::Python),
-            other => Err(format!("unknown language {other:?}: expected \"javascript\" or \"python\"")),
+            other => {
+                Err(format!("unknown language {other:?}: expected \"javascript\" or \"python\""))
+            }
         }
     }
 }
@@ -218,8 +220,17 @@ impl CodeRunner {
     pub async fn execute(&self, req: ExecRequest<'_>, workspace: Option<&Workspace>) -> Execution {
         let Some(runner) = self.runners.get(&req.language) else {
             let have: Vec<&str> = self.languages().into_iter().map(Language::name).collect();
-            let message = format!("no {} runner is configured (languages here: {have:?}); the operator sets it with --{}-runner", req.language.name(), req.language.name());
-            return Execution::refused(req.language, "no-runner", message, self.limits.output_bytes);
+            let message = format!(
+                "no {} runner is configured (languages here: {have:?}); the operator sets it with --{}-runner",
+                req.language.name(),
+                req.language.name()
+            );
+            return Execution::refused(
+                req.language,
+                "no-runner",
+                message,
+                self.limits.output_bytes,
+            );
         };
         let mut limits = self.limits.clone();
         if let Some(t) = req.timeout {
@@ -228,13 +239,18 @@ impl CodeRunner {
         let cap = limits.output_bytes;
         // The runner cuts printed output and value at `cap` each; its whole reply has room for both.
         limits.output_bytes = 2 * cap + REPLY_OVERHEAD;
-        let before = match workspace.map(|ws| ws.list().and_then(|l| preflight(ws).map(|()| l))).transpose() {
-            Ok(b) => b,
-            Err(e) => return Execution::refused(req.language, "quota", e.to_string(), cap),
-        };
+        let before =
+            match workspace.map(|ws| ws.list().and_then(|l| preflight(ws).map(|()| l))).transpose()
+            {
+                Ok(b) => b,
+                Err(e) => return Execution::refused(req.language, "quota", e.to_string(), cap),
+            };
         // If the run is dropped (the client cancelled), what it created is removed all the same.
-        let mut undo = workspace.zip(before.as_ref()).map(|(ws, b)| UndoOnDrop { ws, before: b, armed: true });
-        let dirs = workspace.map(|w| vec![DirGrant { host: w.dir(), guest: GUEST_PATH.into(), read_only: false }]).unwrap_or_default();
+        let mut undo =
+            workspace.zip(before.as_ref()).map(|(ws, b)| UndoOnDrop { ws, before: b, armed: true });
+        let dirs = workspace
+            .map(|w| vec![DirGrant { host: w.dir(), guest: GUEST_PATH.into(), read_only: false }])
+            .unwrap_or_default();
         let component = runner.with_call_grant(dirs, limits.clone());
         let tools = self.executor.catalog().tool_names();
         let input = json!({"code": req.code, "tools": tools, "output_cap": cap}).to_string();
@@ -254,7 +270,10 @@ impl CodeRunner {
         if exec.stats.memory_refused && exec.status == "error" {
             // The program saw an out-of-memory exception; say which limit it hit.
             exec.status = "memory-limit";
-            exec.host_error = Some(format!("memory limit reached: the program needed more than its {} bytes (--memory)", limits.memory_bytes));
+            exec.host_error = Some(format!(
+                "memory limit reached: the program needed more than its {} bytes (--memory)",
+                limits.memory_bytes
+            ));
         }
         if let (Some(ws), Some(before)) = (workspace, &before) {
             exec.settle_workspace(ws, before, over_quota);
@@ -278,8 +297,13 @@ impl Drop for UndoOnDrop<'_> {
     fn drop(&mut self) {
         if self.armed {
             match self.ws.undo_run(self.before) {
-                Ok(removed) => tracing::info!(removed = removed.len(), "cancelled run: removed what it created in the workspace"),
-                Err(e) => tracing::warn!(error = %e, "cancelled run: could not undo its workspace changes"),
+                Ok(removed) => tracing::info!(
+                    removed = removed.len(),
+                    "cancelled run: removed what it created in the workspace"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cancelled run: could not undo its workspace changes")
+                }
             }
         }
     }
@@ -288,7 +312,9 @@ impl Drop for UndoOnDrop<'_> {
 /// Refuses to start a run in a workspace that is already over a limit.
 fn preflight(ws: &Workspace) -> Result<(), crate::WorkspaceError> {
     match ws.usage().map(|u| ws.over_quota(&u))? {
-        Some(why) => Err(crate::WorkspaceError::Quota(format!("{why}; remove files (or restore a smaller checkpoint) before running"))),
+        Some(why) => Err(crate::WorkspaceError::Quota(format!(
+            "{why}; remove files (or restore a smaller checkpoint) before running"
+        ))),
         None => Ok(()),
     }
 }
@@ -337,8 +363,11 @@ impl Execution {
         exec.accounting.tool_calls = exec.stats.nested_calls;
         exec.accounting.tool_result_bytes = exec.stats.nested_bytes_in;
         let reply = match outcome.result {
-            Ok(Output::Json(text)) => serde_json::from_str::<RunnerReply>(&text).map_err(|e| format!("the runner's reply is not what it should be: {e}")),
-            Ok(Output::Text(text)) => Err(format!("the runner's reply was cut at the output limit: {}", text.len())),
+            Ok(Output::Json(text)) => serde_json::from_str::<RunnerReply>(&text)
+                .map_err(|e| format!("the runner's reply is not what it should be: {e}")),
+            Ok(Output::Text(text)) => {
+                Err(format!("the runner's reply was cut at the output limit: {}", text.len()))
+            }
             Err(e) => {
                 exec.status = e.kind();
                 exec.host_error = Some(e.to_string());
@@ -370,7 +399,10 @@ impl Execution {
         if over.is_some() || self.status == "deadline" {
             let removed = ws.undo_run(before);
             let what = match &removed {
-                Ok(r) => format!("removed the {} entr(ies) this run created and cut appended bytes", r.len()),
+                Ok(r) => format!(
+                    "removed the {} entr(ies) this run created and cut appended bytes",
+                    r.len()
+                ),
                 Err(e) => format!("could not undo this run's changes: {e}"),
             };
             if let Some(why) = over {
@@ -390,7 +422,8 @@ impl Execution {
         };
         self.files_total = 0;
         self.files = Vec::new();
-        for (p, info) in after.iter().filter(|(p, info)| info.file && before.get(*p) != Some(info)) {
+        for (p, info) in after.iter().filter(|(p, info)| info.file && before.get(*p) != Some(info))
+        {
             self.files_total += 1;
             if self.files.len() < MAX_FILES_LISTED {
                 self.files.push(FileChange { path: format!("{GUEST_PATH}/{p}"), size: info.len });
@@ -405,7 +438,8 @@ impl Execution {
 
     fn account(&mut self) {
         let body = self.body();
-        self.accounting.tool_result_tokens = self.accounting.tool_result_bytes.div_ceil(BYTES_PER_TOKEN);
+        self.accounting.tool_result_tokens =
+            self.accounting.tool_result_bytes.div_ceil(BYTES_PER_TOKEN);
         self.accounting.returned_bytes = body.len() as u64;
         self.accounting.returned_tokens = self.accounting.returned_bytes.div_ceil(BYTES_PER_TOKEN);
     }
@@ -421,7 +455,11 @@ impl Execution {
             }
         }
         if self.stdout_cut_bytes > 0 {
-            let _ = writeln!(out, "…[printed output cut: {} more bytes not shown; the output limit is {} bytes]", self.stdout_cut_bytes, self.output_cap);
+            let _ = writeln!(
+                out,
+                "…[printed output cut: {} more bytes not shown; the output limit is {} bytes]",
+                self.stdout_cut_bytes, self.output_cap
+            );
         }
         if let Some(preview) = &self.value_preview {
             let _ = writeln!(
@@ -445,9 +483,14 @@ impl Execution {
             let _ = writeln!(out, "error ({}): {e}", self.status);
         }
         if !self.files.is_empty() {
-            let list: Vec<String> = self.files.iter().map(|f| format!("{} ({} bytes)", f.path, f.size)).collect();
+            let list: Vec<String> =
+                self.files.iter().map(|f| format!("{} ({} bytes)", f.path, f.size)).collect();
             let more = self.files_total.saturating_sub(self.files.len() as u64);
-            let tail = if more > 0 { format!(" …and {more} more (at most {MAX_FILES_LISTED} are listed)") } else { String::new() };
+            let tail = if more > 0 {
+                format!(" …and {more} more (at most {MAX_FILES_LISTED} are listed)")
+            } else {
+                String::new()
+            };
             let _ = writeln!(out, "files written: {}{tail}", list.join(", "));
         }
         if let (Some(handle), true) = (&self.workspace, self.new_workspace) {
@@ -463,6 +506,12 @@ impl Execution {
     /// [`Execution::accounting`]; the MCP layer sends them as the result's `_meta`).
     pub fn render(&self) -> String {
         let a = &self.accounting;
-        format!("{}[{} tool call(s) returned {} bytes (~{} tokens) inside the sandbox]", self.body(), a.tool_calls, a.tool_result_bytes, a.tool_result_tokens)
+        format!(
+            "{}[{} tool call(s) returned {} bytes (~{} tokens) inside the sandbox]",
+            self.body(),
+            a.tool_calls,
+            a.tool_result_bytes,
+            a.tool_result_tokens
+        )
     }
 }

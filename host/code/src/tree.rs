@@ -30,7 +30,12 @@ pub struct EntryInfo {
 
 impl EntryInfo {
     fn of(meta: &Metadata) -> Self {
-        EntryInfo { len: if meta.is_file() { meta.len() } else { 0 }, modified: meta.modified().ok().map(cap_std::time::SystemTime::into_std), dir: meta.is_dir(), file: meta.is_file() }
+        EntryInfo {
+            len: if meta.is_file() { meta.len() } else { 0 },
+            modified: meta.modified().ok().map(cap_std::time::SystemTime::into_std),
+            dir: meta.is_dir(),
+            file: meta.is_file(),
+        }
     }
 
     /// What this entry costs against a quota: its length rounded up to whole blocks, at least one.
@@ -67,7 +72,8 @@ struct Level {
 }
 
 fn level(dir: Dir, prefix: String) -> io::Result<Level> {
-    let mut names: Vec<OsString> = dir.entries()?.filter_map(Result::ok).map(|e| e.file_name()).collect();
+    let mut names: Vec<OsString> =
+        dir.entries()?.filter_map(Result::ok).map(|e| e.file_name()).collect();
     names.sort();
     Ok(Level { dir, names: names.into_iter(), prefix })
 }
@@ -85,7 +91,11 @@ pub fn walk(root: &Dir, visit: &mut dyn FnMut(&str, &EntryInfo) -> Visit) -> io:
         };
         let Ok(meta) = top.dir.symlink_metadata(&name) else { continue };
         let shown = name.to_string_lossy();
-        let rel = if top.prefix.is_empty() { shown.into_owned() } else { format!("{}/{shown}", top.prefix) };
+        let rel = if top.prefix.is_empty() {
+            shown.into_owned()
+        } else {
+            format!("{}/{shown}", top.prefix)
+        };
         let info = EntryInfo::of(&meta);
         match visit(&rel, &info) {
             Visit::Stop => return Ok(WalkEnd { stopped: true, ..end }),
@@ -176,7 +186,13 @@ pub fn remove(parent: &Dir, name: &str, trash: &Dir) -> io::Result<()> {
         return parent.remove_file(name);
     }
     static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let fresh = || format!("t{}-{}", std::process::id(), SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let fresh = || {
+        format!(
+            "t{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        )
+    };
     let own_name = fresh();
     trash.create_dir(&own_name)?;
     let own = trash.open_dir(&own_name)?;
@@ -189,7 +205,8 @@ pub fn remove(parent: &Dir, name: &str, trash: &Dir) -> io::Result<()> {
 /// entries of `bin`), without recursion.
 fn empty(bin: &Dir, fresh: &dyn Fn() -> String) -> io::Result<()> {
     loop {
-        let pending: Vec<OsString> = bin.entries()?.filter_map(Result::ok).map(|e| e.file_name()).collect();
+        let pending: Vec<OsString> =
+            bin.entries()?.filter_map(Result::ok).map(|e| e.file_name()).collect();
         if pending.is_empty() {
             return Ok(());
         }
@@ -250,7 +267,11 @@ mod tests {
         assert!(u.too_deep && u.entries as usize >= MAX_DEPTH, "{u:?}");
         remove(&root, "ws", &root.open_dir("trash").expect("trash")).expect("remove");
         assert!(!tmp.path().join("ws").exists());
-        assert_eq!(std::fs::read_dir(tmp.path().join("trash")).expect("trash").count(), 0, "the trash is empty again");
+        assert_eq!(
+            std::fs::read_dir(tmp.path().join("trash")).expect("trash").count(),
+            0,
+            "the trash is empty again"
+        );
     }
 
     /// The soak found it: two workspaces removed at once through one trash directory, and one
@@ -272,10 +293,12 @@ mod tests {
         let root = open(tmp.path());
         let trash = root.open_dir("trash").expect("trash");
         std::thread::scope(|s| {
-            let workers: Vec<_> = (0..16).map(|i| {
-                let (root, trash) = (&root, &trash);
-                s.spawn(move || remove(root, &format!("ws{i}"), trash))
-            }).collect();
+            let workers: Vec<_> = (0..16)
+                .map(|i| {
+                    let (root, trash) = (&root, &trash);
+                    s.spawn(move || remove(root, &format!("ws{i}"), trash))
+                })
+                .collect();
             for (i, w) in workers.into_iter().enumerate() {
                 w.join().expect("thread").unwrap_or_else(|e| panic!("removing ws{i}: {e}"));
             }
@@ -283,7 +306,11 @@ mod tests {
         for i in 0..16 {
             assert!(!tmp.path().join(format!("ws{i}")).exists());
         }
-        assert_eq!(std::fs::read_dir(tmp.path().join("trash")).expect("trash").count(), 0, "the trash is empty again");
+        assert_eq!(
+            std::fs::read_dir(tmp.path().join("trash")).expect("trash").count(),
+            0,
+            "the trash is empty again"
+        );
     }
 
     #[test]
@@ -296,6 +323,10 @@ mod tests {
         std::fs::write(tmp.path().join("five-k"), vec![0u8; 5000]).expect("file");
         let u = usage(&open(tmp.path()), 1_000).expect("usage");
         assert_eq!((u.entries, u.content, u.charged), (21, 5000, 20 * BLOCK + 2 * BLOCK));
-        assert_eq!(usage(&open(tmp.path()), 5).expect("usage").entries, 6, "the walk stops past the entry cap");
+        assert_eq!(
+            usage(&open(tmp.path()), 5).expect("usage").entries,
+            6,
+            "the walk stops past the entry cap"
+        );
     }
 }

@@ -47,7 +47,13 @@ pub struct WorkspaceLimits {
 
 impl Default for WorkspaceLimits {
     fn default() -> Self {
-        WorkspaceLimits { quota_bytes: DEFAULT_QUOTA_BYTES, max_entries: 10_000, idle_expiry: Duration::from_secs(24 * 3600), max_workspaces: 1_000, max_total_bytes: 4 << 30 }
+        WorkspaceLimits {
+            quota_bytes: DEFAULT_QUOTA_BYTES,
+            max_entries: 10_000,
+            idle_expiry: Duration::from_secs(24 * 3600),
+            max_workspaces: 1_000,
+            max_total_bytes: 4 << 30,
+        }
     }
 }
 
@@ -55,7 +61,9 @@ impl Default for WorkspaceLimits {
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
     /// A checkpoint name that is not `[A-Za-z0-9_.-]{1,64}` or starts with `.`.
-    #[error("checkpoint name {0:?} must be 1-64 characters of A-Z, a-z, 0-9, '_', '-', '.' and not start with '.'")]
+    #[error(
+        "checkpoint name {0:?} must be 1-64 characters of A-Z, a-z, 0-9, '_', '-', '.' and not start with '.'"
+    )]
     BadName(String),
     /// No checkpoint by that name.
     #[error("no checkpoint named {name:?}; existing: {existing:?}")]
@@ -66,13 +74,17 @@ pub enum WorkspaceError {
         existing: Vec<String>,
     },
     /// The handle names no workspace here (never issued, removed, or expired).
-    #[error("no workspace {0:?}: it was never created here, or expired after being idle; omit `workspace` to start a new one")]
+    #[error(
+        "no workspace {0:?}: it was never created here, or expired after being idle; omit `workspace` to start a new one"
+    )]
     UnknownHandle(String),
     /// The operation would take the workspace over its quota.
     #[error("workspace quota exceeded: {0}")]
     Quota(String),
     /// A server-wide cap on workspaces was reached.
-    #[error("cannot create a workspace: {0}; reuse one by passing its handle as `workspace`, or wait for idle ones to expire")]
+    #[error(
+        "cannot create a workspace: {0}; reuse one by passing its handle as `workspace`, or wait for idle ones to expire"
+    )]
     Cap(String),
     /// A file system error, with the path involved.
     #[error("workspace {path}: {source}")]
@@ -92,7 +104,10 @@ fn io_err(path: impl AsRef<Path>) -> impl FnOnce(io::Error) -> WorkspaceError {
 /// A new unguessable handle: 128 random bits, hex.
 fn new_handle() -> Result<String, WorkspaceError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| WorkspaceError::Io { path: "handle".into(), source: io::Error::other(e.to_string()) })?;
+    getrandom::fill(&mut bytes).map_err(|e| WorkspaceError::Io {
+        path: "handle".into(),
+        source: io::Error::other(e.to_string()),
+    })?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -123,7 +138,8 @@ impl Workspaces {
         if !root.exists() {
             std::fs::create_dir_all(root).map_err(io_err(root))?;
             #[cfg(unix)]
-            std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700)).map_err(io_err(root))?;
+            std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .map_err(io_err(root))?;
         }
         let root = root.canonicalize().map_err(io_err(root))?;
         let dir = Dir::open_ambient_dir(&root, ambient_authority()).map_err(io_err(&root))?;
@@ -143,7 +159,11 @@ impl Workspaces {
     /// The handles of the workspaces kept now.
     pub fn handles(&self) -> Vec<String> {
         let Ok(entries) = self.dir.entries() else { return Vec::new() };
-        entries.filter_map(Result::ok).filter_map(|e| e.file_name().into_string().ok()).filter(|n| is_handle(n)).collect()
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| is_handle(n))
+            .collect()
     }
 
     /// The lock that makes runs of workspace `handle` take turns (hold it while using it).
@@ -154,7 +174,11 @@ impl Workspaces {
     }
 
     fn in_use(&self, handle: &str) -> bool {
-        self.locks.lock().unwrap_or_else(|p| p.into_inner()).get(handle).is_some_and(|l| Arc::strong_count(l) > 1)
+        self.locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(handle)
+            .is_some_and(|l| Arc::strong_count(l) > 1)
     }
 
     /// A new, empty workspace with a fresh handle, if the server-wide caps allow one more.
@@ -162,10 +186,16 @@ impl Workspaces {
         let total = self.sweep_if_due()?;
         let count = self.handles().len();
         if count >= self.limits.max_workspaces {
-            return Err(WorkspaceError::Cap(format!("this server keeps at most {} workspaces (max_workspaces) and has {count}", self.limits.max_workspaces)));
+            return Err(WorkspaceError::Cap(format!(
+                "this server keeps at most {} workspaces (max_workspaces) and has {count}",
+                self.limits.max_workspaces
+            )));
         }
         if total >= self.limits.max_total_bytes {
-            return Err(WorkspaceError::Cap(format!("all workspaces together use {total} bytes, the server-wide cap is {} bytes (max_total_bytes)", self.limits.max_total_bytes)));
+            return Err(WorkspaceError::Cap(format!(
+                "all workspaces together use {total} bytes, the server-wide cap is {} bytes (max_total_bytes)",
+                self.limits.max_total_bytes
+            )));
         }
         let handle = new_handle()?;
         self.dir.create_dir(&handle).map_err(io_err(&handle))?;
@@ -175,7 +205,9 @@ impl Workspaces {
 
     /// The workspace `handle`, marked as used now.
     pub fn open(&self, handle: &str) -> Result<Workspace, WorkspaceError> {
-        if !is_handle(handle) || self.dir.symlink_metadata(handle).map(|m| !m.is_dir()).unwrap_or(true) {
+        if !is_handle(handle)
+            || self.dir.symlink_metadata(handle).map(|m| !m.is_dir()).unwrap_or(true)
+        {
             return Err(WorkspaceError::UnknownHandle(handle.to_string()));
         }
         let ws = Workspace::at(&self.root.join(handle), Some(handle.to_string()), &self.limits)?;
@@ -201,14 +233,21 @@ impl Workspaces {
         let mut removed = 0;
         let mut total = 0;
         for handle in self.handles() {
-            let idle = self.dir.symlink_metadata(&handle).ok().and_then(|m| m.modified().ok()).and_then(|t| t.into_std().elapsed().ok());
+            let idle = self
+                .dir
+                .symlink_metadata(&handle)
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.into_std().elapsed().ok());
             if idle.is_some_and(|i| i > self.limits.idle_expiry) && !self.in_use(&handle) {
                 self.remove(&handle)?;
                 removed += 1;
                 continue;
             }
             if let Ok(dir) = self.dir.open_dir(&handle) {
-                total += tree::usage(&dir, self.limits.max_entries.saturating_mul(4)).map(|u| u.charged).unwrap_or(0);
+                total += tree::usage(&dir, self.limits.max_entries.saturating_mul(4))
+                    .map(|u| u.charged)
+                    .unwrap_or(0);
             }
         }
         *self.swept.lock().unwrap_or_else(|p| p.into_inner()) = (Some(Instant::now()), total);
@@ -220,7 +259,12 @@ impl Workspaces {
 
     /// Sweeps if the last sweep is older than a minute; the bytes all workspaces used then.
     fn sweep_if_due(&self) -> Result<u64, WorkspaceError> {
-        let due = self.swept.lock().unwrap_or_else(|p| p.into_inner()).0.is_none_or(|t| t.elapsed() > SWEEP_EVERY);
+        let due = self
+            .swept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .is_none_or(|t| t.elapsed() > SWEEP_EVERY);
         if due {
             self.sweep()?;
         }
@@ -258,10 +302,20 @@ impl Workspace {
         Workspace::at(dir, None, &WorkspaceLimits { quota_bytes, ..WorkspaceLimits::default() })
     }
 
-    fn at(dir: &Path, handle: Option<String>, limits: &WorkspaceLimits) -> Result<Self, WorkspaceError> {
+    fn at(
+        dir: &Path,
+        handle: Option<String>,
+        limits: &WorkspaceLimits,
+    ) -> Result<Self, WorkspaceError> {
         let path = dir.canonicalize().map_err(io_err(dir))?;
         let session = Dir::open_ambient_dir(&path, ambient_authority()).map_err(io_err(&path))?;
-        let ws = Workspace { handle, path, session, quota_bytes: limits.quota_bytes, max_entries: limits.max_entries };
+        let ws = Workspace {
+            handle,
+            path,
+            session,
+            quota_bytes: limits.quota_bytes,
+            max_entries: limits.max_entries,
+        };
         ws.recover()?;
         for sub in [WORKSPACE, CHECKPOINTS] {
             ensure_dir(&ws.session, sub)?;
@@ -339,7 +393,12 @@ impl Workspace {
         let mut total = Usage::default();
         for sub in [WORKSPACE, CHECKPOINTS] {
             let u = tree::usage(&self.open_sub(sub)?, self.max_entries).map_err(io_err(sub))?;
-            total = Usage { charged: total.charged + u.charged, content: total.content + u.content, entries: total.entries + u.entries, too_deep: total.too_deep || u.too_deep };
+            total = Usage {
+                charged: total.charged + u.charged,
+                content: total.content + u.content,
+                entries: total.entries + u.entries,
+                too_deep: total.too_deep || u.too_deep,
+            };
         }
         Ok(total)
     }
@@ -351,7 +410,12 @@ impl Workspace {
         } else if u.entries > self.max_entries {
             Some(format!("more than {} files and directories (the entry cap)", self.max_entries))
         } else if u.charged > self.quota_bytes {
-            Some(format!("{} bytes used (each file and directory counts at least {} bytes), the quota is {} bytes", u.charged, tree::BLOCK, self.quota_bytes))
+            Some(format!(
+                "{} bytes used (each file and directory counts at least {} bytes), the quota is {} bytes",
+                u.charged,
+                tree::BLOCK,
+                self.quota_bytes
+            ))
         } else {
             None
         }
@@ -386,7 +450,9 @@ impl Workspace {
             self.remove_tree(&dir, path)?;
         }
         for (path, len) in grown {
-            let f = dir.open_with(&path, cap_std::fs::OpenOptions::new().write(true)).map_err(io_err(&path))?;
+            let f = dir
+                .open_with(&path, cap_std::fs::OpenOptions::new().write(true))
+                .map_err(io_err(&path))?;
             f.set_len(len).map_err(io_err(&path))?;
         }
         Ok(created)
@@ -395,8 +461,13 @@ impl Workspace {
     /// Names of the checkpoints, sorted.
     pub fn checkpoints(&self) -> Result<Vec<String>, WorkspaceError> {
         let dir = self.open_sub(CHECKPOINTS)?;
-        let mut names: Vec<String> =
-            dir.entries().map_err(io_err(CHECKPOINTS))?.filter_map(Result::ok).filter_map(|e| e.file_name().into_string().ok()).filter(|n| !n.starts_with('.')).collect();
+        let mut names: Vec<String> = dir
+            .entries()
+            .map_err(io_err(CHECKPOINTS))?
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| !n.starts_with('.'))
+            .collect();
         names.sort();
         Ok(names)
     }
@@ -406,14 +477,17 @@ impl Workspace {
     pub fn checkpoint(&self, name: &str) -> Result<u64, WorkspaceError> {
         check_name(name)?;
         self.recover()?;
-        let current = tree::usage(&self.open_sub(WORKSPACE)?, self.max_entries).map_err(io_err(WORKSPACE))?;
+        let current =
+            tree::usage(&self.open_sub(WORKSPACE)?, self.max_entries).map_err(io_err(WORKSPACE))?;
         let replaced = self.checkpoint_usage(name)?;
         let used = self.usage()?;
         // The checkpoint's own directory is an entry too (the replaced one's is freed).
         let old_dir = u64::from(self.open_sub(CHECKPOINTS)?.symlink_metadata(name).is_ok());
         let needed = Usage {
-            charged: (used.charged + current.charged + tree::BLOCK).saturating_sub(replaced.charged + old_dir * tree::BLOCK),
-            entries: (used.entries + current.entries + 1).saturating_sub(replaced.entries + old_dir),
+            charged: (used.charged + current.charged + tree::BLOCK)
+                .saturating_sub(replaced.charged + old_dir * tree::BLOCK),
+            entries: (used.entries + current.entries + 1)
+                .saturating_sub(replaced.entries + old_dir),
             ..used
         };
         if let Some(why) = self.over_quota(&needed) {
@@ -426,7 +500,8 @@ impl Workspace {
             self.remove_tree(&checkpoints, leftover)?;
         }
         checkpoints.create_dir(&tmp).map_err(io_err(&tmp))?;
-        tree::copy(&self.open_sub(WORKSPACE)?, &checkpoints.open_dir(&tmp).map_err(io_err(&tmp))?).map_err(io_err(&tmp))?;
+        tree::copy(&self.open_sub(WORKSPACE)?, &checkpoints.open_dir(&tmp).map_err(io_err(&tmp))?)
+            .map_err(io_err(&tmp))?;
         if checkpoints.symlink_metadata(name).is_ok() {
             checkpoints.rename(name, &checkpoints, &old).map_err(io_err(name))?;
         }
@@ -441,14 +516,25 @@ impl Workspace {
         check_name(name)?;
         self.recover()?;
         let checkpoints = self.open_sub(CHECKPOINTS)?;
-        let from = checkpoints.open_dir(name).map_err(|_| WorkspaceError::NoCheckpoint { name: name.to_string(), existing: self.checkpoints().unwrap_or_default() })?;
-        let current = tree::usage(&self.open_sub(WORKSPACE)?, self.max_entries).map_err(io_err(WORKSPACE))?;
+        let from = checkpoints.open_dir(name).map_err(|_| WorkspaceError::NoCheckpoint {
+            name: name.to_string(),
+            existing: self.checkpoints().unwrap_or_default(),
+        })?;
+        let current =
+            tree::usage(&self.open_sub(WORKSPACE)?, self.max_entries).map_err(io_err(WORKSPACE))?;
         let saved = self.checkpoint_usage(name)?;
         let used = self.usage()?;
         // While it is built, the restored copy sits beside the current workspace.
-        let needed = Usage { charged: used.charged + saved.charged, entries: used.entries + saved.entries, ..used };
+        let needed = Usage {
+            charged: used.charged + saved.charged,
+            entries: used.entries + saved.entries,
+            ..used
+        };
         if let Some(why) = self.over_quota(&needed) {
-            return Err(WorkspaceError::Quota(format!("restoring {name:?} beside the current files ({} bytes) would leave {why}", current.content)));
+            return Err(WorkspaceError::Quota(format!(
+                "restoring {name:?} beside the current files ({} bytes) would leave {why}",
+                current.content
+            )));
         }
         self.session.create_dir(NEW_WORKSPACE).map_err(io_err(NEW_WORKSPACE))?;
         tree::copy(&from, &self.open_sub(NEW_WORKSPACE)?).map_err(io_err(NEW_WORKSPACE))?;
@@ -467,7 +553,10 @@ impl Workspace {
 }
 
 fn check_name(name: &str) -> Result<(), WorkspaceError> {
-    let ok = !name.is_empty() && name.len() <= 64 && !name.starts_with('.') && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
     if ok { Ok(()) } else { Err(WorkspaceError::BadName(name.to_string())) }
 }
 
@@ -480,7 +569,8 @@ mod tests {
     }
 
     fn spaces(root: &Path, quota_bytes: u64) -> Workspaces {
-        Workspaces::new(root, WorkspaceLimits { quota_bytes, ..WorkspaceLimits::default() }).expect("root")
+        Workspaces::new(root, WorkspaceLimits { quota_bytes, ..WorkspaceLimits::default() })
+            .expect("root")
     }
 
     #[test]
@@ -496,15 +586,22 @@ mod tests {
         write(&ws, "a.txt", "second version");
         std::fs::remove_file(ws.dir().join("sub/b.txt")).expect("rm");
         assert_eq!(ws.restore("v1").expect("restore"), 10);
-        let files: Vec<String> = ws.list().expect("list").into_iter().filter(|(_, i)| i.file).map(|(p, _)| p).collect();
+        let files: Vec<String> =
+            ws.list().expect("list").into_iter().filter(|(_, i)| i.file).map(|(p, _)| p).collect();
         assert_eq!(files, ["a.txt", "sub/b.txt"]);
         assert_eq!(std::fs::read_to_string(ws.dir().join("a.txt")).expect("read"), "first");
         assert_eq!(ws.checkpoints().expect("names"), ["v1"]);
-        assert!(matches!(ws.restore("nope"), Err(WorkspaceError::NoCheckpoint { existing, .. }) if existing == ["v1"]));
+        assert!(
+            matches!(ws.restore("nope"), Err(WorkspaceError::NoCheckpoint { existing, .. }) if existing == ["v1"])
+        );
         assert!(matches!(ws.checkpoint("../x"), Err(WorkspaceError::BadName(_))));
         let err = ws.checkpoint("v2").expect_err("two copies do not fit").to_string();
         assert!(err.contains("quota") && err.contains("the quota is"), "{err}");
-        assert_eq!(ws.checkpoints().expect("names"), ["v1"], "the refused checkpoint left nothing behind");
+        assert_eq!(
+            ws.checkpoints().expect("names"),
+            ["v1"],
+            "the refused checkpoint left nothing behind"
+        );
     }
 
     #[test]
@@ -524,7 +621,11 @@ mod tests {
     #[test]
     fn handles_are_unguessable_reopened_capped_and_expire() {
         let root = tempfile::tempdir().expect("tmp");
-        let limits = WorkspaceLimits { max_workspaces: 2, idle_expiry: Duration::from_secs(3600), ..WorkspaceLimits::default() };
+        let limits = WorkspaceLimits {
+            max_workspaces: 2,
+            idle_expiry: Duration::from_secs(3600),
+            ..WorkspaceLimits::default()
+        };
         let spaces = Workspaces::new(root.path(), limits).expect("root");
         let a = spaces.create().expect("a");
         let handle = a.handle().expect("handle").to_string();
@@ -560,7 +661,11 @@ mod tests {
         std::fs::create_dir_all(ws.dir().join("bomb/a/b")).expect("dirs");
         write(&ws, "bomb/a/b/f", "x");
         write(&ws, "new.txt", "");
-        std::fs::OpenOptions::new().append(true).open(ws.dir().join("log.txt")).and_then(|mut f| std::io::Write::write_all(&mut f, b" and appended")).expect("append");
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(ws.dir().join("log.txt"))
+            .and_then(|mut f| std::io::Write::write_all(&mut f, b" and appended"))
+            .expect("append");
         let removed = ws.undo_run(&before).expect("undo");
         assert_eq!(removed, ["bomb", "new.txt"]);
         assert_eq!(ws.list().expect("list").keys().collect::<Vec<_>>(), ["log.txt"]);

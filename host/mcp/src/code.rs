@@ -56,17 +56,32 @@ pub(crate) fn definitions(code: &CodeMode) -> Vec<Tool> {
         if code.workspaces.is_some() {
             properties["workspace"] = json!({"type": "string"});
         }
-        let schema = json!({"type": "object", "properties": properties, "required": ["language", "code"]});
+        let schema =
+            json!({"type": "object", "properties": properties, "required": ["language", "code"]});
         let description = format!(
             "Run a program in which tools are functions: JS `await tools.<component>.<tool>({{...}})`, \
              Python `tools.<component>.<tool>(key=value)`. Print or return only what you need.{workspace}"
         );
-        tools.push(Tool::new(EXECUTE_CODE, description, object(schema)).with_annotations(ToolAnnotations::new().read_only(false).destructive(false).idempotent(false).open_world(false)));
+        tools.push(
+            Tool::new(EXECUTE_CODE, description, object(schema)).with_annotations(
+                ToolAnnotations::new()
+                    .read_only(false)
+                    .destructive(false)
+                    .idempotent(false)
+                    .open_world(false),
+            ),
+        );
     }
     if code.workspaces.is_some() {
         let schema = json!({"type": "object", "properties": {"name": {"type": "string"}, "workspace": {"type": "string"}}, "required": ["name"]});
-        tools.push(Tool::new(CHECKPOINT, "Save /workspace as a named checkpoint.", object(schema.clone())).with_annotations(ToolAnnotations::new().read_only(false).destructive(false)));
-        tools.push(Tool::new(RESTORE, "Replace /workspace with a checkpoint.", object(schema)).with_annotations(ToolAnnotations::new().read_only(false).destructive(true)));
+        tools.push(
+            Tool::new(CHECKPOINT, "Save /workspace as a named checkpoint.", object(schema.clone()))
+                .with_annotations(ToolAnnotations::new().read_only(false).destructive(false)),
+        );
+        tools.push(
+            Tool::new(RESTORE, "Replace /workspace with a checkpoint.", object(schema))
+                .with_annotations(ToolAnnotations::new().read_only(false).destructive(true)),
+        );
     }
     tools
 }
@@ -93,12 +108,20 @@ impl ExecArgs {
             Some(Value::String(s)) => s.parse()?,
             _ => return Err("`language` is required: \"javascript\" or \"python\"".into()),
         };
-        let code = args.get("code").and_then(Value::as_str).ok_or("`code` (the program, a string) is required")?.to_string();
+        let code = args
+            .get("code")
+            .and_then(Value::as_str)
+            .ok_or("`code` (the program, a string) is required")?
+            .to_string();
         let timeout = match args.get("timeout") {
             None | Some(Value::Null) => None,
             Some(v) => match v.as_f64() {
-                Some(s) if s > 0.0 && s.is_finite() => Some(Duration::from_secs_f64(s.min(86_400.0))),
-                _ => return Err(format!("`timeout` must be a positive number of seconds, got {v}")),
+                Some(s) if s > 0.0 && s.is_finite() => {
+                    Some(Duration::from_secs_f64(s.min(86_400.0)))
+                }
+                _ => {
+                    return Err(format!("`timeout` must be a positive number of seconds, got {v}"));
+                }
             },
         };
         Ok(ExecArgs { language, code, timeout, workspace: workspace_arg(args)? })
@@ -116,7 +139,8 @@ fn workspace_arg(args: &JsonObject) -> Result<Option<String>, String> {
 
 impl Session {
     fn remember(&self, handle: &str) {
-        *self.default_workspace.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle.to_string());
+        *self.default_workspace.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(handle.to_string());
     }
 
     fn default_workspace(&self) -> Option<String> {
@@ -126,9 +150,15 @@ impl Session {
     /// Runs a program, in the workspace it names, else the session's, else a new one; a new
     /// workspace the program left empty is removed again, so calls that write nothing leave
     /// nothing behind.
-    pub(crate) async fn execute(&self, code: &CodeMode, args: &ExecArgs) -> Result<Execution, String> {
+    pub(crate) async fn execute(
+        &self,
+        code: &CodeMode,
+        args: &ExecArgs,
+    ) -> Result<Execution, String> {
         let req = ExecRequest { language: args.language, code: &args.code, timeout: args.timeout };
-        let Some(spaces) = &code.workspaces else { return Ok(code.runner.execute(req, None).await) };
+        let Some(spaces) = &code.workspaces else {
+            return Ok(code.runner.execute(req, None).await);
+        };
         let (ws, fresh) = match args.workspace.clone().or_else(|| self.default_workspace()) {
             Some(handle) => (spaces.open(&handle).map_err(|e| e.to_string())?, false),
             None => (spaces.create().map_err(|e| e.to_string())?, true),
@@ -153,10 +183,22 @@ impl Session {
     /// `checkpoint(name)` or `restore(name)` of the named (or the session's) workspace, off the
     /// async workers, inside the gate, within [`CHECKPOINT_TIMEOUT`]; the answer says what was
     /// saved or restored.
-    pub(crate) async fn checkpoint_or_restore(&self, code: &CodeMode, gate: &Gate, tool: &str, args: &JsonObject) -> Result<String, String> {
+    pub(crate) async fn checkpoint_or_restore(
+        &self,
+        code: &CodeMode,
+        gate: &Gate,
+        tool: &str,
+        args: &JsonObject,
+    ) -> Result<String, String> {
         let spaces = code.workspaces.clone().ok_or("workspaces are off on this server")?;
-        let name = args.get("name").and_then(Value::as_str).ok_or("`name` (a string) is required")?.to_string();
-        let handle = workspace_arg(args)?.or_else(|| self.default_workspace()).ok_or("no workspace: pass `workspace`, the handle an execute_code result gave")?;
+        let name = args
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or("`name` (a string) is required")?
+            .to_string();
+        let handle = workspace_arg(args)?
+            .or_else(|| self.default_workspace())
+            .ok_or("no workspace: pass `workspace`, the handle an execute_code result gave")?;
         let _slot = gate.enter(tool).await.map_err(|busy| busy.to_string())?;
         let lock = spaces.lock(&handle);
         let _turn = lock.lock().await;
@@ -165,7 +207,10 @@ impl Session {
             let ws = spaces.open(&handle).map_err(|e| e.to_string())?;
             if checkpoint {
                 let size = ws.checkpoint(&name).map_err(|e| e.to_string())?;
-                Ok(format!("saved /workspace as checkpoint {name:?} ({size} bytes); checkpoints: {:?}", ws.checkpoints().unwrap_or_default()))
+                Ok(format!(
+                    "saved /workspace as checkpoint {name:?} ({size} bytes); checkpoints: {:?}",
+                    ws.checkpoints().unwrap_or_default()
+                ))
             } else {
                 let size = ws.restore(&name).map_err(|e| e.to_string())?;
                 Ok(format!("restored /workspace from checkpoint {name:?} ({size} bytes)"))
@@ -174,7 +219,10 @@ impl Session {
         match tokio::time::timeout(CHECKPOINT_TIMEOUT, job).await {
             Ok(Ok(result)) => result,
             Ok(Err(e)) => Err(format!("{tool} failed: {e}")),
-            Err(_) => Err(format!("{tool} took longer than {} s (the checkpoint time limit); it finishes in the background", CHECKPOINT_TIMEOUT.as_secs())),
+            Err(_) => Err(format!(
+                "{tool} took longer than {} s (the checkpoint time limit); it finishes in the background",
+                CHECKPOINT_TIMEOUT.as_secs()
+            )),
         }
     }
 }

@@ -13,8 +13,17 @@ pub(crate) fn tool(info: &ToolInfo) -> Tool {
     };
     let h = info.hints;
     // Hidden characters (zero-width, bidi, tags, variation selectors) reach clients escaped.
-    let mut t = Tool::new(info.qualified.clone(), escape_hidden(&info.description).into_owned(), Arc::new(schema)).with_annotations(
-        ToolAnnotations::new().read_only(h.read_only).destructive(h.destructive).idempotent(h.idempotent).open_world(h.open_world),
+    let mut t = Tool::new(
+        info.qualified.clone(),
+        escape_hidden(&info.description).into_owned(),
+        Arc::new(schema),
+    )
+    .with_annotations(
+        ToolAnnotations::new()
+            .read_only(h.read_only)
+            .destructive(h.destructive)
+            .idempotent(h.idempotent)
+            .open_world(h.open_world),
     );
     if let Some(title) = &info.title {
         t = t.with_title(escape_hidden(title).into_owned());

@@ -11,6 +11,16 @@
 //! only the tools it needs; `code` adds `execute_code` (programs that call tools as functions, in
 //! a runner component) and the session workspace's `checkpoint` / `restore`. `reload` keeps the catalog in step with watched directories; `stdio`
 //! is the checked stdio transport.
+//!
+//! ```
+//! use wasm_host_mcp::Mode;
+//!
+//! // With no mode configured, a server lists component tools and meta-tools up to 30 tools,
+//! // and only the meta-tools above that.
+//! assert_eq!(Mode::effective(None, 12), Mode::Both);
+//! assert_eq!(Mode::effective(None, 31), Mode::Code);
+//! assert_eq!(Mode::effective(Some("direct".parse().unwrap()), 31), Mode::Direct);
+//! ```
 
 // rmcp 3 marks MCP logging deprecated (SEP-2577), but current clients still use
 // `logging/setLevel` and log notifications; we keep serving them.
@@ -27,8 +37,8 @@ mod stubs;
 mod transport;
 
 pub use code::{ACCOUNTING_META, CHECKPOINT, CodeMode, EXECUTE_CODE, RESTORE};
-pub use wasm_host_runtime::GateLimits;
 pub use meta::Mode;
 pub use reload::{ReloadEvent, Reloader, WatchedDir};
 pub use server::{McpServer, McpServerBuilder};
 pub use transport::{HttpOptions, serve_http, serve_stdio};
+pub use wasm_host_runtime::GateLimits;

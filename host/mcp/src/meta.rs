@@ -75,17 +75,26 @@ pub fn search_tools_definition() -> Tool {
     });
     let Value::Object(schema) = schema else { unreachable!("a JSON object literal") };
     Tool::new(SEARCH_TOOLS, "Find tools by what they do, best match first.", Arc::new(schema))
-        .with_annotations(ToolAnnotations::new().read_only(true).destructive(false).idempotent(true).open_world(false))
+        .with_annotations(
+            ToolAnnotations::new()
+                .read_only(true)
+                .destructive(false)
+                .idempotent(true)
+                .open_world(false),
+        )
 }
 
 /// Runs `search_tools` with `args` over `tools` (indexed by `index`); the answer is JSON.
 pub fn search(index: &SearchIndex, tools: &[ToolInfo], args: &JsonObject) -> Result<Value, String> {
-    let query = args.get("query").and_then(Value::as_str).ok_or("`query` (a string) is required")?;
+    let query =
+        args.get("query").and_then(Value::as_str).ok_or("`query` (a string) is required")?;
     let detail = args.get("detail").and_then(Value::as_str).unwrap_or("summary");
     let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(10).clamp(1, 50) as usize;
     let item: fn(&ToolInfo) -> Value = match detail {
         "name" => |t| json!(t.qualified),
-        "summary" => |t| json!({"name": t.qualified, "description": escape_hidden(first_line(&t.description))}),
+        "summary" => {
+            |t| json!({"name": t.qualified, "description": escape_hidden(first_line(&t.description))})
+        }
         "full" => |t| {
             json!({
                 "name": t.qualified,
@@ -97,7 +106,8 @@ pub fn search(index: &SearchIndex, tools: &[ToolInfo], args: &JsonObject) -> Res
         },
         other => return Err(format!("detail `{other}`: expected name, summary or full")),
     };
-    let found: Vec<Value> = index.search(query, limit).iter().map(|h| item(&tools[h.doc])).collect();
+    let found: Vec<Value> =
+        index.search(query, limit).iter().map(|h| item(&tools[h.doc])).collect();
     Ok(json!({"query": query, "total_tools": tools.len(), "tools": found}))
 }
 
@@ -120,11 +130,15 @@ pub fn ts_type(schema: &Value) -> String {
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
         return values.iter().map(Value::to_string).collect::<Vec<_>>().join(" | ");
     }
-    if let Some(options) = schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array) {
+    if let Some(options) =
+        schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array)
+    {
         return options.iter().map(ts_type).collect::<Vec<_>>().join(" | ");
     }
     match schema.get("type") {
-        Some(Value::Array(types)) => types.iter().map(|t| ts_type(&json!({"type": t}))).collect::<Vec<_>>().join(" | "),
+        Some(Value::Array(types)) => {
+            types.iter().map(|t| ts_type(&json!({"type": t}))).collect::<Vec<_>>().join(" | ")
+        }
         Some(Value::String(t)) => match t.as_str() {
             "string" => "string".into(),
             "integer" | "number" => "number".into(),
@@ -144,9 +158,20 @@ fn wrap(t: String) -> String {
 }
 
 fn object_type(schema: &Value) -> String {
-    let Some(props) = schema.get("properties").and_then(Value::as_object) else { return "Record<string, unknown>".into() };
-    let required: Vec<&str> = schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-    let fields: Vec<String> = props.iter().map(|(k, v)| format!("{k}{}: {}", if required.contains(&k.as_str()) { "" } else { "?" }, ts_type(v))).collect();
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return "Record<string, unknown>".into();
+    };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let fields: Vec<String> = props
+        .iter()
+        .map(|(k, v)| {
+            format!("{k}{}: {}", if required.contains(&k.as_str()) { "" } else { "?" }, ts_type(v))
+        })
+        .collect();
     format!("{{{}}}", fields.join("; "))
 }
 

@@ -101,18 +101,41 @@ impl Metrics {
 
     fn render_code(&self, out: &mut String) {
         let code = self.code.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = writeln!(out, "# HELP wasm_host_code_runs_total execute_code runs by language and status.\n# TYPE wasm_host_code_runs_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP wasm_host_code_runs_total execute_code runs by language and status.\n# TYPE wasm_host_code_runs_total counter"
+        );
         for (language, l) in code.iter() {
             for (status, n) in &l.runs {
-                let _ = writeln!(out, "wasm_host_code_runs_total{{language=\"{language}\",status=\"{status}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "wasm_host_code_runs_total{{language=\"{language}\",status=\"{status}\"}} {n}"
+                );
             }
         }
-        let counters: [(&str, &str, fn(&Accounting) -> u64); 5] = [
+        type Counter = (&'static str, &'static str, fn(&Accounting) -> u64);
+        let counters: [Counter; 5] = [
             ("wasm_host_code_tool_calls_total", "Tool calls made by programs.", |a| a.tool_calls),
-            ("wasm_host_code_tool_result_bytes_total", "Bytes tool calls returned inside the sandbox.", |a| a.tool_result_bytes),
-            ("wasm_host_code_tool_result_tokens_total", "The same in estimated tokens (bytes/4).", |a| a.tool_result_tokens),
-            ("wasm_host_code_returned_bytes_total", "Bytes execute_code returned to the model.", |a| a.returned_bytes),
-            ("wasm_host_code_returned_tokens_total", "The same in estimated tokens (bytes/4).", |a| a.returned_tokens),
+            (
+                "wasm_host_code_tool_result_bytes_total",
+                "Bytes tool calls returned inside the sandbox.",
+                |a| a.tool_result_bytes,
+            ),
+            (
+                "wasm_host_code_tool_result_tokens_total",
+                "The same in estimated tokens (bytes/4).",
+                |a| a.tool_result_tokens,
+            ),
+            (
+                "wasm_host_code_returned_bytes_total",
+                "Bytes execute_code returned to the model.",
+                |a| a.returned_bytes,
+            ),
+            (
+                "wasm_host_code_returned_tokens_total",
+                "The same in estimated tokens (bytes/4).",
+                |a| a.returned_tokens,
+            ),
         ];
         for (metric, help, get) in counters {
             let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} counter");
@@ -126,26 +149,58 @@ impl Metrics {
     pub fn render(&self, queue_depth: usize) -> String {
         let tools = self.tools.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP wasm_host_calls_total Tool calls by tool and outcome.\n# TYPE wasm_host_calls_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP wasm_host_calls_total Tool calls by tool and outcome.\n# TYPE wasm_host_calls_total counter"
+        );
         for (name, t) in tools.iter() {
             for (outcome, n) in &t.outcomes {
-                let _ = writeln!(out, "wasm_host_calls_total{{tool=\"{}\",outcome=\"{outcome}\"}} {n}", escape(name));
+                let _ = writeln!(
+                    out,
+                    "wasm_host_calls_total{{tool=\"{}\",outcome=\"{outcome}\"}} {n}",
+                    escape(name)
+                );
             }
         }
-        let _ = writeln!(out, "# HELP wasm_host_call_seconds Tool call latency.\n# TYPE wasm_host_call_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP wasm_host_call_seconds Tool call latency.\n# TYPE wasm_host_call_seconds histogram"
+        );
         for (name, t) in tools.iter() {
             let name = escape(name);
             for (bound, n) in BUCKETS.iter().zip(t.buckets) {
-                let _ = writeln!(out, "wasm_host_call_seconds_bucket{{tool=\"{name}\",le=\"{bound}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "wasm_host_call_seconds_bucket{{tool=\"{name}\",le=\"{bound}\"}} {n}"
+                );
             }
-            let _ = writeln!(out, "wasm_host_call_seconds_bucket{{tool=\"{name}\",le=\"+Inf\"}} {}", t.latency_count);
-            let _ = writeln!(out, "wasm_host_call_seconds_sum{{tool=\"{name}\"}} {}", t.latency_sum);
-            let _ = writeln!(out, "wasm_host_call_seconds_count{{tool=\"{name}\"}} {}", t.latency_count);
+            let _ = writeln!(
+                out,
+                "wasm_host_call_seconds_bucket{{tool=\"{name}\",le=\"+Inf\"}} {}",
+                t.latency_count
+            );
+            let _ =
+                writeln!(out, "wasm_host_call_seconds_sum{{tool=\"{name}\"}} {}", t.latency_sum);
+            let _ = writeln!(
+                out,
+                "wasm_host_call_seconds_count{{tool=\"{name}\"}} {}",
+                t.latency_count
+            );
         }
-        let gauges: [(&str, &str, &str, fn(&PerTool) -> u64); 3] = [
-            ("wasm_host_fuel_used_total", "counter", "Fuel consumed by a tool's calls.", |t| t.fuel),
-            ("wasm_host_peak_memory_bytes", "gauge", "Largest linear memory one call of a tool used.", |t| t.peak_memory),
-            ("wasm_host_bytes_out_total", "counter", "Result bytes a tool returned.", |t| t.bytes_out),
+        type Gauge = (&'static str, &'static str, &'static str, fn(&PerTool) -> u64);
+        let gauges: [Gauge; 3] = [
+            ("wasm_host_fuel_used_total", "counter", "Fuel consumed by a tool's calls.", |t| {
+                t.fuel
+            }),
+            (
+                "wasm_host_peak_memory_bytes",
+                "gauge",
+                "Largest linear memory one call of a tool used.",
+                |t| t.peak_memory,
+            ),
+            ("wasm_host_bytes_out_total", "counter", "Result bytes a tool returned.", |t| {
+                t.bytes_out
+            }),
         ];
         for (metric, kind, help, get) in gauges {
             let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} {kind}");
@@ -153,9 +208,15 @@ impl Metrics {
                 let _ = writeln!(out, "{metric}{{tool=\"{}\"}} {}", escape(name), get(t));
             }
         }
-        let _ = writeln!(out, "# HELP wasm_host_instances_live Calls running now (one fresh instance each).\n# TYPE wasm_host_instances_live gauge");
+        let _ = writeln!(
+            out,
+            "# HELP wasm_host_instances_live Calls running now (one fresh instance each).\n# TYPE wasm_host_instances_live gauge"
+        );
         let _ = writeln!(out, "wasm_host_instances_live {}", self.live.load(Ordering::SeqCst));
-        let _ = writeln!(out, "# HELP wasm_host_queue_depth Calls waiting for a concurrency slot.\n# TYPE wasm_host_queue_depth gauge");
+        let _ = writeln!(
+            out,
+            "# HELP wasm_host_queue_depth Calls waiting for a concurrency slot.\n# TYPE wasm_host_queue_depth gauge"
+        );
         let _ = writeln!(out, "wasm_host_queue_depth {queue_depth}");
         drop(tools);
         self.render_code(&mut out);
@@ -175,20 +236,57 @@ mod tests {
     #[test]
     fn renders_counts_histogram_and_gauges() {
         let m = Metrics::default();
-        m.record("grep.count", Sample { outcome: "ok", latency: Duration::from_micros(300), fuel: 10, peak_memory: 1 << 20, bytes_out: 5 });
-        m.record("grep.count", Sample { outcome: "deadline", latency: Duration::from_secs(2), fuel: 7, peak_memory: 2 << 20, bytes_out: 0 });
+        m.record(
+            "grep.count",
+            Sample {
+                outcome: "ok",
+                latency: Duration::from_micros(300),
+                fuel: 10,
+                peak_memory: 1 << 20,
+                bytes_out: 5,
+            },
+        );
+        m.record(
+            "grep.count",
+            Sample {
+                outcome: "deadline",
+                latency: Duration::from_secs(2),
+                fuel: 7,
+                peak_memory: 2 << 20,
+                bytes_out: 0,
+            },
+        );
         let _live = m.live();
-        let a = Accounting { tool_calls: 2, tool_result_bytes: 4000, tool_result_tokens: 1000, returned_bytes: 40, returned_tokens: 10 };
+        let a = Accounting {
+            tool_calls: 2,
+            tool_result_bytes: 4000,
+            tool_result_tokens: 1000,
+            returned_bytes: 40,
+            returned_tokens: 10,
+        };
         m.record_code("python", "ok", &a);
         let text = m.render(3);
-        assert!(text.contains("wasm_host_code_runs_total{language=\"python\",status=\"ok\"} 1"), "{text}");
-        assert!(text.contains("wasm_host_code_tool_result_bytes_total{language=\"python\"} 4000") && text.contains("wasm_host_code_returned_bytes_total{language=\"python\"} 40"));
-        assert!(text.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"ok\"} 1"), "{text}");
+        assert!(
+            text.contains("wasm_host_code_runs_total{language=\"python\",status=\"ok\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wasm_host_code_tool_result_bytes_total{language=\"python\"} 4000")
+                && text.contains("wasm_host_code_returned_bytes_total{language=\"python\"} 40")
+        );
+        assert!(
+            text.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"ok\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("wasm_host_calls_total{tool=\"grep.count\",outcome=\"deadline\"} 1"));
-        assert!(text.contains("wasm_host_call_seconds_bucket{tool=\"grep.count\",le=\"0.0005\"} 1"));
+        assert!(
+            text.contains("wasm_host_call_seconds_bucket{tool=\"grep.count\",le=\"0.0005\"} 1")
+        );
         assert!(text.contains("wasm_host_call_seconds_bucket{tool=\"grep.count\",le=\"+Inf\"} 2"));
         assert!(text.contains("wasm_host_fuel_used_total{tool=\"grep.count\"} 17"));
         assert!(text.contains("wasm_host_peak_memory_bytes{tool=\"grep.count\"} 2097152"));
-        assert!(text.contains("wasm_host_instances_live 1") && text.contains("wasm_host_queue_depth 3"));
+        assert!(
+            text.contains("wasm_host_instances_live 1") && text.contains("wasm_host_queue_depth 3")
+        );
     }
 }

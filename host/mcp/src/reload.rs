@@ -103,8 +103,21 @@ pub struct Reloader {
 impl Reloader {
     /// A reloader for `dirs` feeding `server`. `allow_same_version` accepts changed bytes under an
     /// unchanged version (development); otherwise they are refused.
-    pub fn new(runtime: Arc<Runtime>, server: McpServer, dirs: Vec<WatchedDir>, allow_same_version: bool) -> Arc<Self> {
-        Arc::new(Reloader { runtime, server, dirs, allow_same_version, known: Mutex::default(), versions: Mutex::default(), skipped: Mutex::default() })
+    pub fn new(
+        runtime: Arc<Runtime>,
+        server: McpServer,
+        dirs: Vec<WatchedDir>,
+        allow_same_version: bool,
+    ) -> Arc<Self> {
+        Arc::new(Reloader {
+            runtime,
+            server,
+            dirs,
+            allow_same_version,
+            known: Mutex::default(),
+            versions: Mutex::default(),
+            skipped: Mutex::default(),
+        })
     }
 
     /// One pass over every watched directory. Does not notify clients (see [`Reloader::watch`]).
@@ -119,14 +132,23 @@ impl Reloader {
             };
             for file in &files {
                 if let Some(e) = self.scan_file(dir, file, &mut known).await {
-                    if let (ReloadEvent::Refused { .. } | ReloadEvent::Failed { .. }, Some(stamp)) = (&e, stamp(file)) {
+                    if let (ReloadEvent::Refused { .. } | ReloadEvent::Failed { .. }, Some(stamp)) =
+                        (&e, stamp(file))
+                    {
                         self.skipped.lock().await.insert(file.clone(), stamp);
                     }
                     events.push(e);
                 }
             }
-            self.skipped.lock().await.retain(|f, _| f.parent() != Some(dir.dir.as_path()) || files.contains(f));
-            let gone: Vec<PathBuf> = known.keys().filter(|f| f.parent() == Some(dir.dir.as_path()) && !files.contains(f)).cloned().collect();
+            self.skipped
+                .lock()
+                .await
+                .retain(|f, _| f.parent() != Some(dir.dir.as_path()) || files.contains(f));
+            let gone: Vec<PathBuf> = known
+                .keys()
+                .filter(|f| f.parent() == Some(dir.dir.as_path()) && !files.contains(f))
+                .cloned()
+                .collect();
             for file in gone {
                 if let Some(k) = known.remove(&file) {
                     self.server.executor().catalog().remove(&k.name);
@@ -137,10 +159,17 @@ impl Reloader {
         events
     }
 
-    async fn scan_file(&self, dir: &WatchedDir, file: &Path, known: &mut HashMap<PathBuf, Known>) -> Option<ReloadEvent> {
+    async fn scan_file(
+        &self,
+        dir: &WatchedDir,
+        file: &Path,
+        known: &mut HashMap<PathBuf, Known>,
+    ) -> Option<ReloadEvent> {
         let stamp = stamp(file)?;
         let old = known.get(file);
-        if old.is_some_and(|k| k.stamp == stamp) || self.skipped.lock().await.get(file) == Some(&stamp) {
+        if old.is_some_and(|k| k.stamp == stamp)
+            || self.skipped.lock().await.get(file) == Some(&stamp)
+        {
             return None;
         }
         let failed = |error: String| Some(ReloadEvent::Failed { file: file.to_path_buf(), error });
@@ -153,7 +182,12 @@ impl Reloader {
             Ok(i) => i,
             Err(e) => return failed(e.to_string()),
         };
-        let name = info.manifest.as_ref().map(|m| m.name.clone()).or_else(|| file_component_name(file)).unwrap_or_default();
+        let name = info
+            .manifest
+            .as_ref()
+            .map(|m| m.name.clone())
+            .or_else(|| file_component_name(file))
+            .unwrap_or_default();
         let version = info.manifest.as_ref().map(|m| m.version.to_string());
         if let Some(reason) = self.refusal(dir, &name, version.as_deref(), &info.sha256).await {
             return Some(ReloadEvent::Refused { name, file: file.to_path_buf(), reason });
@@ -202,11 +236,27 @@ impl Reloader {
 
     /// Why bytes with `sha256` may not serve as `name`@`version`: not in the lock, other bytes
     /// than the lock's, or other bytes than were served before under that version.
-    async fn refusal(&self, dir: &WatchedDir, name: &str, version: Option<&str>, sha256: &str) -> Option<String> {
+    async fn refusal(
+        &self,
+        dir: &WatchedDir,
+        name: &str,
+        version: Option<&str>,
+        sha256: &str,
+    ) -> Option<String> {
         if let Some(locked) = &dir.locked {
             match locked.get(name) {
-                None => return Some(format!("{name} is not in wasm-host.lock; refused (run `wasm-host lock` to add it)")),
-                Some(d) if d != sha256 => return Some(format!("its bytes (sha256 {}…) differ from wasm-host.lock ({}…); refused", &sha256[..12], &d[..12.min(d.len())])),
+                None => {
+                    return Some(format!(
+                        "{name} is not in wasm-host.lock; refused (run `wasm-host lock` to add it)"
+                    ));
+                }
+                Some(d) if d != sha256 => {
+                    return Some(format!(
+                        "its bytes (sha256 {}…) differ from wasm-host.lock ({}…); refused",
+                        &sha256[..12],
+                        &d[..12.min(d.len())]
+                    ));
+                }
                 Some(_) => {}
             }
         }
@@ -226,9 +276,18 @@ impl Reloader {
     }
 
     /// A load failure if `name` is already served from somewhere other than `file`.
-    fn collision(&self, name: &str, file: &Path, known: &HashMap<PathBuf, Known>) -> Option<ReloadEvent> {
-        let taken = self.server.executor().catalog().get(name).is_some() && known.get(file).is_none_or(|k| k.name != name);
-        taken.then(|| ReloadEvent::Failed { file: file.to_path_buf(), error: format!("a component named `{name}` is already served from another file") })
+    fn collision(
+        &self,
+        name: &str,
+        file: &Path,
+        known: &HashMap<PathBuf, Known>,
+    ) -> Option<ReloadEvent> {
+        let taken = self.server.executor().catalog().get(name).is_some()
+            && known.get(file).is_none_or(|k| k.name != name);
+        taken.then(|| ReloadEvent::Failed {
+            file: file.to_path_buf(),
+            error: format!("a component named `{name}` is already served from another file"),
+        })
     }
 
     /// Watches the directories until the returned handle is dropped or aborted: after each burst
@@ -236,11 +295,12 @@ impl Reloader {
     /// sends `notifications/tools/list_changed` when the tool list changed.
     pub fn watch(self: &Arc<Self>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let mut watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-            if res.is_ok() {
-                let _ = tx.send(());
-            }
-        })?;
+        let mut watcher =
+            notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+                if res.is_ok() {
+                    let _ = tx.send(());
+                }
+            })?;
         for d in &self.dirs {
             watcher.watch(&d.dir, notify::RecursiveMode::NonRecursive)?;
         }
@@ -260,16 +320,33 @@ impl Reloader {
         let mut changed = false;
         for e in events {
             let (level, text) = match e {
-                ReloadEvent::Added { name, file } => (LoggingLevel::Info, format!("added {name} from {}", file.display())),
-                ReloadEvent::Replaced { name, file } => (LoggingLevel::Info, format!("replaced {name} from {}", file.display())),
-                ReloadEvent::Removed { name, file } => (LoggingLevel::Info, format!("removed {name} ({} is gone)", file.display())),
-                ReloadEvent::Refused { name, file, reason } => (LoggingLevel::Warning, format!("{name} ({}): {reason}", file.display())),
-                ReloadEvent::Failed { file, error } => (LoggingLevel::Error, format!("{}: {error}", file.display())),
+                ReloadEvent::Added { name, file } => {
+                    (LoggingLevel::Info, format!("added {name} from {}", file.display()))
+                }
+                ReloadEvent::Replaced { name, file } => {
+                    (LoggingLevel::Info, format!("replaced {name} from {}", file.display()))
+                }
+                ReloadEvent::Removed { name, file } => {
+                    (LoggingLevel::Info, format!("removed {name} ({} is gone)", file.display()))
+                }
+                ReloadEvent::Refused { name, file, reason } => {
+                    (LoggingLevel::Warning, format!("{name} ({}): {reason}", file.display()))
+                }
+                ReloadEvent::Failed { file, error } => {
+                    (LoggingLevel::Error, format!("{}: {error}", file.display()))
+                }
             };
-            changed |= matches!(e, ReloadEvent::Added { .. } | ReloadEvent::Replaced { .. } | ReloadEvent::Removed { .. });
+            changed |= matches!(
+                e,
+                ReloadEvent::Added { .. }
+                    | ReloadEvent::Replaced { .. }
+                    | ReloadEvent::Removed { .. }
+            );
             // One line per event on stderr, like the start-up "loaded" lines (not also via tracing).
             eprintln!("wasm-host: hot reload: {text}");
-            self.server.notify_clients(level, "wasm-host.reload", serde_json::json!({"event": text})).await;
+            self.server
+                .notify_clients(level, "wasm-host.reload", serde_json::json!({"event": text}))
+                .await;
         }
         if changed {
             self.server.refresh().await;
@@ -279,8 +356,11 @@ impl Reloader {
 
 /// The `*.wasm` regular files directly in `dir`, sorted.
 fn wasm_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut found: Vec<PathBuf> =
-        std::fs::read_dir(dir)?.flatten().map(|e| e.path()).filter(|f| f.extension().is_some_and(|x| x == "wasm") && f.is_file()).collect();
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|f| f.extension().is_some_and(|x| x == "wasm") && f.is_file())
+        .collect();
     found.sort();
     Ok(found)
 }

@@ -3,15 +3,21 @@
 //! guest's log lines as logging notifications, and maps outcomes to MCP results.
 
 use crate::code::{self, CodeMode, ExecArgs, Session};
-use crate::{convert, stubs};
 use crate::meta::{self, Mode};
 use crate::metrics::{Metrics, Sample};
-use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, JsonObject, MetaObject, ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ProgressNotificationParam, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
-};
+use crate::{convert, stubs};
 use rmcp::model::SubscriptionFilter;
-use rmcp::service::{NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSendError, SubscriptionSink};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    JsonObject, ListResourcesResult, ListToolsResult, LoggingLevel,
+    LoggingMessageNotificationParam, MetaObject, PaginatedRequestParams, ProgressNotificationParam,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceContents, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
+};
+use rmcp::service::{
+    NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSendError,
+    SubscriptionSink,
+};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -64,7 +70,12 @@ impl McpServer {
         McpServerBuilder { executor, gate: GateLimits::default(), mode: None, code: None }
     }
 
-    fn build(executor: Executor, limits: GateLimits, mode: Option<Mode>, code: Option<CodeMode>) -> Self {
+    fn build(
+        executor: Executor,
+        limits: GateLimits,
+        mode: Option<Mode>,
+        code: Option<CodeMode>,
+    ) -> Self {
         // One gate for the catalog: direct calls here, programs' nested calls in the runtime.
         executor.catalog().set_gate_limits(limits);
         let server = McpServer {
@@ -99,14 +110,21 @@ impl McpServer {
             let _ = p.notify_tool_list_changed().await;
             let _ = p.notify_resource_list_changed().await;
         }
-        let listeners: Vec<(u64, SubscriptionSink)> = self.inner.listeners.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let listeners: Vec<(u64, SubscriptionSink)> =
+            self.inner.listeners.lock().unwrap_or_else(|p| p.into_inner()).clone();
         for (id, sink) in listeners {
             // The sink sends only what the listener asked for; a closed stream is dropped.
             let tools = sink.notify_tool_list_changed().await;
             let resources = sink.notify_resource_list_changed().await;
-            let closed = |r: &Result<(), SubscriptionSendError>| matches!(r, Err(SubscriptionSendError::Service(_)));
+            let closed = |r: &Result<(), SubscriptionSendError>| {
+                matches!(r, Err(SubscriptionSendError::Service(_)))
+            };
             if closed(&tools) || closed(&resources) {
-                self.inner.listeners.lock().unwrap_or_else(|p| p.into_inner()).retain(|(i, _)| *i != id);
+                self.inner
+                    .listeners
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .retain(|(i, _)| *i != id);
             }
         }
     }
@@ -118,11 +136,18 @@ impl McpServer {
 
     /// Sends a logging notification to every connected client whose level lets it through.
     pub async fn notify_clients(&self, level: LoggingLevel, logger: &str, data: Value) {
-        if convert::severity(level) < convert::severity(*self.inner.level.lock().unwrap_or_else(|p| p.into_inner())) {
+        if convert::severity(level)
+            < convert::severity(*self.inner.level.lock().unwrap_or_else(|p| p.into_inner()))
+        {
             return;
         }
         for p in self.live_peers() {
-            let _ = p.notify_logging_message(LoggingMessageNotificationParam::new(level, data.clone()).with_logger(logger.to_string())).await;
+            let _ = p
+                .notify_logging_message(
+                    LoggingMessageNotificationParam::new(level, data.clone())
+                        .with_logger(logger.to_string()),
+                )
+                .await;
         }
     }
 
@@ -153,7 +178,8 @@ impl McpServer {
     fn rebuild(&self) {
         let infos = self.inner.executor.catalog().tools();
         let mode = Mode::effective(self.inner.mode, infos.len());
-        let mut listing = Listing { mode, index: wasm_host_runtime::search_index(&infos), ..Listing::default() };
+        let mut listing =
+            Listing { mode, index: wasm_host_runtime::search_index(&infos), ..Listing::default() };
         if mode.has_meta_tools() {
             listing.tools.push(meta::search_tools_definition());
             if let Some(code) = &self.inner.code {
@@ -181,10 +207,15 @@ impl McpServer {
     fn search_tools(&self, args: JsonObject) -> Result<CallToolResponse, ErrorData> {
         let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
         if !listing.mode.has_meta_tools() {
-            return Err(ErrorData::invalid_params(format!("unknown tool `{}`: meta-tools are off in direct mode", meta::SEARCH_TOOLS), None));
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{}`: meta-tools are off in direct mode", meta::SEARCH_TOOLS),
+                None,
+            ));
         }
         Ok(match meta::search(&listing.index, &listing.infos, &args) {
-            Ok(found) => CallToolResult::success(vec![ContentBlock::text(found.to_string())]).into(),
+            Ok(found) => {
+                CallToolResult::success(vec![ContentBlock::text(found.to_string())]).into()
+            }
             Err(why) => convert::error(format!("{}: {why}", meta::SEARCH_TOOLS)).into(),
         })
     }
@@ -196,7 +227,12 @@ impl McpServer {
         }
     }
 
-    async fn forward_log(&self, tool: &str, outcome: &CallOutcome, cx: &RequestContext<RoleServer>) {
+    async fn forward_log(
+        &self,
+        tool: &str,
+        outcome: &CallOutcome,
+        cx: &RequestContext<RoleServer>,
+    ) {
         self.forward_lines(tool, &outcome.log, cx).await;
     }
 
@@ -220,7 +256,11 @@ impl McpServer {
                 continue;
             }
             let data = json!({"tool": tool, "stream": line.stream, "text": line.text});
-            let _ = peer.notify_logging_message(LoggingMessageNotificationParam::new(level, data).with_logger(tool.to_string())).await;
+            let _ = peer
+                .notify_logging_message(
+                    LoggingMessageNotificationParam::new(level, data).with_logger(tool.to_string()),
+                )
+                .await;
         }
     }
 }
@@ -262,16 +302,35 @@ impl McpServerBuilder {
 
 impl McpServer {
     /// Runs one of the code-mode meta-tools, if it is listed.
-    async fn code_tool(&self, name: &str, args: JsonObject, cx: &RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
-        let listed = self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).tools.iter().any(|t| t.name == name);
+    async fn code_tool(
+        &self,
+        name: &str,
+        args: JsonObject,
+        cx: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let listed = self
+            .inner
+            .listing
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .tools
+            .iter()
+            .any(|t| t.name == name);
         let Some(code) = self.inner.code.as_ref().filter(|_| listed) else {
-            return Err(ErrorData::invalid_params(format!("unknown tool `{name}`: code mode is off (direct mode, or no runner configured)"), None));
+            return Err(ErrorData::invalid_params(
+                format!(
+                    "unknown tool `{name}`: code mode is off (direct mode, or no runner configured)"
+                ),
+                None,
+            ));
         };
         if name != code::EXECUTE_CODE {
-            return Ok(match self.session.checkpoint_or_restore(code, &self.gate(), name, &args).await {
-                Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]).into(),
-                Err(why) => convert::error(format!("{name}: {why}")).into(),
-            });
+            return Ok(
+                match self.session.checkpoint_or_restore(code, &self.gate(), name, &args).await {
+                    Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]).into(),
+                    Err(why) => convert::error(format!("{name}: {why}")).into(),
+                },
+            );
         }
         let args = match ExecArgs::parse(&args) {
             Ok(a) => a,
@@ -302,16 +361,27 @@ impl McpServer {
             Err(why) => return Ok(convert::error(format!("{name}: {why}")).into()),
         };
         let s = &exec.stats;
-        let sample = Sample { outcome: exec.status, latency: Duration::from_micros(s.wall_us), fuel: s.fuel_used, peak_memory: s.peak_memory_bytes, bytes_out: exec.accounting.returned_bytes };
+        let sample = Sample {
+            outcome: exec.status,
+            latency: Duration::from_micros(s.wall_us),
+            fuel: s.fuel_used,
+            peak_memory: s.peak_memory_bytes,
+            bytes_out: exec.accounting.returned_bytes,
+        };
         self.inner.metrics.record(name, sample);
         self.inner.metrics.record_code(exec.language.name(), exec.status, &exec.accounting);
         self.forward_lines(name, &exec.log, cx).await;
         let content = vec![ContentBlock::text(exec.render())];
-        let mut result = if exec.is_error() { CallToolResult::error(content) } else { CallToolResult::success(content) };
+        let mut result = if exec.is_error() {
+            CallToolResult::error(content)
+        } else {
+            CallToolResult::success(content)
+        };
         let mut meta = JsonObject::new();
         meta.insert(code::ACCOUNTING_META.into(), json!({"language": exec.language, "status": exec.status, "wall_ms": s.wall_us as f64 / 1000.0, "accounting": exec.accounting, "workspace": exec.workspace}));
         result.meta = Some(MetaObject(meta));
-        result.structured_content = Some(json!({"status": exec.status, "workspace": exec.workspace}));
+        result.structured_content =
+            Some(json!({"status": exec.status, "workspace": exec.workspace}));
         Ok(result.into())
     }
 
@@ -322,7 +392,10 @@ impl McpServer {
         let n = listing.infos.len();
         match listing.mode {
             Mode::Direct => sandbox.to_string(),
-            Mode::Both => format!("{sandbox} All {n} tools are listed; search_tools finds them by what they do.{}", self.code_hint()),
+            Mode::Both => format!(
+                "{sandbox} All {n} tools are listed; search_tools finds them by what they do.{}",
+                self.code_hint()
+            ),
             Mode::Code => format!(
                 "{sandbox} Code mode: {n} tools are loaded (more than {} lists only meta-tools). Use search_tools to find \
                  the tools you need (detail \"full\" gives schemas and signatures), then call them by name.{}",
@@ -340,7 +413,9 @@ impl McpServer {
              (stubs: resources wasm-host://tools/<component>/<tool>.d.ts and .pyi), and only what it prints or returns comes back.";
         const KEEP: &str = " Pass a result's `workspace` back to keep using its /workspace files.";
         match &self.inner.code {
-            Some(c) if !c.runner.languages().is_empty() => format!("{HINT}{}", if c.workspaces.is_some() { KEEP } else { "" }),
+            Some(c) if !c.runner.languages().is_empty() => {
+                format!("{HINT}{}", if c.workspaces.is_some() { KEEP } else { "" })
+            }
             _ => String::new(),
         }
     }
@@ -348,26 +423,45 @@ impl McpServer {
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder()
+        ServerConfig::new(
+            ServerCapabilities::builder()
                 .enable_logging()
                 .enable_tools()
                 .enable_tool_list_changed()
                 .enable_resources()
                 .enable_resources_list_changed()
-                .build())
-            .with_server_info(Implementation::new("wasm-host", env!("CARGO_PKG_VERSION")))
-            .with_instructions(self.instructions())
+                .build(),
+        )
+        .with_server_info(Implementation::new("wasm-host", env!("CARGO_PKG_VERSION")))
+        .with_instructions(self.instructions())
     }
 
-    async fn list_tools(&self, _req: Option<PaginatedRequestParams>, _cx: RequestContext<RoleServer>) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).tools.clone()))
+    async fn list_tools(
+        &self,
+        _req: Option<PaginatedRequestParams>,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(
+            self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).tools.clone(),
+        ))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).tools.iter().find(|t| t.name == name).cloned()
+        self.inner
+            .listing
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .tools
+            .iter()
+            .find(|t| t.name == name)
+            .cloned()
     }
 
-    async fn call_tool(&self, req: CallToolRequestParams, cx: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn call_tool(
+        &self,
+        req: CallToolRequestParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
         let name = req.name.to_string();
         if name == meta::SEARCH_TOOLS {
             return self.search_tools(req.arguments.unwrap_or_default());
@@ -375,8 +469,19 @@ impl ServerHandler for McpServer {
         if [code::EXECUTE_CODE, code::CHECKPOINT, code::RESTORE].contains(&name.as_str()) {
             return self.code_tool(&name, req.arguments.unwrap_or_default(), &cx).await;
         }
-        let Some(structured) = self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).structured.get(&name).copied() else {
-            return Err(ErrorData::invalid_params(format!("unknown tool `{name}`; tools/list shows the available tools"), None));
+        let Some(structured) = self
+            .inner
+            .listing
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .structured
+            .get(&name)
+            .copied()
+        else {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool `{name}`; tools/list shows the available tools"),
+                None,
+            ));
         };
         // The runtime checks the arguments against the tool's schema before the guest runs.
         let args = Value::Object(req.arguments.unwrap_or_default());
@@ -414,29 +519,56 @@ impl ServerHandler for McpServer {
         Ok(convert::result(&outcome, structured).into())
     }
 
-    async fn list_resources(&self, _req: Option<PaginatedRequestParams>, _cx: RequestContext<RoleServer>) -> Result<ListResourcesResult, ErrorData> {
+    async fn list_resources(
+        &self,
+        _req: Option<PaginatedRequestParams>,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
         let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
         if !listing.mode.has_meta_tools() {
             return Ok(ListResourcesResult::with_all_items(Vec::new()));
         }
-        let mut all = vec![Resource::new(stubs::INDEX_URI, "index.md").with_description("Every tool: one line each, with its stubs").with_mime_type("text/markdown")];
+        let mut all = vec![
+            Resource::new(stubs::INDEX_URI, "index.md")
+                .with_description("Every tool: one line each, with its stubs")
+                .with_mime_type("text/markdown"),
+        ];
         for t in &listing.infos {
             let [ts, py] = stubs::uris(t);
-            all.push(Resource::new(ts, format!("{}.d.ts", t.qualified)).with_mime_type("application/typescript"));
-            all.push(Resource::new(py, format!("{}.pyi", t.qualified)).with_mime_type("text/x-python"));
+            all.push(
+                Resource::new(ts, format!("{}.d.ts", t.qualified))
+                    .with_mime_type("application/typescript"),
+            );
+            all.push(
+                Resource::new(py, format!("{}.pyi", t.qualified)).with_mime_type("text/x-python"),
+            );
         }
         Ok(ListResourcesResult::with_all_items(all))
     }
 
-    async fn read_resource(&self, req: ReadResourceRequestParams, _cx: RequestContext<RoleServer>) -> Result<ReadResourceResponse, ErrorData> {
+    async fn read_resource(
+        &self,
+        req: ReadResourceRequestParams,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
         let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
         match stubs::read(&listing.infos, &req.uri).filter(|_| listing.mode.has_meta_tools()) {
-            Some(text) => Ok(ReadResourceResult::new(vec![ResourceContents::text(text, req.uri.clone())]).into()),
-            None => Err(ErrorData::resource_not_found(format!("no resource `{}`; resources/list shows the tool tree", req.uri), Some(json!({"uri": req.uri})))),
+            Some(text) => {
+                Ok(ReadResourceResult::new(vec![ResourceContents::text(text, req.uri.clone())])
+                    .into())
+            }
+            None => Err(ErrorData::resource_not_found(
+                format!("no resource `{}`; resources/list shows the tool tree", req.uri),
+                Some(json!({"uri": req.uri})),
+            )),
         }
     }
 
-    async fn set_level(&self, req: SetLevelRequestParams, cx: RequestContext<RoleServer>) -> Result<(), ErrorData> {
+    async fn set_level(
+        &self,
+        req: SetLevelRequestParams,
+        cx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
         // 2026-07-28 removed logging/setLevel: the level travels in each request's `_meta`.
         if cx.protocol_version().is_some_and(|v| !v.has_initialize()) {
             return Err(ErrorData::method_not_found::<rmcp::model::SetLevelRequestMethod>());
@@ -449,7 +581,10 @@ impl ServerHandler for McpServer {
         self.inner.peers.lock().unwrap_or_else(|p| p.into_inner()).push(cx.peer);
     }
 
-    fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
         // The SDK intersects this with what get_info advertises (tools and resources list_changed).
         let mut accepted = SubscriptionFilter::builder();
         if requested.tools_list_changed == Some(true) {
@@ -463,7 +598,11 @@ impl ServerHandler for McpServer {
 
     async fn listen(&self, cx: SubscriptionContext) -> Result<(), ErrorData> {
         let id = self.inner.next_listener.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.inner.listeners.lock().unwrap_or_else(|p| p.into_inner()).push((id, cx.sink().clone()));
+        self.inner
+            .listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((id, cx.sink().clone()));
         cx.cancelled().await;
         self.inner.listeners.lock().unwrap_or_else(|p| p.into_inner()).retain(|(i, _)| *i != id);
         Ok(())
@@ -485,7 +624,8 @@ fn report_progress(cx: &RequestContext<RoleServer>) -> Option<tokio_util::sync::
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
             seconds += 1;
-            let note = ProgressNotificationParam::new(token.clone(), f64::from(seconds)).with_message(format!("running for {seconds} s"));
+            let note = ProgressNotificationParam::new(token.clone(), f64::from(seconds))
+                .with_message(format!("running for {seconds} s"));
             let _ = peer.notify_progress(note).await;
         }
     });

@@ -9,14 +9,14 @@
 //! messages that pass reach rmcp. Our answers and rmcp's go through one queue to the single
 //! stdout writer, so each message is written whole.
 
-use rmcp::model::{
-    CallToolRequestParams, ClientJsonRpcMessage, ClientRequest, GetPromptRequestParams, InitializeRequestParams, JsonRpcMessage, ReadResourceRequestParams,
-    SetLevelRequestParams,
-};
-use serde_json::{Value, json};
 use rmcp::RoleServer;
+use rmcp::model::{
+    CallToolRequestParams, ClientJsonRpcMessage, ClientRequest, GetPromptRequestParams,
+    InitializeRequestParams, JsonRpcMessage, ReadResourceRequestParams, SetLevelRequestParams,
+};
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
@@ -51,27 +51,40 @@ impl<R: AsyncRead + Unpin + Send> CheckedLines<R> {
     /// Reads from `input`; answers (rmcp's and ours) go to `out`, whose receiver should be
     /// drained by [`write_lines`].
     pub fn new(input: R, out: mpsc::Sender<Vec<u8>>, max_line: usize) -> Self {
-        CheckedLines { input: BufReader::with_capacity(64 << 10, input), out, max_line, line: Vec::new() }
+        CheckedLines {
+            input: BufReader::with_capacity(64 << 10, input),
+            out,
+            max_line,
+            line: Vec::new(),
+        }
     }
 
     /// The next message rmcp should see, or `None` at end of input.
     async fn next_message(&mut self) -> Option<ClientJsonRpcMessage> {
         loop {
             self.line.clear();
-            let (complete, skipped) = match read_bounded(&mut self.input, &mut self.line, self.max_line).await {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::warn!(error = %e, "reading stdin");
-                    return None;
-                }
-            };
+            let (complete, skipped) =
+                match read_bounded(&mut self.input, &mut self.line, self.max_line).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading stdin");
+                        return None;
+                    }
+                };
             if !complete && self.line.is_empty() && skipped == 0 {
                 return None;
             }
             if skipped > 0 {
                 let (size, max) = (self.line.len() + skipped, self.max_line);
-                tracing::warn!(bytes = size, limit = max, "stdio message over the size limit; skipped");
-                let msg = format!("message too large: {size} bytes or more, over the limit of {max} bytes per stdio message ({} MiB); it was skipped", max >> 20);
+                tracing::warn!(
+                    bytes = size,
+                    limit = max,
+                    "stdio message over the size limit; skipped"
+                );
+                let msg = format!(
+                    "message too large: {size} bytes or more, over the limit of {max} bytes per stdio message ({} MiB); it was skipped",
+                    max >> 20
+                );
                 let _ = self.out.send(error_line(Value::Null, -32600, msg)).await;
                 continue;
             }
@@ -92,12 +105,17 @@ impl<R: AsyncRead + Unpin + Send> CheckedLines<R> {
 impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for CheckedLines<R> {
     type Error = std::io::Error;
 
-    fn send(&mut self, item: TxJsonRpcMessage<RoleServer>) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+    fn send(
+        &mut self,
+        item: TxJsonRpcMessage<RoleServer>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
         let out = self.out.clone();
         async move {
             let mut bytes = serde_json::to_vec(&item)?;
             bytes.push(b'\n');
-            out.send(bytes).await.map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdout writer gone"))
+            out.send(bytes).await.map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "stdout writer gone")
+            })
         }
     }
 
@@ -112,7 +130,11 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for CheckedLin
 
 /// Reads one line (without its newline) into `line`, keeping at most `max` bytes. Returns whether
 /// a newline ended it and how many bytes past `max` were skipped.
-async fn read_bounded(input: &mut (impl AsyncBufReadExt + Unpin), line: &mut Vec<u8>, max: usize) -> std::io::Result<(bool, usize)> {
+async fn read_bounded(
+    input: &mut (impl AsyncBufReadExt + Unpin),
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<(bool, usize)> {
     let mut skipped = 0usize;
     loop {
         let buf = input.fill_buf().await?;
@@ -161,7 +183,15 @@ fn check(line: &[u8]) -> Checked {
         Ok(JsonRpcMessage::Request(r)) => match &r.request {
             ClientRequest::CustomRequest(c) if KNOWN_METHODS.contains(&c.method.as_str()) => {
                 let params = c.params.clone().unwrap_or(Value::Null);
-                Checked::Answer(error_line(json!(r.id), -32602, format!("invalid params for {}: {}", c.method, params_error(&c.method, &params))))
+                Checked::Answer(error_line(
+                    json!(r.id),
+                    -32602,
+                    format!(
+                        "invalid params for {}: {}",
+                        c.method,
+                        params_error(&c.method, &params)
+                    ),
+                ))
             }
             _ => Checked::Pass(Box::new(JsonRpcMessage::Request(r))),
         },
@@ -177,10 +207,16 @@ fn check(line: &[u8]) -> Checked {
 fn diagnose(line: &[u8]) -> Vec<u8> {
     let value: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
-        Err(e) => return error_line(Value::Null, -32700, format!("parse error: not valid JSON ({e})")),
+        Err(e) => {
+            return error_line(Value::Null, -32700, format!("parse error: not valid JSON ({e})"));
+        }
     };
     if value.is_array() {
-        return error_line(Value::Null, -32600, "invalid request: JSON-RPC batches are not supported by MCP".into());
+        return error_line(
+            Value::Null,
+            -32600,
+            "invalid request: JSON-RPC batches are not supported by MCP".into(),
+        );
     }
     let id = value.get("id").cloned();
     let method = value.get("method").and_then(Value::as_str);
@@ -194,7 +230,11 @@ fn diagnose(line: &[u8]) -> Vec<u8> {
             tracing::warn!(method = m, "ignoring a malformed notification");
             Vec::new()
         }
-        (id, None) => error_line(id.unwrap_or(Value::Null), -32600, "invalid request: not a JSON-RPC 2.0 request, notification or response".into()),
+        (id, None) => error_line(
+            id.unwrap_or(Value::Null),
+            -32600,
+            "invalid request: not a JSON-RPC 2.0 request, notification or response".into(),
+        ),
     }
 }
 
@@ -215,7 +255,10 @@ fn params_error(method: &str, params: &Value) -> String {
 }
 
 fn error_line(id: Value, code: i64, message: String) -> Vec<u8> {
-    let mut v = serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})).unwrap_or_default();
+    let mut v = serde_json::to_vec(
+        &json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}),
+    )
+    .unwrap_or_default();
     v.push(b'\n');
     v
 }
@@ -246,10 +289,12 @@ mod tests {
         assert!(answer(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).is_none());
         let a = answer("not json").expect("answer");
         assert_eq!((a["error"]["code"].as_i64(), a["id"].is_null()), (Some(-32700), true));
-        let a = answer(r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":"wrong"}"#).expect("answer");
+        let a = answer(r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":"wrong"}"#)
+            .expect("answer");
         assert_eq!((a["error"]["code"].as_i64(), a["id"].as_i64()), (Some(-32602), Some(7)));
         assert!(a["error"]["message"].as_str().is_some_and(|m| m.contains("tools/call")), "{a}");
-        let a = answer(r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":3}}"#).expect("answer");
+        let a = answer(r#"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":3}}"#)
+            .expect("answer");
         assert_eq!((a["error"]["code"].as_i64(), a["id"].as_i64()), (Some(-32602), Some(8)));
         assert!(a["error"]["message"].as_str().is_some_and(|m| m.contains("invalid type")), "{a}");
         let a = answer(r#"{"jsonrpc":"2.0","id":9,"method":"bogus/method"}"#);
@@ -267,10 +312,18 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(8);
         let mut lines = CheckedLines::new(&input[..], tx, 100);
         let passed = lines.next_message().await.expect("the ping passes");
-        assert!(matches!(passed, JsonRpcMessage::Request(ref r) if r.request.method() == "ping"), "{passed:?}");
+        assert!(
+            matches!(passed, JsonRpcMessage::Request(ref r) if r.request.method() == "ping"),
+            "{passed:?}"
+        );
         assert!(lines.next_message().await.is_none(), "end of input");
         let err: Value = serde_json::from_slice(&rx.recv().await.expect("an error")).expect("json");
         assert_eq!(err["error"]["code"].as_i64(), Some(-32600));
-        assert!(err["error"]["message"].as_str().is_some_and(|m| m.contains("1000 bytes") && m.contains("limit of 100")), "{err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("1000 bytes") && m.contains("limit of 100")),
+            "{err}"
+        );
     }
 }

@@ -7,10 +7,10 @@
 //! languages (and `guests/runners/*`) share.
 
 use crate::meta::ts_type;
-use wasm_host_runtime::escape_hidden;
 use serde_json::Value;
 use std::fmt::Write;
 use wasm_host_runtime::ToolInfo;
+use wasm_host_runtime::escape_hidden;
 
 /// URI prefix of the tool tree.
 pub const TREE: &str = "wasm-host://tools/";
@@ -24,7 +24,8 @@ pub fn ident(component: &str) -> String {
 
 /// `(component, tool)` of a qualified name.
 fn split(t: &ToolInfo) -> (&str, &str) {
-    let component = t.qualified.strip_suffix(&t.name).and_then(|c| c.strip_suffix('.')).unwrap_or(&t.qualified);
+    let component =
+        t.qualified.strip_suffix(&t.name).and_then(|c| c.strip_suffix('.')).unwrap_or(&t.qualified);
     (component, &t.name)
 }
 
@@ -36,11 +37,18 @@ pub fn uris(t: &ToolInfo) -> [String; 2] {
 
 /// The index: one line per tool with its description's first sentence and its stubs.
 pub fn index(tools: &[ToolInfo]) -> String {
-    let mut out = String::from("# Tools\n\nCall as `tools.<component>.<tool>(args)`. Stubs: `<tool>.d.ts` (JavaScript), `<tool>.pyi` (Python).\n\n");
+    let mut out = String::from(
+        "# Tools\n\nCall as `tools.<component>.<tool>(args)`. Stubs: `<tool>.d.ts` (JavaScript), `<tool>.pyi` (Python).\n\n",
+    );
     for t in tools {
         let (c, n) = split(t);
         let summary = escape_hidden(t.description.lines().next().unwrap_or_default());
-        let _ = writeln!(out, "- `tools.{}.{}` — {summary} ({TREE}{c}/{n}.d.ts, .pyi)", ident(c), ident(n));
+        let _ = writeln!(
+            out,
+            "- `tools.{}.{}` — {summary} ({TREE}{c}/{n}.d.ts, .pyi)",
+            ident(c),
+            ident(n)
+        );
     }
     out
 }
@@ -80,7 +88,11 @@ pub fn typescript(t: &ToolInfo) -> String {
 pub fn python(t: &ToolInfo) -> String {
     let (c, n) = split(t);
     let schema = &t.input_schema;
-    let required: Vec<&str> = schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
     let props = schema.get("properties").and_then(Value::as_object);
     let mut params: Vec<String> = Vec::new();
     for (k, v) in props.into_iter().flatten().filter(|(k, _)| required.contains(&k.as_str())) {
@@ -93,16 +105,26 @@ pub fn python(t: &ToolInfo) -> String {
     let out = t.output_schema.as_ref().map_or_else(|| "str".to_string(), py_type);
     let doc = escape_hidden(&t.description).replace("\"\"\"", "'''");
     let f = ident(n);
-    format!("# tools.{}.{f}\nfrom typing import Any, Literal\n\ndef {f}({args}) -> {out}:\n    \"\"\"{doc}\"\"\"\n    ...\n", ident(c))
+    format!(
+        "# tools.{}.{f}\nfrom typing import Any, Literal\n\ndef {f}({args}) -> {out}:\n    \"\"\"{doc}\"\"\"\n    ...\n",
+        ident(c)
+    )
 }
 
 /// The Python type a JSON Schema describes.
 pub fn py_type(schema: &Value) -> String {
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-        return format!("Literal[{}]", values.iter().map(Value::to_string).collect::<Vec<_>>().join(", "));
+        return format!(
+            "Literal[{}]",
+            values.iter().map(Value::to_string).collect::<Vec<_>>().join(", ")
+        );
     }
     match schema.get("type") {
-        Some(Value::Array(types)) => types.iter().map(|t| py_type(&serde_json::json!({"type": t}))).collect::<Vec<_>>().join(" | "),
+        Some(Value::Array(types)) => types
+            .iter()
+            .map(|t| py_type(&serde_json::json!({"type": t})))
+            .collect::<Vec<_>>()
+            .join(" | "),
         Some(Value::String(t)) => match t.as_str() {
             "string" => "str".into(),
             "integer" => "int".into(),
@@ -140,11 +162,21 @@ mod tests {
         let [ts_uri, py_uri] = uris(&t);
         assert_eq!(ts_uri, "wasm-host://tools/json-query/query.d.ts");
         let ts = read(std::slice::from_ref(&t), &ts_uri).expect("the .d.ts");
-        assert!(ts.contains("export declare function query(args: {") && ts.contains("file: string") && ts.contains("limit?: number"), "{ts}");
+        assert!(
+            ts.contains("export declare function query(args: {")
+                && ts.contains("file: string")
+                && ts.contains("limit?: number"),
+            "{ts}"
+        );
         let py = read(std::slice::from_ref(&t), &py_uri).expect("the .pyi");
-        assert!(py.contains("def query(*, file: str, ") && py.contains("limit: int | None = None") && py.contains(r#"Literal["=", ">"]"#), "{py}");
+        assert!(
+            py.contains("def query(*, file: str, ")
+                && py.contains("limit: int | None = None")
+                && py.contains(r#"Literal["=", ">"]"#),
+            "{py}"
+        );
         assert!(py.contains("# tools.json_query.query"), "{py}");
-        assert!(read(&[t.clone()], "wasm-host://tools/json-query/nope.pyi").is_none());
+        assert!(read(std::slice::from_ref(&t), "wasm-host://tools/json-query/nope.pyi").is_none());
         assert!(index(&[t]).contains("`tools.json_query.query` — Select items"));
     }
 }

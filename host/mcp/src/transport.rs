@@ -57,12 +57,22 @@ pub struct HttpOptions {
 
 /// Binds `opts.addr` and serves MCP at `/mcp` until `shutdown` fires. Calls `ready` with the bound
 /// address once listening (port 0 picks a free port).
-pub async fn serve_http(server: McpServer, opts: HttpOptions, shutdown: CancellationToken, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+pub async fn serve_http(
+    server: McpServer,
+    opts: HttpOptions,
+    shutdown: CancellationToken,
+    ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
     if opts.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
-        anyhow::bail!("refusing an empty bearer token: --token / WASM_HOST_TOKEN must be a secret, e.g. `openssl rand -hex 32`");
+        anyhow::bail!(
+            "refusing an empty bearer token: --token / WASM_HOST_TOKEN must be a secret, e.g. `openssl rand -hex 32`"
+        );
     }
     if !opts.addr.ip().is_loopback() && opts.token.is_none() {
-        anyhow::bail!("refusing to listen on {} (not loopback) without a bearer token: set --token or WASM_HOST_TOKEN", opts.addr);
+        anyhow::bail!(
+            "refusing to listen on {} (not loopback) without a bearer token: set --token or WASM_HOST_TOKEN",
+            opts.addr
+        );
     }
     if opts.addr.ip().is_unspecified() && opts.allowed_hosts.is_empty() {
         anyhow::bail!(
@@ -70,16 +80,23 @@ pub async fn serve_http(server: McpServer, opts: HttpOptions, shutdown: Cancella
             opts.addr
         );
     }
-    let listener = tokio::net::TcpListener::bind(opts.addr).await.with_context(|| format!("binding {}", opts.addr))?;
+    let listener = tokio::net::TcpListener::bind(opts.addr)
+        .await
+        .with_context(|| format!("binding {}", opts.addr))?;
     let bound = listener.local_addr()?;
     let port = bound.port();
     let mut hosts = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
-    hosts.extend([format!("localhost:{port}"), format!("127.0.0.1:{port}"), format!("[::1]:{port}")]);
+    hosts.extend([
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ]);
     if !bound.ip().is_loopback() && !bound.ip().is_unspecified() {
         hosts.extend([bound.ip().to_string(), bound.to_string()]);
     }
     hosts.extend(opts.allowed_hosts.iter().map(|h| h.trim().to_ascii_lowercase()));
-    let mut origins: Vec<String> = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].map(String::from).to_vec();
+    let mut origins: Vec<String> =
+        ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"].map(String::from).to_vec();
     origins.extend(opts.allowed_origins.iter().cloned());
     let config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(hosts)
@@ -87,26 +104,47 @@ pub async fn serve_http(server: McpServer, opts: HttpOptions, shutdown: Cancella
         .with_max_request_body_bytes(opts.max_body)
         .with_cancellation_token(shutdown.child_token());
     let metrics = server.clone();
-    let service = StreamableHttpService::new(move || Ok(server.new_session()), Arc::new(LocalSessionManager::default()), config);
+    let service = StreamableHttpService::new(
+        move || Ok(server.new_session()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
     let mut app = axum::Router::new()
-        .route("/metrics", axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.metrics_text()) }))
+        .route(
+            "/metrics",
+            axum::routing::get(move || async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    metrics.metrics_text(),
+                )
+            }),
+        )
         .nest_service("/mcp", service);
     if let Some(token) = opts.token {
         let expected: Arc<str> = format!("Bearer {token}").into();
-        app = app.layer(axum::middleware::from_fn(move |req: axum::extract::Request, next: axum::middleware::Next| {
-            let expected = expected.clone();
-            async move {
-                let given = req.headers().get(axum::http::header::AUTHORIZATION).map(|v| v.as_bytes().to_vec()).unwrap_or_default();
-                if constant_time_eq(&given, expected.as_bytes()) {
-                    Ok(next.run(req).await)
-                } else {
-                    Err((axum::http::StatusCode::UNAUTHORIZED, "missing or wrong bearer token"))
+        app = app.layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let expected = expected.clone();
+                async move {
+                    let given = req
+                        .headers()
+                        .get(axum::http::header::AUTHORIZATION)
+                        .map(|v| v.as_bytes().to_vec())
+                        .unwrap_or_default();
+                    if constant_time_eq(&given, expected.as_bytes()) {
+                        Ok(next.run(req).await)
+                    } else {
+                        Err((axum::http::StatusCode::UNAUTHORIZED, "missing or wrong bearer token"))
+                    }
                 }
-            }
-        }));
+            },
+        ));
     }
     ready(bound);
-    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled_owned().await }).await.context("HTTP server")?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
+        .await
+        .context("HTTP server")?;
     Ok(())
 }
 

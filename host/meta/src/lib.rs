@@ -1,6 +1,15 @@
 //! What can be known about a component without instantiating it: its embedded manifest (a custom
 //! section written by `wasm-host build`), its sha256, and the WIT interfaces it imports and
 //! exports, checked against the host's semver policy.
+//!
+//! ```
+//! assert_eq!(
+//!     wasm_host_meta::sha256_hex(b"abc"),
+//!     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+//! );
+//! // Bytes that are not a component are refused with a reason, never run.
+//! assert!(wasm_host_meta::inspect(b"not wasm").is_err());
+//! ```
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -54,7 +63,10 @@ impl Manifest {
             && self.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !self.name.starts_with('-');
         if !ok_name {
-            return Err(MetaError::BadManifest(format!("name `{}` must be 1-64 characters of a-z, 0-9 and '-'", self.name.escape_debug())));
+            return Err(MetaError::BadManifest(format!(
+                "name `{}` must be 1-64 characters of a-z, 0-9 and '-'",
+                self.name.escape_debug()
+            )));
         }
         Ok(())
     }
@@ -117,9 +129,13 @@ pub fn inspect(bytes: &[u8]) -> Result<ComponentInfo, MetaError> {
             Payload::End(_) => depth = depth.saturating_sub(1),
             Payload::CustomSection(c) if depth == 1 && c.name() == MANIFEST_SECTION => {
                 if c.data().len() > MAX_MANIFEST_BYTES {
-                    return Err(MetaError::BadManifest(format!("{} bytes, above the {MAX_MANIFEST_BYTES}-byte cap", c.data().len())));
+                    return Err(MetaError::BadManifest(format!(
+                        "{} bytes, above the {MAX_MANIFEST_BYTES}-byte cap",
+                        c.data().len()
+                    )));
                 }
-                let m: Manifest = serde_json::from_slice(c.data()).map_err(|e| MetaError::BadManifest(e.to_string()))?;
+                let m: Manifest = serde_json::from_slice(c.data())
+                    .map_err(|e| MetaError::BadManifest(e.to_string()))?;
                 m.validate()?;
                 manifest = Some(m);
             }
@@ -251,12 +267,14 @@ mod tests {
 
     #[test]
     fn imports_are_listed_and_checked() {
-        let c = wat::parse_str(r#"(component (import "wasm-host:mcp/log@0.2.0" (instance)))"#).expect("wat");
+        let c = wat::parse_str(r#"(component (import "wasm-host:mcp/log@0.2.0" (instance)))"#)
+            .expect("wat");
         let info = inspect(&c).expect("inspect");
         assert_eq!(info.interfaces.imports, vec!["wasm-host:mcp/log@0.2.0"]);
         let err = info.check_imports().expect_err("0.2 refused").to_string();
         assert!(err.contains("accepts 0.1.x"), "{err}");
-        let ok = wat::parse_str(r#"(component (import "wasm-host:mcp/log@0.1.4" (instance)))"#).expect("wat");
+        let ok = wat::parse_str(r#"(component (import "wasm-host:mcp/log@0.1.4" (instance)))"#)
+            .expect("wat");
         inspect(&ok).expect("inspect").check_imports().expect("0.1.4 accepted");
     }
 }

@@ -42,7 +42,11 @@ pub struct DirRequest {
 #[serde(untagged)]
 enum DirRequestForm {
     Path(String),
-    Full { path: String, #[serde(default)] write: bool },
+    Full {
+        path: String,
+        #[serde(default)]
+        write: bool,
+    },
 }
 
 impl From<DirRequestForm> for DirRequest {
@@ -56,7 +60,11 @@ impl From<DirRequestForm> for DirRequest {
 
 impl From<DirRequest> for DirRequestForm {
     fn from(d: DirRequest) -> Self {
-        if d.write { DirRequestForm::Full { path: d.path, write: true } } else { DirRequestForm::Path(d.path) }
+        if d.write {
+            DirRequestForm::Full { path: d.path, write: true }
+        } else {
+            DirRequestForm::Path(d.path)
+        }
     }
 }
 
@@ -74,7 +82,8 @@ pub struct DirGrant {
 impl DirGrant {
     /// Parses `HOST[::GUEST][:ro|:rw]`; the guest path defaults to the host path, access to read-write.
     pub fn parse(spec: &str) -> Result<Self, CapabilityError> {
-        let bad = |why: &str| CapabilityError::BadGrant { spec: spec.to_string(), why: why.to_string() };
+        let bad =
+            |why: &str| CapabilityError::BadGrant { spec: spec.to_string(), why: why.to_string() };
         let (rest, read_only) = match spec.rsplit_once(':') {
             Some((r, "ro")) if !r.ends_with(':') => (r, true),
             Some((r, "rw")) if !r.ends_with(':') => (r, false),
@@ -118,7 +127,8 @@ impl From<HostPattern> for String {
 
 impl std::fmt::Display for HostPattern {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let host =
+            if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         match self.port {
             Some(p) => write!(f, "{host}:{p}"),
             None => f.write_str(&host),
@@ -129,10 +139,17 @@ impl std::fmt::Display for HostPattern {
 impl HostPattern {
     /// Parses a host pattern; rejects schemes, paths, user info and empty labels.
     pub fn parse(spec: &str) -> Result<Self, CapabilityError> {
-        let bad = |why: &str| CapabilityError::BadGrant { spec: spec.to_string(), why: why.to_string() };
+        let bad =
+            |why: &str| CapabilityError::BadGrant { spec: spec.to_string(), why: why.to_string() };
         let s = spec.trim().to_ascii_lowercase();
-        if s.contains("://") || s.contains('/') || s.contains('@') || s.contains(char::is_whitespace) {
-            return Err(bad("expected a host name such as api.example.com or *.example.com[:port]"));
+        if s.contains("://")
+            || s.contains('/')
+            || s.contains('@')
+            || s.contains(char::is_whitespace)
+        {
+            return Err(bad(
+                "expected a host name such as api.example.com or *.example.com[:port]",
+            ));
         }
         let parse_port = |p: &str| p.parse::<u16>().map_err(|_| bad("bad port"));
         let (host, port) = if let Some(rest) = s.strip_prefix('[') {
@@ -165,7 +182,11 @@ impl HostPattern {
         }
         let host = host.trim_end_matches('.');
         match self.host.strip_prefix("*.") {
-            Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(suffix) && host[..host.len() - suffix.len()].ends_with('.'),
+            Some(suffix) => {
+                host.len() > suffix.len() + 1
+                    && host.ends_with(suffix)
+                    && host[..host.len() - suffix.len()].ends_with('.')
+            }
             None => self.host == host,
         }
     }
@@ -182,7 +203,8 @@ impl HostPattern {
     /// `[::1]`): only such a grant lets a request reach a loopback, private, link-local or
     /// metadata address.
     pub fn names_address(&self, ip: std::net::IpAddr, port: u16, default_port: u16) -> bool {
-        self.port.unwrap_or(default_port) == port && self.host.parse::<std::net::IpAddr>().is_ok_and(|h| h == ip)
+        self.port.unwrap_or(default_port) == port
+            && self.host.parse::<std::net::IpAddr>().is_ok_and(|h| h == ip)
     }
 
     /// Whether every host this (requested) pattern allows is also allowed by `grant`.
@@ -192,7 +214,10 @@ impl HostPattern {
         }
         match self.host.strip_prefix("*.") {
             // A wildcard request needs a wildcard grant at the same or a higher level.
-            Some(suffix) => grant.host.strip_prefix("*.").is_some_and(|g| suffix == g || suffix.ends_with(&format!(".{g}"))),
+            Some(suffix) => grant
+                .host
+                .strip_prefix("*.")
+                .is_some_and(|g| suffix == g || suffix.ends_with(&format!(".{g}"))),
             None => grant.matches(&self.host, self.port.or(grant.port)),
         }
     }
@@ -270,7 +295,10 @@ pub enum CapabilityError {
 
 /// The effective grant for a component: everything it requested, each item checked against the
 /// operator's grants. `requests = None` (no manifest) means the component requested nothing.
-pub fn effective_grant(requests: Option<&Requests>, grants: &Grants) -> Result<EffectiveGrant, CapabilityError> {
+pub fn effective_grant(
+    requests: Option<&Requests>,
+    grants: &Grants,
+) -> Result<EffectiveGrant, CapabilityError> {
     let empty = Requests::default();
     let req = requests.unwrap_or(&empty);
     let mut out = EffectiveGrant::default();
@@ -281,7 +309,10 @@ pub fn effective_grant(requests: Option<&Requests>, grants: &Grants) -> Result<E
         };
         if d.write && g.read_only {
             let how = format!("--dir {}::{} (without :ro)", g.host.display(), d.path);
-            return Err(CapabilityError::Missing { what: format!("write access to directory {}", d.path), how });
+            return Err(CapabilityError::Missing {
+                what: format!("write access to directory {}", d.path),
+                how,
+            });
         }
         out.dirs.push(DirGrant { read_only: g.read_only || !d.write, ..g.clone() });
     }
@@ -296,13 +327,19 @@ pub fn effective_grant(requests: Option<&Requests>, grants: &Grants) -> Result<E
             }
         });
         let Some(effective) = narrowest else {
-            return Err(CapabilityError::Missing { what: format!("outbound HTTP to {pattern}"), how: format!("--allow-host {pattern}") });
+            return Err(CapabilityError::Missing {
+                what: format!("outbound HTTP to {pattern}"),
+                how: format!("--allow-host {pattern}"),
+            });
         };
         out.hosts.push(effective);
     }
     for key in &req.env {
         let Some((k, v)) = grants.env.iter().find(|(k, _)| k == key) else {
-            return Err(CapabilityError::Missing { what: format!("environment variable {key}"), how: format!("--env {key}[=VALUE]") });
+            return Err(CapabilityError::Missing {
+                what: format!("environment variable {key}"),
+                how: format!("--env {key}[=VALUE]"),
+            });
         };
         out.env.push((k.clone(), v.clone()));
     }
@@ -326,19 +363,30 @@ pub fn effective_grant(requests: Option<&Requests>, grants: &Grants) -> Result<E
 
 /// The limits for a component: the operator's, tightened by the component's own wishes; a wish
 /// above the operator's limit is an error.
-pub fn effective_limits(requests: Option<&Requests>, limits: &Limits) -> Result<Limits, CapabilityError> {
+pub fn effective_limits(
+    requests: Option<&Requests>,
+    limits: &Limits,
+) -> Result<Limits, CapabilityError> {
     let mut out = limits.clone();
     let Some(req) = requests else { return Ok(out) };
     if let Some(m) = req.memory_bytes {
         if m > limits.memory_bytes {
-            return Err(CapabilityError::OverLimit { what: "memory", wanted: format!("{m} bytes"), limit: format!("{} bytes (--memory)", limits.memory_bytes) });
+            return Err(CapabilityError::OverLimit {
+                what: "memory",
+                wanted: format!("{m} bytes"),
+                limit: format!("{} bytes (--memory)", limits.memory_bytes),
+            });
         }
         out.memory_bytes = m;
     }
     if let Some(ms) = req.timeout_ms {
         let wish = Duration::from_millis(ms);
         if wish > limits.timeout {
-            return Err(CapabilityError::OverLimit { what: "timeout", wanted: format!("{wish:?}"), limit: format!("{:?} (--timeout)", limits.timeout) });
+            return Err(CapabilityError::OverLimit {
+                what: "timeout",
+                wanted: format!("{wish:?}"),
+                limit: format!("{:?} (--timeout)", limits.timeout),
+            });
         }
         out.timeout = wish;
     }
@@ -351,17 +399,29 @@ mod tests {
 
     fn grants() -> Grants {
         Grants {
-            dirs: vec![DirGrant::parse("/srv/docs::/data").expect("dir"), DirGrant::parse("/tmp/out::/out:ro").expect("dir")],
-            hosts: vec![HostPattern::parse("*.example.com").expect("host"), HostPattern::parse("127.0.0.1:8080").expect("host")],
+            dirs: vec![
+                DirGrant::parse("/srv/docs::/data").expect("dir"),
+                DirGrant::parse("/tmp/out::/out:ro").expect("dir"),
+            ],
+            hosts: vec![
+                HostPattern::parse("*.example.com").expect("host"),
+                HostPattern::parse("127.0.0.1:8080").expect("host"),
+            ],
             env: vec![("API_KEY".into(), "k".into()), ("OTHER".into(), "o".into())],
         }
     }
 
     #[test]
     fn dir_grants_parse_host_guest_and_mode() {
-        assert_eq!(DirGrant::parse("./a").expect("p"), DirGrant { host: "./a".into(), guest: "./a".into(), read_only: false });
-        assert_eq!(DirGrant::parse("/x::/data:ro").expect("p"), DirGrant { host: "/x".into(), guest: "/data".into(), read_only: true });
-        assert_eq!(DirGrant::parse("/x::/data:rw").expect("p").read_only, false);
+        assert_eq!(
+            DirGrant::parse("./a").expect("p"),
+            DirGrant { host: "./a".into(), guest: "./a".into(), read_only: false }
+        );
+        assert_eq!(
+            DirGrant::parse("/x::/data:ro").expect("p"),
+            DirGrant { host: "/x".into(), guest: "/data".into(), read_only: true }
+        );
+        assert!(!DirGrant::parse("/x::/data:rw").expect("p").read_only);
         assert!(DirGrant::parse("::/data").is_err());
         assert!(DirGrant::parse("/x::").is_err());
     }
@@ -376,7 +436,10 @@ mod tests {
         };
         let eff = effective_grant(Some(&req), &grants()).expect("granted");
         assert_eq!(eff.dirs.len(), 1);
-        assert!(eff.dirs[0].read_only, "a read-only request gets a read-only preopen even if granted rw");
+        assert!(
+            eff.dirs[0].read_only,
+            "a read-only request gets a read-only preopen even if granted rw"
+        );
         assert_eq!(eff.env, vec![("API_KEY".to_string(), "k".to_string())]);
         assert!(eff.allows_request("api.example.com", 443, 443));
         assert!(!eff.allows_request("other.example.com", 443, 443), "only what was requested");
@@ -386,10 +449,28 @@ mod tests {
     #[test]
     fn missing_capabilities_are_named() {
         let cases = [
-            (Requests { directories: vec![DirRequest { path: "/secret".into(), write: false }], ..Default::default() }, "directory /secret"),
-            (Requests { directories: vec![DirRequest { path: "/out".into(), write: true }], ..Default::default() }, "write access to directory /out"),
-            (Requests { hosts: vec!["evil.org".into()], ..Default::default() }, "outbound HTTP to evil.org"),
-            (Requests { env: vec!["HOME".into()], ..Default::default() }, "environment variable HOME"),
+            (
+                Requests {
+                    directories: vec![DirRequest { path: "/secret".into(), write: false }],
+                    ..Default::default()
+                },
+                "directory /secret",
+            ),
+            (
+                Requests {
+                    directories: vec![DirRequest { path: "/out".into(), write: true }],
+                    ..Default::default()
+                },
+                "write access to directory /out",
+            ),
+            (
+                Requests { hosts: vec!["evil.org".into()], ..Default::default() },
+                "outbound HTTP to evil.org",
+            ),
+            (
+                Requests { env: vec!["HOME".into()], ..Default::default() },
+                "environment variable HOME",
+            ),
         ];
         for (req, want) in cases {
             let err = effective_grant(Some(&req), &grants()).expect_err(want).to_string();
@@ -415,8 +496,16 @@ mod tests {
         let q = HostPattern::parse("127.0.0.1:8080").expect("q");
         assert!(q.allows("127.0.0.1", 8080, 80) && !q.allows("127.0.0.1", 80, 80));
         let lo: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
-        assert!(q.names_address(lo, 8080, 80) && !q.names_address(lo, 1, 80) && !p.names_address(lo, 443, 443));
-        assert!(HostPattern::parse("[::1]:8080").expect("v6").names_address("::1".parse().expect("ip"), 8080, 80));
+        assert!(
+            q.names_address(lo, 8080, 80)
+                && !q.names_address(lo, 1, 80)
+                && !p.names_address(lo, 443, 443)
+        );
+        assert!(HostPattern::parse("[::1]:8080").expect("v6").names_address(
+            "::1".parse().expect("ip"),
+            8080,
+            80
+        ));
         assert!(q.matches("127.0.0.1", Some(8080)));
         assert!(!q.matches("127.0.0.1", Some(8081)));
         for bad in ["http://a.com", "a.com/x", "allowed.com@evil", "*.", "a..b", "a.*.com"] {
@@ -430,13 +519,20 @@ mod tests {
         assert!(HostPattern::parse("*.api.example.com").expect("r").covered_by(&g));
         assert!(HostPattern::parse("*.example.com").expect("r").covered_by(&g));
         assert!(!HostPattern::parse("*.com").expect("r").covered_by(&g));
-        assert!(!HostPattern::parse("*.example.com").expect("r").covered_by(&HostPattern::parse("api.example.com").expect("g")));
+        assert!(
+            !HostPattern::parse("*.example.com")
+                .expect("r")
+                .covered_by(&HostPattern::parse("api.example.com").expect("g"))
+        );
     }
 
     #[test]
     fn host_grant_narrower_than_the_request_wins() {
         let req = Requests { hosts: vec!["127.0.0.1".into()], ..Default::default() };
-        let g = Grants { hosts: vec![HostPattern::parse("127.0.0.1:8080").expect("g")], ..Default::default() };
+        let g = Grants {
+            hosts: vec![HostPattern::parse("127.0.0.1:8080").expect("g")],
+            ..Default::default()
+        };
         let eff = effective_grant(Some(&req), &g).expect("granted");
         assert!(eff.allows_request("127.0.0.1", 8080, 80));
         assert!(!eff.allows_request("127.0.0.1", 22, 80), "the grant's port restriction holds");
@@ -445,7 +541,8 @@ mod tests {
     #[test]
     fn limit_wishes_tighten_or_fail() {
         let base = Limits::default();
-        let tight = Requests { memory_bytes: Some(1 << 20), timeout_ms: Some(500), ..Default::default() };
+        let tight =
+            Requests { memory_bytes: Some(1 << 20), timeout_ms: Some(500), ..Default::default() };
         let l = effective_limits(Some(&tight), &base).expect("fits");
         assert_eq!((l.memory_bytes, l.timeout), (1 << 20, Duration::from_millis(500)));
         let greedy = Requests { memory_bytes: Some(1 << 40), ..Default::default() };

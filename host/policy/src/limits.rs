@@ -155,7 +155,8 @@ mod tests {
 
     #[test]
     fn limits_deserialize_from_partial_json_with_defaults() {
-        let l: Limits = serde_json::from_str(r#"{"memory_bytes": 1024, "timeout": "2s"}"#).expect("parse");
+        let l: Limits =
+            serde_json::from_str(r#"{"memory_bytes": 1024, "timeout": "2s"}"#).expect("parse");
         assert_eq!(l.memory_bytes, 1024);
         assert_eq!(l.timeout, Duration::from_secs(2));
         assert_eq!(l.output_bytes, Limits::default().output_bytes);

@@ -35,17 +35,23 @@ pub fn check_import(name: &str) -> ImportVerdict {
         None => (name, None),
     };
     let Some((package, _iface)) = path.split_once('/') else {
-        return ImportVerdict::Rejected(format!("imports `{name}`, which is not an interface this host provides"));
+        return ImportVerdict::Rejected(format!(
+            "imports `{name}`, which is not an interface this host provides"
+        ));
     };
     let (wanted, family) = if package.starts_with("wasm-host:") {
         (HOST_WIT_VERSION, package)
     } else if package.starts_with("wasi:") {
         (WASI_VERSION, "wasi")
     } else {
-        return ImportVerdict::Rejected(format!("imports `{name}`, which this host does not provide"));
+        return ImportVerdict::Rejected(format!(
+            "imports `{name}`, which this host does not provide"
+        ));
     };
     let Some(v) = version else {
-        return ImportVerdict::Rejected(format!("imports `{name}` without a version; this host provides {family}@{wanted}"));
+        return ImportVerdict::Rejected(format!(
+            "imports `{name}` without a version; this host provides {family}@{wanted}"
+        ));
     };
     let Ok(v) = Version::parse(v) else {
         return ImportVerdict::Rejected(format!("imports `{name}` with an unparsable version"));
@@ -53,14 +59,22 @@ pub fn check_import(name: &str) -> ImportVerdict {
     if compatible(&wanted, &v) {
         ImportVerdict::Accepted
     } else {
-        let accepts = if wanted.major == 0 { format!("{}.{}.x", wanted.major, wanted.minor) } else { format!("{}.x", wanted.major) };
-        ImportVerdict::Rejected(format!("imports `{name}`, but this host provides {family}@{wanted} and accepts {accepts}"))
+        let accepts = if wanted.major == 0 {
+            format!("{}.{}.x", wanted.major, wanted.minor)
+        } else {
+            format!("{}.x", wanted.major)
+        };
+        ImportVerdict::Rejected(format!(
+            "imports `{name}`, but this host provides {family}@{wanted} and accepts {accepts}"
+        ))
     }
 }
 
 /// Cargo-style compatibility, ignoring patch: same major, and the same minor while major is 0.
 fn compatible(host: &Version, import: &Version) -> bool {
-    host.major == import.major && (host.major != 0 || host.minor == import.minor) && import.pre.is_empty()
+    host.major == import.major
+        && (host.major != 0 || host.minor == import.minor)
+        && import.pre.is_empty()
 }
 
 #[cfg(test)]
@@ -69,16 +83,30 @@ mod tests {
 
     #[test]
     fn compatible_patches_are_accepted() {
-        for ok in ["wasm-host:mcp/log@0.1.0", "wasm-host:mcp/tools@0.1.9", "wasi:cli/environment@0.2.3", "wasi:http/types@0.2.6"] {
+        for ok in [
+            "wasm-host:mcp/log@0.1.0",
+            "wasm-host:mcp/tools@0.1.9",
+            "wasi:cli/environment@0.2.3",
+            "wasi:http/types@0.2.6",
+        ] {
             assert_eq!(check_import(ok), ImportVerdict::Accepted, "{ok}");
         }
     }
 
     #[test]
     fn incompatible_versions_are_rejected_with_the_reason() {
-        let ImportVerdict::Rejected(why) = check_import("wasm-host:mcp/log@0.2.0") else { panic!("accepted 0.2.0") };
+        let ImportVerdict::Rejected(why) = check_import("wasm-host:mcp/log@0.2.0") else {
+            panic!("accepted 0.2.0")
+        };
         assert!(why.contains("wasm-host:mcp/log@0.2.0") && why.contains("accepts 0.1.x"), "{why}");
-        for bad in ["wasm-host:mcp/log@1.0.0", "wasm-host:mcp/log@0.1.0-rc1", "wasi:cli/environment@0.3.0", "wasm-host:mcp/log", "acme:evil/backdoor@1.0.0", "nonsense"] {
+        for bad in [
+            "wasm-host:mcp/log@1.0.0",
+            "wasm-host:mcp/log@0.1.0-rc1",
+            "wasi:cli/environment@0.3.0",
+            "wasm-host:mcp/log",
+            "acme:evil/backdoor@1.0.0",
+            "nonsense",
+        ] {
             assert!(matches!(check_import(bad), ImportVerdict::Rejected(_)), "{bad}");
         }
     }

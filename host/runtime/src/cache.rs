@@ -24,7 +24,9 @@ pub fn default_cache_dir() -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
     if base.is_none() {
-        tracing::warn!("neither XDG_CACHE_HOME nor HOME is set: compiling without a cache (set --cache-dir to keep compiled code)");
+        tracing::warn!(
+            "neither XDG_CACHE_HOME nor HOME is set: compiling without a cache (set --cache-dir to keep compiled code)"
+        );
     }
     base.map(|b| b.join("wasm-host"))
 }
@@ -78,7 +80,12 @@ impl CompileCache {
         };
         #[cfg(not(unix))]
         let owner = None;
-        Ok(CompileCache { path: path.to_path_buf(), dir, engine_key: format!("{:016x}", h.finish()), owner })
+        Ok(CompileCache {
+            path: path.to_path_buf(),
+            dir,
+            engine_key: format!("{:016x}", h.finish()),
+            owner,
+        })
     }
 
     /// The cache directory.
@@ -133,7 +140,9 @@ impl CompileCache {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = format!(".{name}.{}.{seq}.tmp", std::process::id());
-        let err = |e: std::io::Error| LoadError::Cache(format!("writing {}: {e}", self.path.join(&name).display()));
+        let err = |e: std::io::Error| {
+            LoadError::Cache(format!("writing {}: {e}", self.path.join(&name).display()))
+        };
         let mut opts = cap_std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]

@@ -1,11 +1,11 @@
 //! Running calls: a fresh instance per call in a store that enforces the component's limits and
 //! grants, then the result (capped), the captured log, and the call's figures.
 
-use crate::lane::LaneTicket;
 use crate::bindings::{ToolDef, ToolError, ToolOutput};
 use crate::catalog::{Catalog, ComponentKind, LoadedComponent, Pre};
 use crate::error::{CallError, ToolErrorKind};
 use crate::http::AllowListHooks;
+use crate::lane::LaneTicket;
 use crate::limiter::Limiter;
 use crate::output::{CallLog, CapturedStream, cut};
 use crate::runtime::Runtime;
@@ -99,7 +99,10 @@ pub struct CallOutcome {
     pub stats: CallStats,
 }
 
-fn ser_result<S: serde::Serializer>(r: &Result<Output, CallError>, s: S) -> Result<S::Ok, S::Error> {
+fn ser_result<S: serde::Serializer>(
+    r: &Result<Output, CallError>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     #[derive(Serialize)]
     #[serde(rename_all = "lowercase")]
     enum R<'a> {
@@ -137,18 +140,31 @@ impl Executor {
 
     /// Calls `tool` of `component` (which need not be in the catalog); for a program, `tool`
     /// must be `run` and `arguments` is the program's input.
-    pub async fn call_component(&self, component: &LoadedComponent, tool: &str, arguments: &str) -> CallOutcome {
+    pub async fn call_component(
+        &self,
+        component: &LoadedComponent,
+        tool: &str,
+        arguments: &str,
+    ) -> CallOutcome {
         self.call_at_depth(component, tool, arguments, 0).await
     }
 
     /// A call from inside a program (`tools.call`), one level deeper.
-    pub(crate) fn call_nested<'a>(&'a self, qualified: &'a str, arguments: &'a str, depth: u32) -> Pin<Box<dyn Future<Output = CallOutcome> + Send + 'a>> {
+    pub(crate) fn call_nested<'a>(
+        &'a self,
+        qualified: &'a str,
+        arguments: &'a str,
+        depth: u32,
+    ) -> Pin<Box<dyn Future<Output = CallOutcome> + Send + 'a>> {
         Box::pin(async move {
             let Some((component, tool)) = self.catalog.resolve(qualified) else {
                 return CallOutcome::failed(CallError::UnknownTool(qualified.to_string()));
             };
             if depth > component.limits.call_depth {
-                return CallOutcome::failed(CallError::Depth { limit: component.limits.call_depth, tool: qualified.to_string() });
+                return CallOutcome::failed(CallError::Depth {
+                    limit: component.limits.call_depth,
+                    tool: qualified.to_string(),
+                });
             }
             if let Err(e) = component.check_arguments(&tool, arguments) {
                 return CallOutcome::failed(e);
@@ -166,11 +182,22 @@ impl Executor {
         })
     }
 
-    async fn call_at_depth(&self, component: &LoadedComponent, tool: &str, arguments: &str, depth: u32) -> CallOutcome {
+    async fn call_at_depth(
+        &self,
+        component: &LoadedComponent,
+        tool: &str,
+        arguments: &str,
+        depth: u32,
+    ) -> CallOutcome {
         let op = match component.kind {
             ComponentKind::Tool => Op::Call { name: tool, arguments },
             ComponentKind::Program if tool == "run" => Op::Run { input: arguments },
-            ComponentKind::Program => return CallOutcome::failed(CallError::UnknownTool(format!("{}.{tool}", component.name))),
+            ComponentKind::Program => {
+                return CallOutcome::failed(CallError::UnknownTool(format!(
+                    "{}.{tool}",
+                    component.name
+                )));
+            }
         };
         let mut setup = match CallSetup::new(self, component, depth) {
             Ok(s) => s,
@@ -180,7 +207,9 @@ impl Executor {
         let result = result.and_then(|r| match r {
             OpResult::Call(Ok(out)) | OpResult::Run(Ok(out)) => Ok(out),
             OpResult::Call(Err(e)) => Err(CallError::from_wit(e)),
-            OpResult::Run(Err(message)) => Err(CallError::Tool { kind: ToolErrorKind::Failed, message }),
+            OpResult::Run(Err(message)) => {
+                Err(CallError::Tool { kind: ToolErrorKind::Failed, message })
+            }
             OpResult::List(_) => Err(CallError::Setup("unexpected tool list".into())),
         });
         setup.finish(result, component.limits.output_bytes)
@@ -189,7 +218,13 @@ impl Executor {
 
 impl CallOutcome {
     fn failed(error: CallError) -> Self {
-        CallOutcome { result: Err(error), log: Vec::new(), log_dropped_bytes: 0, log_dropped_lines: 0, stats: CallStats::default() }
+        CallOutcome {
+            result: Err(error),
+            log: Vec::new(),
+            log_dropped_bytes: 0,
+            log_dropped_lines: 0,
+            stats: CallStats::default(),
+        }
     }
 }
 
@@ -206,8 +241,12 @@ impl CallError {
 
     pub(crate) fn into_wit(self) -> ToolError {
         match self {
-            CallError::Tool { kind: ToolErrorKind::InvalidArguments, message } => ToolError::InvalidArguments(message),
-            CallError::Tool { kind: ToolErrorKind::NotFound, message } => ToolError::NotFound(message),
+            CallError::Tool { kind: ToolErrorKind::InvalidArguments, message } => {
+                ToolError::InvalidArguments(message)
+            }
+            CallError::Tool { kind: ToolErrorKind::NotFound, message } => {
+                ToolError::NotFound(message)
+            }
             CallError::Tool { kind: ToolErrorKind::Denied, message } => ToolError::Denied(message),
             CallError::Tool { kind: ToolErrorKind::Failed, message } => ToolError::Failed(message),
             CallError::UnknownTool(name) => ToolError::NotFound(format!("unknown tool `{name}`")),
@@ -245,7 +284,11 @@ pub(crate) struct CallSetup {
 }
 
 impl CallSetup {
-    pub(crate) fn new(executor: &Executor, component: &LoadedComponent, depth: u32) -> Result<Self, CallError> {
+    pub(crate) fn new(
+        executor: &Executor,
+        component: &LoadedComponent,
+        depth: u32,
+    ) -> Result<Self, CallError> {
         let started = Instant::now();
         let limits = &component.limits;
         let log = Arc::new(Mutex::new(CallLog::new(limits.log_bytes)));
@@ -265,8 +308,13 @@ impl CallSetup {
         }
         for d in &component.grant.dirs {
             let perms = if d.read_only { FsPerms::ReadOnly } else { FsPerms::ReadWrite };
-            wasi.preopened_dir(&d.host, &d.guest, perms)
-                .map_err(|e| CallError::Setup(format!("granted directory {} (guest {}) cannot be opened: {e}", d.host.display(), d.guest)))?;
+            wasi.preopened_dir(&d.host, &d.guest, perms).map_err(|e| {
+                CallError::Setup(format!(
+                    "granted directory {} (guest {}) cannot be opened: {e}",
+                    d.host.display(),
+                    d.guest
+                ))
+            })?;
         }
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.resource_handles as usize);
@@ -308,7 +356,8 @@ impl CallSetup {
     pub(crate) async fn perform(&mut self, pre: &Pre, op: Op<'_>) -> Result<OpResult, CallError> {
         let grace = Duration::from_millis(20);
         let timeout = self.timeout;
-        let outcome = tokio::time::timeout(timeout + grace, self.instantiate_and_run(pre, op)).await;
+        let outcome =
+            tokio::time::timeout(timeout + grace, self.instantiate_and_run(pre, op)).await;
         match outcome {
             Err(_elapsed) => Err(CallError::Deadline { limit: timeout }),
             Ok(Ok(r)) => Ok(r),
@@ -337,9 +386,13 @@ impl CallSetup {
             (Pre::Program(pre), Op::Run { input }) => {
                 let i = pre.instantiate_async(&mut *store).await?;
                 self.instantiate = t0.elapsed();
-                Ok(OpResult::Run(i.wasm_host_mcp_program().call_run(&mut *store, input).await?.map(Output::Json)))
+                Ok(OpResult::Run(
+                    i.wasm_host_mcp_program().call_run(&mut *store, input).await?.map(Output::Json),
+                ))
             }
-            (Pre::Program(_), _) | (Pre::Tool(_), Op::Run { .. }) => wasmtime::bail!("operation does not match the component's world"),
+            (Pre::Program(_), _) | (Pre::Tool(_), Op::Run { .. }) => {
+                wasmtime::bail!("operation does not match the component's world")
+            }
         }
     }
 
@@ -347,7 +400,11 @@ impl CallSetup {
     fn classify(&self, e: wasmtime::Error) -> CallError {
         let limiter = &self.store.data().limiter;
         if let Some(requested) = limiter.memory_refused {
-            return CallError::Memory { limit: self.store.data().limiter_limit(), requested, detail: first_line(&e) };
+            return CallError::Memory {
+                limit: self.store.data().limiter_limit(),
+                requested,
+                detail: first_line(&e),
+            };
         }
         if let Some(requested) = limiter.table_refused {
             return CallError::Table { limit: self.store.data().table_limit(), requested };
@@ -355,13 +412,18 @@ impl CallSetup {
         if let Some(exit) = e.downcast_ref::<I32Exit>() {
             return CallError::Exit(exit.0);
         }
-        if e.downcast_ref::<ResourceTableError>().is_some_and(|r| matches!(r, ResourceTableError::Full)) {
+        if e.downcast_ref::<ResourceTableError>()
+            .is_some_and(|r| matches!(r, ResourceTableError::Full))
+        {
             return CallError::Resources { limit: self.resource_limit };
         }
         match e.downcast_ref::<Trap>() {
             Some(Trap::Interrupt) => CallError::Deadline { limit: self.timeout },
             Some(Trap::OutOfFuel) => CallError::OutOfFuel { budget: self.fuel_budget },
-            Some(Trap::StackOverflow) => CallError::Trap("call stack exhausted (deep recursion); the wasm stack limit is max_wasm_stack".into()),
+            Some(Trap::StackOverflow) => CallError::Trap(
+                "call stack exhausted (deep recursion); the wasm stack limit is max_wasm_stack"
+                    .into(),
+            ),
             _ => CallError::Trap(trim_trap(&e)),
         }
     }
@@ -371,9 +433,11 @@ impl CallSetup {
         let mut truncated = false;
         // A memory refusal the guest turned into its own error is still reported as the limit.
         let result = match (result, self.store.data().limiter.memory_refused) {
-            (Err(CallError::Tool { message, .. }), Some(requested)) => {
-                Err(CallError::Memory { limit: self.store.data().limiter_limit(), requested, detail: cut(message, output_cap).0 })
-            }
+            (Err(CallError::Tool { message, .. }), Some(requested)) => Err(CallError::Memory {
+                limit: self.store.data().limiter_limit(),
+                requested,
+                detail: cut(message, output_cap).0,
+            }),
             (Ok(out), _) => {
                 let (kept, cut_) = match out {
                     Output::Json(s) => match cut(s, output_cap) {
@@ -389,7 +453,9 @@ impl CallSetup {
                 Ok(kept)
             }
             // A guest's error text is output too: cut at the same cap (row 31 of docs/SECURITY.md).
-            (Err(CallError::Tool { kind, message }), _) => Err(CallError::Tool { kind, message: cut(message, output_cap).0 }),
+            (Err(CallError::Tool { kind, message }), _) => {
+                Err(CallError::Tool { kind, message: cut(message, output_cap).0 })
+            }
             (r, _) => r,
         };
         let remaining = self.store.get_fuel().unwrap_or(0);
@@ -414,7 +480,13 @@ impl CallSetup {
         }
         let mut log = self.log.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default();
         log.finish();
-        CallOutcome { result, log: log.lines, log_dropped_bytes: log.dropped_bytes, log_dropped_lines: log.dropped_lines, stats }
+        CallOutcome {
+            result,
+            log: log.lines,
+            log_dropped_bytes: log.dropped_bytes,
+            log_dropped_lines: log.dropped_lines,
+            stats,
+        }
     }
 }
 
@@ -429,7 +501,15 @@ fn trim_trap(e: &wasmtime::Error) -> String {
         None => e.root_cause().to_string(),
     };
     let full = format!("{e:#}");
-    let frames: Vec<&str> = full.lines().filter(|l| l.trim_start().split(':').next().is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())).collect();
+    let frames: Vec<&str> = full
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .split(':')
+                .next()
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
+        })
+        .collect();
     let mut text = reason;
     if !frames.is_empty() {
         text.push_str("\nwasm backtrace (innermost first):");

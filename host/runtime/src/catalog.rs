@@ -2,6 +2,8 @@
 //! program's `tools.call` and `tools.search` see, and later what the MCP server lists.
 
 use crate::bindings::{ToolDef, program, tool};
+use crate::error::CallError;
+use crate::gate::{Gate, GateLimits};
 use crate::state::CallState;
 use serde::Serialize;
 use serde_json::Value;
@@ -11,8 +13,6 @@ use std::time::Duration;
 use wasm_host_meta::{Interfaces, Manifest};
 use wasm_host_policy::{EffectiveGrant, Limits};
 use wasm_host_search::{SearchIndex, ToolDoc};
-use crate::gate::{Gate, GateLimits};
-use crate::error::CallError;
 
 /// What a component is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,16 +59,25 @@ pub struct ToolInfo {
 impl ToolInfo {
     /// Converts a guest's tool definition, validating name and schemas.
     pub(crate) fn from_wit(component: &str, def: ToolDef) -> Result<Self, String> {
-        let valid = !def.name.is_empty() && def.name.len() <= 64 && def.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let valid = !def.name.is_empty()
+            && def.name.len() <= 64
+            && def.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !valid {
-            return Err(format!("tool name `{}` must be 1-64 characters of A-Z, a-z, 0-9, '_' and '-'", def.name.escape_debug()));
+            return Err(format!(
+                "tool name `{}` must be 1-64 characters of A-Z, a-z, 0-9, '_' and '-'",
+                def.name.escape_debug()
+            ));
         }
-        let input_schema: Value = serde_json::from_str(&def.input_schema).map_err(|e| format!("tool `{}`: input schema is not JSON: {e}", def.name))?;
+        let input_schema: Value = serde_json::from_str(&def.input_schema)
+            .map_err(|e| format!("tool `{}`: input schema is not JSON: {e}", def.name))?;
         if !input_schema.is_object() {
             return Err(format!("tool `{}`: input schema must be a JSON object", def.name));
         }
         let output_schema = match def.output_schema {
-            Some(s) => Some(serde_json::from_str(&s).map_err(|e| format!("tool `{}`: output schema is not JSON: {e}", def.name))?),
+            Some(s) => Some(
+                serde_json::from_str(&s)
+                    .map_err(|e| format!("tool `{}`: output schema is not JSON: {e}", def.name))?,
+            ),
             None => None,
         };
         let h = def.hints;
@@ -79,7 +88,12 @@ impl ToolInfo {
             description: def.description,
             input_schema,
             output_schema,
-            hints: ToolHints { read_only: h.read_only, destructive: h.destructive, idempotent: h.idempotent, open_world: h.open_world },
+            hints: ToolHints {
+                read_only: h.read_only,
+                destructive: h.destructive,
+                idempotent: h.idempotent,
+                open_world: h.open_world,
+            },
         })
     }
 
@@ -139,14 +153,18 @@ pub struct LoadedComponent {
 }
 
 /// Compiles each tool's input schema.
-pub(crate) fn validators(tools: &[ToolInfo]) -> std::collections::HashMap<String, jsonschema::Validator> {
+pub(crate) fn validators(
+    tools: &[ToolInfo],
+) -> std::collections::HashMap<String, jsonschema::Validator> {
     let mut out = std::collections::HashMap::new();
     for t in tools {
         match jsonschema::validator_for(&t.input_schema) {
             Ok(v) => {
                 out.insert(t.name.clone(), v);
             }
-            Err(e) => tracing::warn!(tool = %t.qualified, error = %e, "input schema is not a valid JSON Schema; arguments are not checked"),
+            Err(e) => {
+                tracing::warn!(tool = %t.qualified, error = %e, "input schema is not a valid JSON Schema; arguments are not checked")
+            }
         }
     }
     out
@@ -158,8 +176,12 @@ impl LoadedComponent {
     pub fn check_arguments(&self, tool: &str, arguments: &str) -> Result<(), CallError> {
         let Some(validator) = self.validators.get(tool) else { return Ok(()) };
         let qualified = format!("{}.{tool}", self.name);
-        let value: Value = serde_json::from_str(if arguments.trim().is_empty() { "{}" } else { arguments })
-            .map_err(|e| CallError::InvalidArguments { tool: qualified.clone(), problems: format!("not JSON: {e}") })?;
+        let value: Value =
+            serde_json::from_str(if arguments.trim().is_empty() { "{}" } else { arguments })
+                .map_err(|e| CallError::InvalidArguments {
+                    tool: qualified.clone(),
+                    problems: format!("not JSON: {e}"),
+                })?;
         let problems: Vec<String> = validator
             .iter_errors(&value)
             .take(5)
@@ -168,12 +190,20 @@ impl LoadedComponent {
                 if at.is_empty() { e.to_string() } else { format!("{at}: {e}") }
             })
             .collect();
-        if problems.is_empty() { Ok(()) } else { Err(CallError::InvalidArguments { tool: qualified, problems: problems.join("; ") }) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CallError::InvalidArguments { tool: qualified, problems: problems.join("; ") })
+        }
     }
 
     /// This component with more directories and other limits, for calls that need a grant the
     /// operator gives per call (a code-mode session's `/workspace`). Shares the compiled code.
-    pub fn with_call_grant(&self, extra_dirs: Vec<wasm_host_policy::DirGrant>, limits: Limits) -> LoadedComponent {
+    pub fn with_call_grant(
+        &self,
+        extra_dirs: Vec<wasm_host_policy::DirGrant>,
+        limits: Limits,
+    ) -> LoadedComponent {
         let mut grant = (*self.grant).clone();
         grant.dirs.extend(extra_dirs);
         LoadedComponent {
@@ -196,7 +226,11 @@ impl LoadedComponent {
 
 impl std::fmt::Debug for LoadedComponent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedComponent").field("name", &self.name).field("sha256", &self.sha256).field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("LoadedComponent")
+            .field("name", &self.name)
+            .field("sha256", &self.sha256)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -219,7 +253,11 @@ pub struct SearchView {
 
 impl Default for Catalog {
     fn default() -> Self {
-        Catalog { components: RwLock::default(), gate: RwLock::new(Arc::new(Gate::new(GateLimits::default()))), search: RwLock::default() }
+        Catalog {
+            components: RwLock::default(),
+            gate: RwLock::new(Arc::new(Gate::new(GateLimits::default()))),
+            search: RwLock::default(),
+        }
     }
 }
 
@@ -233,7 +271,12 @@ pub fn search_index(tools: &[ToolInfo]) -> SearchIndex {
                 Some(title) => format!("{title}. {}", t.description),
                 None => t.description.clone(),
             },
-            params: t.input_schema.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default(),
+            params: t
+                .input_schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default(),
         })
         .collect();
     SearchIndex::build(&docs)

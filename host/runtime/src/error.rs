@@ -42,7 +42,9 @@ pub enum LoadError {
     Cache(String),
     /// The bytes are not the ones expected (a lock file or the registry records another digest);
     /// refused before any of the component's code ran.
-    #[error("the component's bytes hash to sha256:{actual}, but {source_of_truth} records sha256:{expected}; refused before running any of its code")]
+    #[error(
+        "the component's bytes hash to sha256:{actual}, but {source_of_truth} records sha256:{expected}; refused before running any of its code"
+    )]
     Digest {
         /// The digest expected.
         expected: String,
@@ -106,7 +108,9 @@ pub enum CallError {
         budget: u64,
     },
     /// A memory grow was refused at the limit.
-    #[error("memory limit reached: the instance asked for {requested} bytes, above its limit of {limit} bytes (--memory); {detail}")]
+    #[error(
+        "memory limit reached: the instance asked for {requested} bytes, above its limit of {limit} bytes (--memory); {detail}"
+    )]
     Memory {
         /// The limit in bytes.
         limit: u64,
@@ -116,7 +120,9 @@ pub enum CallError {
         detail: String,
     },
     /// A table grow was refused at the limit.
-    #[error("table limit reached: a table asked for {requested} elements, above the limit of {limit}")]
+    #[error(
+        "table limit reached: a table asked for {requested} elements, above the limit of {limit}"
+    )]
     Table {
         /// The limit in elements.
         limit: u64,
@@ -130,7 +136,9 @@ pub enum CallError {
         limit: u64,
     },
     /// `tools.call` nested too deep.
-    #[error("call depth limit of {limit} reached calling `{tool}` (a tool calling itself through tools.call?)")]
+    #[error(
+        "call depth limit of {limit} reached calling `{tool}` (a tool calling itself through tools.call?)"
+    )]
     Depth {
         /// The limit.
         limit: u32,

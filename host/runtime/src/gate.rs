@@ -29,7 +29,9 @@ impl Default for GateLimits {
 
 /// Why a call was not admitted.
 #[derive(Debug, thiserror::Error)]
-#[error("server busy: {waiting} calls are already waiting (queue limit {queue}; {total} may run at once, {per_tool} per tool); retry later")]
+#[error(
+    "server busy: {waiting} calls are already waiting (queue limit {queue}; {total} may run at once, {per_tool} per tool); retry later"
+)]
 pub struct Busy {
     waiting: usize,
     queue: usize,
@@ -54,7 +56,12 @@ pub struct Gate {
 impl Gate {
     /// A gate with `limits`.
     pub fn new(limits: GateLimits) -> Self {
-        Gate { limits, total: Arc::new(Semaphore::new(limits.total)), per_tool: Mutex::new(HashMap::new()), waiting: AtomicUsize::new(0) }
+        Gate {
+            limits,
+            total: Arc::new(Semaphore::new(limits.total)),
+            per_tool: Mutex::new(HashMap::new()),
+            waiting: AtomicUsize::new(0),
+        }
     }
 
     /// The limits.
@@ -75,7 +82,9 @@ impl Gate {
     async fn admit(&self, tool: &str, overall: bool) -> Result<Admitted, Busy> {
         let tool_slots = {
             let mut map = self.per_tool.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(tool.to_string()).or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_tool))).clone()
+            map.entry(tool.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.limits.per_tool)))
+                .clone()
         };
         // A free slot needs no place in the queue.
         if let Ok(t) = tool_slots.clone().try_acquire_owned() {
@@ -95,7 +104,11 @@ impl Gate {
         // The semaphores are never closed, so acquiring cannot fail.
         let closed = |_| Busy { waiting, queue: 0, total: 0, per_tool: 0 };
         let t = tool_slots.acquire_owned().await.map_err(closed)?;
-        let all = if overall { Some(self.total.clone().acquire_owned().await.map_err(closed)?) } else { None };
+        let all = if overall {
+            Some(self.total.clone().acquire_owned().await.map_err(closed)?)
+        } else {
+            None
+        };
         Ok(Admitted { _tool: t, _total: all })
     }
 
@@ -140,7 +153,10 @@ mod tests {
             tokio::task::yield_now().await;
         }
         let err = gate.enter("t").await.err().expect("busy");
-        assert!(err.to_string().contains("server busy") && err.to_string().contains("queue limit 2"), "{err}");
+        assert!(
+            err.to_string().contains("server busy") && err.to_string().contains("queue limit 2"),
+            "{err}"
+        );
         drop((first, other_tool));
         waiter.await.expect("task").expect("admitted once the slot returned");
         second_waiter.await.expect("task").expect("admitted in turn");

@@ -45,7 +45,8 @@ impl Denials {
 
     /// The log lines that describe the refusals.
     pub(crate) fn lines(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.records.iter().map(|r| format!("outbound HTTP denied: {r}")).collect();
+        let mut out: Vec<String> =
+            self.records.iter().map(|r| format!("outbound HTTP denied: {r}")).collect();
         if self.more > 0 {
             out.push(format!("outbound HTTP denied: {} more request(s) not shown (at most {MAX_DENIAL_RECORDS} are listed per call)", self.more));
         }
@@ -74,11 +75,17 @@ pub fn non_public_reason(ip: IpAddr) -> Option<&'static str> {
             match () {
                 _ if v4.is_loopback() => Some("a loopback address"),
                 _ if v4.is_unspecified() || a == 0 => Some("an unspecified address"),
-                _ if v4 == std::net::Ipv4Addr::new(169, 254, 169, 254) => Some("the cloud metadata address"),
+                _ if v4 == std::net::Ipv4Addr::new(169, 254, 169, 254) => {
+                    Some("the cloud metadata address")
+                }
                 _ if v4.is_link_local() => Some("a link-local address"),
                 _ if v4.is_private() => Some("a private address"),
-                _ if a == 100 && (64..128).contains(&b) => Some("a shared (carrier-grade NAT) address"),
-                _ if v4.is_broadcast() || v4.is_multicast() || a >= 240 => Some("a broadcast, multicast or reserved address"),
+                _ if a == 100 && (64..128).contains(&b) => {
+                    Some("a shared (carrier-grade NAT) address")
+                }
+                _ if v4.is_broadcast() || v4.is_multicast() || a >= 240 => {
+                    Some("a broadcast, multicast or reserved address")
+                }
                 _ => None,
             }
         }
@@ -90,7 +97,9 @@ pub fn non_public_reason(ip: IpAddr) -> Option<&'static str> {
             match () {
                 _ if v6.is_loopback() => Some("a loopback address"),
                 _ if v6.is_unspecified() => Some("an unspecified address"),
-                _ if v6 == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) => Some("the cloud metadata address"),
+                _ if v6 == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) => {
+                    Some("the cloud metadata address")
+                }
                 _ if first & 0xffc0 == 0xfe80 => Some("a link-local address"),
                 _ if first & 0xfe00 == 0xfc00 => Some("a private (unique local) address"),
                 _ if v6.is_multicast() => Some("a multicast address"),
@@ -101,21 +110,35 @@ pub fn non_public_reason(ip: IpAddr) -> Option<&'static str> {
 }
 
 /// Resolves `host` (a name or an IP literal) and checks every address; the first allowed one.
-async fn checked_address(grant: &EffectiveGrant, host: &str, port: u16, default_port: u16) -> std::result::Result<IpAddr, String> {
+async fn checked_address(
+    grant: &EffectiveGrant,
+    host: &str,
+    port: u16,
+    default_port: u16,
+) -> std::result::Result<IpAddr, String> {
     let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
         Ok(ip) => vec![ip],
-        Err(_) => match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port))).await {
-            Ok(Ok(found)) => found.map(|a| a.ip()).collect(),
-            Ok(Err(e)) => return Err(format!("{host}: cannot resolve the name ({e})")),
-            Err(_) => return Err(format!("{host}: name resolution took longer than {RESOLVE_TIMEOUT:?}")),
-        },
+        Err(_) => {
+            match tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((host, port))).await
+            {
+                Ok(Ok(found)) => found.map(|a| a.ip()).collect(),
+                Ok(Err(e)) => return Err(format!("{host}: cannot resolve the name ({e})")),
+                Err(_) => {
+                    return Err(format!(
+                        "{host}: name resolution took longer than {RESOLVE_TIMEOUT:?}"
+                    ));
+                }
+            }
+        }
     };
     // Every address must pass, so a name that mixes public and internal answers is refused.
     for ip in &addrs {
         if let Some(why) = non_public_reason(*ip)
             && !grant.names_address(*ip, port, default_port)
         {
-            return Err(format!("{host}:{port} resolves to {ip}, {why}; only a grant naming that address allows it (--allow-host {ip}:{port})"));
+            return Err(format!(
+                "{host}:{port} resolves to {ip}, {why}; only a grant naming that address allows it (--allow-host {ip}:{port})"
+            ));
         }
     }
     addrs.first().copied().ok_or_else(|| format!("{host}: the name has no addresses"))
@@ -136,7 +159,9 @@ impl WasiHttpHooks for AllowListHooks {
         let https = uri.scheme_str() == Some("https");
         let default_port = if https { 443 } else { 80 };
         let port = uri.port_u16().unwrap_or(default_port);
-        let host = uri.host().map(|h| h.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase());
+        let host = uri
+            .host()
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase());
         let denied = self.denied.clone();
         let deny = move |why: String| {
             if let Ok(mut d) = denied.lock() {
@@ -145,7 +170,9 @@ impl WasiHttpHooks for AllowListHooks {
             Err(Error::HttpRequestDenied)
         };
         let Some(host) = host.filter(|h| self.grant.allows_request(h, port, default_port)) else {
-            return Box::new(std::future::ready(deny(format!("{uri}: host or port not granted (--allow-host HOST[:PORT]; without a port only {default_port})"))));
+            return Box::new(std::future::ready(deny(format!(
+                "{uri}: host or port not granted (--allow-host HOST[:PORT]; without a port only {default_port})"
+            ))));
         };
         let grant = self.grant.clone();
         Box::new(async move {
@@ -160,9 +187,15 @@ impl WasiHttpHooks for AllowListHooks {
                 {
                     request.headers_mut().entry(http::header::HOST).or_insert(value);
                 }
-                let literal = if ip.is_ipv6() { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") };
+                let literal =
+                    if ip.is_ipv6() { format!("[{ip}]:{port}") } else { format!("{ip}:{port}") };
                 let path = uri.path_and_query().map_or("/", |p| p.as_str());
-                match http::Uri::builder().scheme("http").authority(literal).path_and_query(path).build() {
+                match http::Uri::builder()
+                    .scheme("http")
+                    .authority(literal)
+                    .path_and_query(path)
+                    .build()
+                {
                     Ok(pinned) => *request.uri_mut() = pinned,
                     Err(_) => return Err(Error::HttpRequestUriInvalid),
                 }
@@ -197,7 +230,8 @@ mod tests {
             ("fd12::1", "unique local"),
             ("fd00:ec2::254", "metadata"),
         ] {
-            let reason = non_public_reason(ip.parse().expect("ip")).unwrap_or_else(|| panic!("{ip} passed"));
+            let reason =
+                non_public_reason(ip.parse().expect("ip")).unwrap_or_else(|| panic!("{ip} passed"));
             assert!(reason.contains(why), "{ip}: {reason}");
         }
         for ip in ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "100.128.0.1"] {
@@ -213,6 +247,9 @@ mod tests {
         }
         let lines = d.lines();
         assert_eq!(lines.len(), MAX_DENIAL_RECORDS + 1);
-        assert!(lines[MAX_DENIAL_RECORDS].contains(&format!("{} more", 100_000 - MAX_DENIAL_RECORDS)), "{lines:?}");
+        assert!(
+            lines[MAX_DENIAL_RECORDS].contains(&format!("{} more", 100_000 - MAX_DENIAL_RECORDS)),
+            "{lines:?}"
+        );
     }
 }

@@ -34,7 +34,11 @@ pub(crate) struct LaneTicket {
 impl LaneTicket {
     /// A ticket for a call with `deadline` that counts as long after `long_after_ticks` ticks;
     /// `slots` is `None` for calls the lane does not apply to (nested calls).
-    pub(crate) fn new(slots: Option<Arc<Semaphore>>, long_after_ticks: u32, deadline: Instant) -> Self {
+    pub(crate) fn new(
+        slots: Option<Arc<Semaphore>>,
+        long_after_ticks: u32,
+        deadline: Instant,
+    ) -> Self {
         LaneTicket { slots, long_after_ticks, ticks: 0, deadline, held: Arc::default() }
     }
 
@@ -60,8 +64,11 @@ impl LaneTicket {
         UpdateDeadline::YieldCustom(
             1,
             Box::pin(async move {
-                if let Ok(Ok(permit)) = tokio::time::timeout_at(deadline.into(), slots.acquire_owned()).await {
-                    *held.lock().unwrap_or_else(|p| p.into_inner()) = Some((permit, Instant::now()));
+                if let Ok(Ok(permit)) =
+                    tokio::time::timeout_at(deadline.into(), slots.acquire_owned()).await
+                {
+                    *held.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((permit, Instant::now()));
                 }
             }),
         )

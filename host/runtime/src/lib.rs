@@ -10,15 +10,25 @@
 //!   argument check (the tool's JSON Schema), the tool's [`Gate`] slot and the same search.
 //!
 //! No wasmtime type appears in this crate's public API.
+//!
+//! ```
+//! use wasm_host_runtime::{GateLimits, cut, escape_hidden};
+//!
+//! // What leaves the sandbox is capped and made visible.
+//! let (text, truncated) = cut("x".repeat(100), 10);
+//! assert!(truncated && text.starts_with("xxxxxxxxxx"));
+//! assert_eq!(escape_hidden("a\u{200B}b"), "a\\u{200b}b");
+//! assert_eq!(GateLimits::default().total, 256);
+//! ```
 
 mod bindings;
 mod cache;
-mod lane;
 mod call;
 mod catalog;
 mod error;
 mod gate;
 mod http;
+mod lane;
 mod limiter;
 mod output;
 mod runtime;
@@ -26,8 +36,10 @@ mod state;
 
 pub use cache::{CompileCache, default_cache_dir};
 pub use call::{CallOutcome, CallStats, Executor, LogLine, LogStream, Output};
-pub use catalog::{Catalog, ComponentKind, LoadedComponent, SearchView, ToolHints, ToolInfo, search_index};
-pub use gate::{Admitted, Busy, Gate, GateLimits};
+pub use catalog::{
+    Catalog, ComponentKind, LoadedComponent, SearchView, ToolHints, ToolInfo, search_index,
+};
 pub use error::{CallError, LoadError, ToolErrorKind};
+pub use gate::{Admitted, Busy, Gate, GateLimits};
 pub use output::{LOG_LINE_COST, cut, escape_hidden, is_hidden_character, sanitize_for_terminal};
 pub use runtime::{LoadOptions, Runtime, RuntimeConfig, file_component_name};

@@ -16,12 +16,24 @@ pub(crate) struct Limiter {
 
 impl Limiter {
     pub fn new(memory_limit: u64, table_limit: u64) -> Self {
-        Limiter { memory_limit, table_limit, memory_in_use: 0, peak_memory: 0, memory_refused: None, table_refused: None }
+        Limiter {
+            memory_limit,
+            table_limit,
+            memory_in_use: 0,
+            peak_memory: 0,
+            memory_refused: None,
+            table_refused: None,
+        }
     }
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let total = self.memory_in_use + (desired.saturating_sub(current)) as u64;
         if total > self.memory_limit {
             self.memory_refused = Some(total);
@@ -32,7 +44,12 @@ impl wasmtime::ResourceLimiter for Limiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired as u64 > self.table_limit {
             self.table_refused = Some(desired as u64);
             return Ok(false);

@@ -95,7 +95,11 @@ impl CallLog {
         for (idx, stream) in [(0, LogStream::Stdout), (1, LogStream::Stderr)] {
             let rest = std::mem::take(&mut self.partial[idx]);
             if !rest.is_empty() {
-                self.push(stream, if idx == 0 { "info" } else { "warn" }, &String::from_utf8_lossy(&rest));
+                self.push(
+                    stream,
+                    if idx == 0 { "info" } else { "warn" },
+                    &String::from_utf8_lossy(&rest),
+                );
             }
         }
     }
@@ -121,7 +125,11 @@ impl wasmtime_wasi::cli::StdoutStream for CapturedStream {
 }
 
 impl tokio::io::AsyncWrite for CapturedStream {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         if let Ok(mut log) = self.log.lock() {
             log.write(self.stream, buf);
         }
@@ -205,7 +213,8 @@ pub fn cut(text: String, cap: u64) -> (String, bool) {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let marker = format!("\n…[output cut: {len} bytes, first {end} shown; the output limit is {cap} bytes]");
+    let marker =
+        format!("\n…[output cut: {len} bytes, first {end} shown; the output limit is {cap} bytes]");
     (format!("{}{marker}", &text[..end]), true)
 }
 
@@ -232,7 +241,11 @@ mod tests {
             log.write(LogStream::Stdout, b"\n");
         }
         log.finish();
-        assert_eq!(log.lines.len() as u64, (64 << 10) / LOG_LINE_COST, "a million empty lines of each kind, kept up to the cap");
+        assert_eq!(
+            log.lines.len() as u64,
+            (64 << 10) / LOG_LINE_COST,
+            "a million empty lines of each kind, kept up to the cap"
+        );
         assert_eq!(log.dropped_lines, 2_000_000 - log.lines.len() as u64);
     }
 
@@ -241,13 +254,28 @@ mod tests {
         let mut log = CallLog::new(1000);
         log.push(LogStream::Log, "info", &"x".repeat(1 << 20));
         assert_eq!(log.lines.len(), 1);
-        assert!(log.lines[0].text.len() < 1200 && log.lines[0].text.contains("output cut"), "{}", log.lines[0].text.len());
+        assert!(
+            log.lines[0].text.len() < 1200 && log.lines[0].text.contains("output cut"),
+            "{}",
+            log.lines[0].text.len()
+        );
         assert!(log.bytes <= 1000);
     }
 
     #[test]
     fn hidden_characters_are_escaped_for_clients() {
-        for c in ['\u{00ad}', '\u{180e}', '\u{2060}', '\u{2064}', '\u{fe0f}', '\u{e0100}', '\u{e01ef}', '\u{202e}', '\u{2066}', '\u{061c}'] {
+        for c in [
+            '\u{00ad}',
+            '\u{180e}',
+            '\u{2060}',
+            '\u{2064}',
+            '\u{fe0f}',
+            '\u{e0100}',
+            '\u{e01ef}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{061c}',
+        ] {
             assert!(is_hidden_character(c), "{:?}", c);
             let text = format!("read{c}me");
             let shown = escape_hidden(&text);

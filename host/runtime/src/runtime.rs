@@ -92,18 +92,31 @@ pub struct Runtime {
 impl Runtime {
     /// Builds the engine and linkers and starts the epoch ticker.
     pub fn new(config: RuntimeConfig) -> Result<Arc<Self>, LoadError> {
-        let engine = Engine::new(&engine_config(&config)).map_err(|e| LoadError::Compile(format!("engine setup: {e:#}")))?;
-        let cache = config.cache_dir.as_deref().map(|p| CompileCache::open(p, &engine)).transpose()?;
+        let engine = Engine::new(&engine_config(&config))
+            .map_err(|e| LoadError::Compile(format!("engine setup: {e:#}")))?;
+        let cache =
+            config.cache_dir.as_deref().map(|p| CompileCache::open(p, &engine)).transpose()?;
         let link_err = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
         let mut tool_linker = Linker::new(&engine);
         add_wasi(&mut tool_linker).map_err(link_err)?;
-        tool::ToolComponent::add_to_linker::<_, HasSelf<_>>(&mut tool_linker, |s| s).map_err(link_err)?;
+        tool::ToolComponent::add_to_linker::<_, HasSelf<_>>(&mut tool_linker, |s| s)
+            .map_err(link_err)?;
         let mut program_linker = Linker::new(&engine);
         add_wasi(&mut program_linker).map_err(link_err)?;
-        program::ProgramComponent::add_to_linker::<_, HasSelf<_>>(&mut program_linker, |s| s).map_err(link_err)?;
+        program::ProgramComponent::add_to_linker::<_, HasSelf<_>>(&mut program_linker, |s| s)
+            .map_err(link_err)?;
         start_epoch_ticker(&engine, config.epoch_tick);
         let config_slots = config.long_call_slots.max(1);
-        Ok(Arc::new(Runtime { engine, config, cache, compiled: Mutex::new(HashMap::new()), compiling: tokio::sync::Mutex::new(()), tool_linker, program_linker, long_lane: Arc::new(tokio::sync::Semaphore::new(config_slots)) }))
+        Ok(Arc::new(Runtime {
+            engine,
+            config,
+            cache,
+            compiled: Mutex::new(HashMap::new()),
+            compiling: tokio::sync::Mutex::new(()),
+            tool_linker,
+            program_linker,
+            long_lane: Arc::new(tokio::sync::Semaphore::new(config_slots)),
+        }))
     }
 
     /// The on-disk cache directory, if enabled.
@@ -112,7 +125,11 @@ impl Runtime {
     }
 
     /// Reads and loads a component file. See [`Runtime::load_bytes`].
-    pub async fn load_file(self: &Arc<Self>, path: &Path, opts: LoadOptions) -> Result<Arc<LoadedComponent>, LoadError> {
+    pub async fn load_file(
+        self: &Arc<Self>,
+        path: &Path,
+        opts: LoadOptions,
+    ) -> Result<Arc<LoadedComponent>, LoadError> {
         let read_err = |source| LoadError::Read { path: path.display().to_string(), source };
         let size = std::fs::metadata(path).map_err(read_err)?.len();
         if size > self.config.max_component_bytes {
@@ -124,31 +141,54 @@ impl Runtime {
 
     /// Validates, compiles (or loads from cache), links and lists the tools of a component.
     /// Its catalog name is `opts.name` if set, else the manifest's name, else `component`.
-    pub async fn load_bytes(self: &Arc<Self>, bytes: &[u8], opts: LoadOptions) -> Result<Arc<LoadedComponent>, LoadError> {
+    pub async fn load_bytes(
+        self: &Arc<Self>,
+        bytes: &[u8],
+        opts: LoadOptions,
+    ) -> Result<Arc<LoadedComponent>, LoadError> {
         self.load(bytes, opts, None).await
     }
 
-    async fn load(self: &Arc<Self>, bytes: &[u8], opts: LoadOptions, fallback_name: Option<String>) -> Result<Arc<LoadedComponent>, LoadError> {
+    async fn load(
+        self: &Arc<Self>,
+        bytes: &[u8],
+        opts: LoadOptions,
+        fallback_name: Option<String>,
+    ) -> Result<Arc<LoadedComponent>, LoadError> {
         if bytes.len() as u64 > self.config.max_component_bytes {
-            return Err(LoadError::TooLarge { size: bytes.len() as u64, limit: self.config.max_component_bytes });
+            return Err(LoadError::TooLarge {
+                size: bytes.len() as u64,
+                limit: self.config.max_component_bytes,
+            });
         }
         let info = wasm_host_meta::inspect(bytes)?;
         if let Some((expected, source_of_truth)) = &opts.expect_sha256
             && *expected != info.sha256
         {
-            return Err(LoadError::Digest { expected: expected.clone(), actual: info.sha256.clone(), source_of_truth: source_of_truth.clone() });
+            return Err(LoadError::Digest {
+                expected: expected.clone(),
+                actual: info.sha256.clone(),
+                source_of_truth: source_of_truth.clone(),
+            });
         }
         info.check_imports()?;
         let requests = info.manifest.as_ref().map(|m| &m.capabilities);
         let (grant, limits) = if opts.inspect_only {
             (Arc::new(EffectiveGrant::default()), opts.limits.clone())
         } else {
-            (Arc::new(effective_grant(requests, &opts.grants)?), effective_limits(requests, &opts.limits)?)
+            (
+                Arc::new(effective_grant(requests, &opts.grants)?),
+                effective_limits(requests, &opts.limits)?,
+            )
         };
         for ignored in &grant.ignored {
             tracing::debug!(%ignored, "operator grant not requested by the component; not given");
         }
-        let name = opts.name.or_else(|| info.manifest.as_ref().map(|m| m.name.clone())).or(fallback_name).unwrap_or_else(|| "component".into());
+        let name = opts
+            .name
+            .or_else(|| info.manifest.as_ref().map(|m| m.name.clone()))
+            .or(fallback_name)
+            .unwrap_or_else(|| "component".into());
         let started = Instant::now();
         let (component, from_cache) = self.compile(bytes, &info).await?;
         let load_time = started.elapsed();
@@ -177,7 +217,11 @@ impl Runtime {
         Ok(Arc::new(loaded))
     }
 
-    async fn compile(&self, bytes: &[u8], info: &ComponentInfo) -> Result<(Component, bool), LoadError> {
+    async fn compile(
+        &self,
+        bytes: &[u8],
+        info: &ComponentInfo,
+    ) -> Result<(Component, bool), LoadError> {
         if let Some(c) = self.remembered(&info.sha256) {
             return Ok((c, true));
         }
@@ -185,7 +229,8 @@ impl Runtime {
         if let Some(c) = self.remembered(&info.sha256) {
             return Ok((c, true));
         }
-        if let Some(c) = self.cache.as_ref().and_then(|cache| cache.get(&self.engine, &info.sha256)) {
+        if let Some(c) = self.cache.as_ref().and_then(|cache| cache.get(&self.engine, &info.sha256))
+        {
             self.remember(&info.sha256, &c);
             return Ok((c, true));
         }
@@ -198,7 +243,9 @@ impl Runtime {
         if let Some(cache) = &self.cache {
             match component.serialize() {
                 Ok(artifact) => cache.put(&info.sha256, &artifact)?,
-                Err(e) => tracing::warn!(error = %e, "cannot serialize a compiled component; not cached"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot serialize a compiled component; not cached")
+                }
             }
         }
         self.remember(&info.sha256, &component);
@@ -210,10 +257,17 @@ impl Runtime {
     }
 
     fn remember(&self, sha256: &str, component: &Component) {
-        self.compiled.lock().unwrap_or_else(|p| p.into_inner()).insert(sha256.to_string(), component.clone());
+        self.compiled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(sha256.to_string(), component.clone());
     }
 
-    fn pre_instantiate(&self, component: &Component, kind: ComponentKind) -> Result<Pre, LoadError> {
+    fn pre_instantiate(
+        &self,
+        component: &Component,
+        kind: ComponentKind,
+    ) -> Result<Pre, LoadError> {
         let link_err = |e: wasmtime::Error| LoadError::Link(format!("{e:#}"));
         Ok(match kind {
             ComponentKind::Tool => {
@@ -228,12 +282,16 @@ impl Runtime {
     }
 
     /// Calls `list-tools` once in a fresh sandbox with the component's own limits.
-    async fn list_tools(self: &Arc<Self>, loaded: &LoadedComponent) -> Result<Vec<ToolInfo>, LoadError> {
+    async fn list_tools(
+        self: &Arc<Self>,
+        loaded: &LoadedComponent,
+    ) -> Result<Vec<ToolInfo>, LoadError> {
         if !matches!(loaded.pre, Pre::Tool(_)) {
             return Ok(Vec::new());
         }
         let executor = Executor::new(self.clone(), Arc::new(Catalog::new()));
-        let mut setup = CallSetup::new(&executor, loaded, 0).map_err(|e| LoadError::BadTools(e.to_string()))?;
+        let mut setup =
+            CallSetup::new(&executor, loaded, 0).map_err(|e| LoadError::BadTools(e.to_string()))?;
         let defs = match setup.perform(&loaded.pre, Op::List).await {
             Ok(OpResult::List(defs)) => defs,
             Ok(_) => return Err(LoadError::BadTools("unexpected result".into())),
@@ -252,7 +310,8 @@ impl Runtime {
 }
 
 fn kind_of(info: &ComponentInfo) -> Result<ComponentKind, LoadError> {
-    let exports = |iface: &str| info.interfaces.exports.iter().any(|e| e.split('@').next() == Some(iface));
+    let exports =
+        |iface: &str| info.interfaces.exports.iter().any(|e| e.split('@').next() == Some(iface));
     if exports("wasm-host:mcp/tool") {
         Ok(ComponentKind::Tool)
     } else if exports("wasm-host:mcp/program") {
@@ -272,7 +331,11 @@ fn program_tool(loaded: &LoadedComponent) -> ToolInfo {
         qualified: format!("{}.run", loaded.name),
         name: "run".into(),
         title: None,
-        description: if description.is_empty() { format!("Run the program `{}`.", loaded.name) } else { description },
+        description: if description.is_empty() {
+            format!("Run the program `{}`.", loaded.name)
+        } else {
+            description
+        },
         input_schema: json!({"type": "object", "description": "The program's input."}),
         output_schema: None,
         hints: ToolHints::default(),

@@ -65,7 +65,8 @@ impl tool::wasm_host::mcp::log::Host for CallState {
 impl program::wasm_host::mcp::tools::Host for CallState {
     async fn call(&mut self, name: String, arguments: String) -> Result<ToolOutput, ToolError> {
         self.nested_calls += 1;
-        let outcome = self.nesting.executor.call_nested(&name, &arguments, self.nesting.depth + 1).await;
+        let outcome =
+            self.nesting.executor.call_nested(&name, &arguments, self.nesting.depth + 1).await;
         // The tool's own log lines join this call's log (same cap), named by the tool.
         if let Ok(mut log) = self.log.lock() {
             for line in &outcome.log {
@@ -82,7 +83,13 @@ impl program::wasm_host::mcp::tools::Host for CallState {
     }
 
     async fn search(&mut self, query: String, limit: u32) -> Vec<ToolDef> {
-        self.nesting.executor.catalog().search(&query, limit as usize).into_iter().map(|t| t.to_wit()).collect()
+        self.nesting
+            .executor
+            .catalog()
+            .search(&query, limit as usize)
+            .into_iter()
+            .map(|t| t.to_wit())
+            .collect()
     }
 }
 

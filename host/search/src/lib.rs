@@ -5,6 +5,16 @@
 //! Our own index rather than a search engine crate: the corpus is small (thousands of short
 //! documents), the fields need weights, the ranking needs the usage tie-break, and building the
 //! index for 10,000 tools takes milliseconds, so it is simply rebuilt when the catalog changes.
+//!
+//! ```
+//! use wasm_host_search::{SearchIndex, ToolDoc};
+//!
+//! let doc = |name: &str, description: &str| ToolDoc { name: name.into(), description: description.into(), params: vec![] };
+//! let docs = [doc("csv.aggregate", "Sum or count a CSV column by group"), doc("grep.count", "Count matching lines")];
+//! let index = SearchIndex::build(&docs);
+//! let hits = index.search("sum a csv column", 10);
+//! assert_eq!(docs[hits[0].doc].name, "csv.aggregate");
+//! ```
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -58,7 +68,11 @@ impl SearchIndex {
             let mut tf: HashMap<String, f32> = HashMap::new();
             let mut length = 0.0;
             let params = d.params.join(" ");
-            for (text, weight) in [(d.name.as_str(), NAME_WEIGHT), (params.as_str(), PARAM_WEIGHT), (d.description.as_str(), DESCRIPTION_WEIGHT)] {
+            for (text, weight) in [
+                (d.name.as_str(), NAME_WEIGHT),
+                (params.as_str(), PARAM_WEIGHT),
+                (d.description.as_str(), DESCRIPTION_WEIGHT),
+            ] {
                 for token in tokens(text) {
                     *tf.entry(token).or_default() += weight;
                     length += weight;
@@ -69,7 +83,11 @@ impl SearchIndex {
             }
             lengths.push(length);
         }
-        let avg_length = if lengths.is_empty() { 1.0 } else { lengths.iter().sum::<f32>() / lengths.len() as f32 };
+        let avg_length = if lengths.is_empty() {
+            1.0
+        } else {
+            lengths.iter().sum::<f32>() / lengths.len() as f32
+        };
         SearchIndex {
             postings,
             lengths,
@@ -107,10 +125,24 @@ impl SearchIndex {
                 scores[doc as usize] += idf * tf * (K1 + 1.0) / (tf + norm);
             }
         }
-        let mut hits: Vec<Hit> =
-            scores.iter().enumerate().filter(|(_, s)| terms.is_empty() || **s > 0.0).map(|(doc, &score)| Hit { doc, score }).collect();
-        let key = |h: &Hit| (self.successes[h.doc].load(Ordering::Relaxed), self.uses[h.doc].load(Ordering::Relaxed));
-        let order = |a: &Hit, b: &Hit| b.score.total_cmp(&a.score).then_with(|| key(b).cmp(&key(a))).then_with(|| self.names[a.doc].cmp(&self.names[b.doc]));
+        let mut hits: Vec<Hit> = scores
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| terms.is_empty() || **s > 0.0)
+            .map(|(doc, &score)| Hit { doc, score })
+            .collect();
+        let key = |h: &Hit| {
+            (
+                self.successes[h.doc].load(Ordering::Relaxed),
+                self.uses[h.doc].load(Ordering::Relaxed),
+            )
+        };
+        let order = |a: &Hit, b: &Hit| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| key(b).cmp(&key(a)))
+                .then_with(|| self.names[a.doc].cmp(&self.names[b.doc]))
+        };
         if hits.len() > limit {
             hits.select_nth_unstable_by(limit, order);
             hits.truncate(limit);
@@ -146,8 +178,9 @@ impl SearchIndex {
 
 /// Words too common in tool descriptions and queries to say anything about which tool is meant.
 const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "by", "each", "for", "from", "how", "i", "in", "into", "is", "it", "its", "me", "many", "my", "of",
-    "on", "or", "that", "the", "this", "to", "what", "which", "with",
+    "a", "an", "and", "are", "as", "at", "be", "by", "each", "for", "from", "how", "i", "in",
+    "into", "is", "it", "its", "me", "many", "my", "of", "on", "or", "that", "the", "this", "to",
+    "what", "which", "with",
 ];
 
 /// Lowercase words of `text`: split at anything not alphanumeric and at camelCase humps, with
@@ -187,17 +220,41 @@ mod tests {
     use super::*;
 
     fn doc(name: &str, description: &str, params: &[&str]) -> ToolDoc {
-        ToolDoc { name: name.into(), description: description.into(), params: params.iter().map(|p| p.to_string()).collect() }
+        ToolDoc {
+            name: name.into(),
+            description: description.into(),
+            params: params.iter().map(|p| p.to_string()).collect(),
+        }
     }
 
     fn corpus() -> Vec<ToolDoc> {
         vec![
-            doc("grep.search", "Search text files for lines matching a regular expression (regex).", &["pattern", "path", "ignore_case"]),
+            doc(
+                "grep.search",
+                "Search text files for lines matching a regular expression (regex).",
+                &["pattern", "path", "ignore_case"],
+            ),
             doc("grep.count", "Count lines matching a pattern in each file.", &["pattern", "path"]),
-            doc("csv.filter", "Rows of a CSV file where a column matches a condition.", &["path", "column", "op", "value"]),
-            doc("csv.aggregate", "Group CSV rows and compute sum, mean, min, max per group.", &["path", "group_by", "column", "ops"]),
-            doc("json-query.query", "Select and filter items of a JSON document.", &["file", "select", "where", "fields"]),
-            doc("weather.forecast", "Weather forecast for a city for the next days.", &["city", "days"]),
+            doc(
+                "csv.filter",
+                "Rows of a CSV file where a column matches a condition.",
+                &["path", "column", "op", "value"],
+            ),
+            doc(
+                "csv.aggregate",
+                "Group CSV rows and compute sum, mean, min, max per group.",
+                &["path", "group_by", "column", "ops"],
+            ),
+            doc(
+                "json-query.query",
+                "Select and filter items of a JSON document.",
+                &["file", "select", "where", "fields"],
+            ),
+            doc(
+                "weather.forecast",
+                "Weather forecast for a city for the next days.",
+                &["city", "days"],
+            ),
             doc("mail.send", "Send an email message to recipients.", &["to", "subject", "body"]),
         ]
     }
@@ -234,18 +291,27 @@ mod tests {
 
     #[test]
     fn ties_are_broken_by_past_success_then_use() {
-        let docs = vec![doc("alpha.read", "Read a file.", &[]), doc("beta.read", "Read a file.", &[])];
+        let docs =
+            vec![doc("alpha.read", "Read a file.", &[]), doc("beta.read", "Read a file.", &[])];
         let index = SearchIndex::build(&docs);
         assert_eq!(first(&index, &docs, "read file"), "alpha.read", "name order without history");
         index.record_use(1, true);
-        assert_eq!(first(&index, &docs, "read file"), "beta.read", "the tool that worked before wins a tie");
+        assert_eq!(
+            first(&index, &docs, "read file"),
+            "beta.read",
+            "the tool that worked before wins a tie"
+        );
         index.record_use(0, false);
         index.record_use(0, false);
         assert_eq!(first(&index, &docs, "read file"), "beta.read", "success counts before use");
         assert_eq!((index.usage(0), index.usage(1)), ((0, 2), (1, 1)));
         let rebuilt = SearchIndex::build(&docs);
         rebuilt.set_usage(1, index.usage(1));
-        assert_eq!(first(&rebuilt, &docs, "read file"), "beta.read", "history carried into a rebuilt index");
+        assert_eq!(
+            first(&rebuilt, &docs, "read file"),
+            "beta.read",
+            "history carried into a rebuilt index"
+        );
     }
 
     #[test]

@@ -99,7 +99,9 @@ fn scan(args: &Value, keep_lines: usize) -> Result<Scan, ToolError> {
         .case_insensitive(ignore_case)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| ToolError::InvalidArguments(format!("`pattern` is not a valid regex: {e}")))?;
+        .map_err(|e| {
+        ToolError::InvalidArguments(format!("`pattern` is not a valid regex: {e}"))
+    })?;
     let mut files = Vec::new();
     collect_files(&root, &mut files)?;
     files.sort();
@@ -149,8 +151,12 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ToolError> {
 
 fn io_error(path: &Path, e: std::io::Error) -> ToolError {
     match e.kind() {
-        std::io::ErrorKind::NotFound => ToolError::NotFound(format!("{}: not found", path.display())),
-        std::io::ErrorKind::PermissionDenied => ToolError::Denied(format!("{}: not in a granted directory ({e})", path.display())),
+        std::io::ErrorKind::NotFound => {
+            ToolError::NotFound(format!("{}: not found", path.display()))
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            ToolError::Denied(format!("{}: not in a granted directory ({e})", path.display()))
+        }
         _ => ToolError::Failed(format!("{}: {e}", path.display())),
     }
 }
@@ -158,7 +164,8 @@ fn io_error(path: &Path, e: std::io::Error) -> ToolError {
 fn search(args: Value) -> Result<Output, ToolError> {
     let max = args.get("max_matches").and_then(Value::as_u64).unwrap_or(100) as usize;
     let scan = scan(&args, max)?;
-    let counts: wasm_host_sdk::serde_json::Map<String, Value> = scan.counts.into_iter().map(|(p, n)| (p, json!(n))).collect();
+    let counts: wasm_host_sdk::serde_json::Map<String, Value> =
+        scan.counts.into_iter().map(|(p, n)| (p, json!(n))).collect();
     Ok(Output::Json(json!({
         "matches": scan.lines,
         "counts": counts,
@@ -169,17 +176,21 @@ fn search(args: Value) -> Result<Output, ToolError> {
 
 fn count(args: Value) -> Result<Output, ToolError> {
     let scan = scan(&args, 0)?;
-    let counts: wasm_host_sdk::serde_json::Map<String, Value> = scan.counts.into_iter().map(|(p, n)| (p, json!(n))).collect();
-    Ok(Output::Json(json!({"counts": counts, "total": scan.total, "files_scanned": scan.files_scanned})))
+    let counts: wasm_host_sdk::serde_json::Map<String, Value> =
+        scan.counts.into_iter().map(|(p, n)| (p, json!(n))).collect();
+    Ok(Output::Json(
+        json!({"counts": counts, "total": scan.total, "files_scanned": scan.files_scanned}),
+    ))
 }
 
 fn arg_u64(args: &Value, key: &str, default: u64, max: u64) -> Result<u64, ToolError> {
     match args.get(key) {
         None | Some(Value::Null) => Ok(default),
-        Some(v) => v
-            .as_u64()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| ToolError::InvalidArguments(format!("`{key}` must be an integer from 0 to {max}, got {v}"))),
+        Some(v) => v.as_u64().filter(|n| *n <= max).ok_or_else(|| {
+            ToolError::InvalidArguments(format!(
+                "`{key}` must be an integer from 0 to {max}, got {v}"
+            ))
+        }),
     }
 }
 
@@ -188,12 +199,18 @@ fn files(args: Value) -> Result<Output, ToolError> {
     let offset = arg_u64(&args, "offset", 0, u64::MAX)? as usize;
     let limit = arg_u64(&args, "limit", 1000, 10_000)?.max(1) as usize;
     let re = match args.get("pattern").and_then(Value::as_str) {
-        Some(p) => Some(RegexBuilder::new(p).size_limit(1 << 20).build().map_err(|e| ToolError::InvalidArguments(format!("`pattern` is not a valid regex: {e}")))?),
+        Some(p) => Some(RegexBuilder::new(p).size_limit(1 << 20).build().map_err(|e| {
+            ToolError::InvalidArguments(format!("`pattern` is not a valid regex: {e}"))
+        })?),
         None => None,
     };
     let mut all = Vec::new();
     collect_files(&root, &mut all)?;
-    let mut paths: Vec<String> = all.iter().map(|p| p.display().to_string()).filter(|p| re.as_ref().is_none_or(|re| re.is_match(p))).collect();
+    let mut paths: Vec<String> = all
+        .iter()
+        .map(|p| p.display().to_string())
+        .filter(|p| re.as_ref().is_none_or(|re| re.is_match(p)))
+        .collect();
     paths.sort();
     let total = paths.len();
     let page: Vec<Value> = paths
@@ -203,7 +220,9 @@ fn files(args: Value) -> Result<Output, ToolError> {
         .map(|p| json!({"path": p, "size": std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)}))
         .collect();
     let returned = page.len();
-    Ok(Output::Json(json!({"files": page, "total": total, "offset": offset, "returned": returned, "truncated": offset + returned < total})))
+    Ok(Output::Json(
+        json!({"files": page, "total": total, "offset": offset, "returned": returned, "truncated": offset + returned < total}),
+    ))
 }
 
 fn read(args: Value) -> Result<Output, ToolError> {
@@ -212,10 +231,16 @@ fn read(args: Value) -> Result<Output, ToolError> {
     let limit = arg_u64(&args, "limit", 10_000, 100_000)?.max(1) as usize;
     let meta = std::fs::metadata(&path).map_err(|e| io_error(&path, e))?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(ToolError::Failed(format!("{} is {} bytes, more than the {MAX_FILE_BYTES} this tool reads", path.display(), meta.len())));
+        return Err(ToolError::Failed(format!(
+            "{} is {} bytes, more than the {MAX_FILE_BYTES} this tool reads",
+            path.display(),
+            meta.len()
+        )));
     }
     let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidData => ToolError::InvalidArguments(format!("{} is not UTF-8 text", path.display())),
+        std::io::ErrorKind::InvalidData => {
+            ToolError::InvalidArguments(format!("{} is not UTF-8 text", path.display()))
+        }
         _ => io_error(&path, e),
     })?;
     let lines: Vec<&str> = text.lines().skip(offset).take(limit).collect();

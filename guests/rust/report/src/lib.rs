@@ -7,7 +7,8 @@ fn run(input: Value) -> Result<Value, String> {
     let pattern = input["pattern"].as_str().ok_or("input needs `pattern`")?;
     let path = input["path"].as_str().unwrap_or("/data");
     let top = input["top"].as_u64().unwrap_or(3) as usize;
-    let counts = host::call("grep.count", &json!({"pattern": pattern, "path": path, "ignore_case": true}))?;
+    let counts =
+        host::call("grep.count", &json!({"pattern": pattern, "path": path, "ignore_case": true}))?;
     let mut files: Vec<(String, u64)> = counts["counts"]
         .as_object()
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0))).collect())

@@ -32,8 +32,7 @@ impl ClientHandler for Client {
         self.logs.lock().expect("lock").push(p.data.to_string());
     }
     async fn on_tool_list_changed(&self, _cx: NotificationContext<RoleClient>) {
-        self.list_changed
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.list_changed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
     fn get_info(&self) -> ClientConfig {
         ClientConfig::new(
@@ -46,11 +45,7 @@ impl ClientHandler for Client {
 pub fn data() -> tempfile::TempDir {
     let d = scratch();
     std::fs::write(d.path().join("notes.txt"), "TODO one\nfine\nTODO two\n").expect("write");
-    std::fs::write(
-        d.path().join("sales.csv"),
-        "region,units\neu,3\nus,5\neu,7\n",
-    )
-    .expect("write");
+    std::fs::write(d.path().join("sales.csv"), "region,units\neu,3\nus,5\neu,7\n").expect("write");
     std::fs::write(
         d.path().join("items.json"),
         r#"{"items":[{"name":"a","n":1},{"name":"b","n":5}]}"#,
@@ -67,17 +62,10 @@ pub fn warm_cache() {
         for g in ["grep", "csv", "json-query", "hostile-rust", "runner-js", "runner-python"] {
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
                 .args(["inspect", &guest(g).display().to_string()])
-                .env(
-                    "WASM_HOST_CACHE_DIR",
-                    wasm_host_tests::guests_dir().join("cache"),
-                )
+                .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
                 .output()
                 .expect("inspect");
-            assert!(
-                out.status.success(),
-                "{g}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert!(out.status.success(), "{g}: {}", String::from_utf8_lossy(&out.stderr));
         }
     });
 }
@@ -94,12 +82,7 @@ pub fn serve_args(d: &std::path::Path, extra: &[&str]) -> Vec<String> {
         "--dir".into(),
         format!("{}::/ro:ro", d.display()),
     ]);
-    args.extend([
-        "--env".into(),
-        "GRANTED=1".into(),
-        "--timeout".into(),
-        "2s".into(),
-    ]);
+    args.extend(["--env".into(), "GRANTED=1".into(), "--timeout".into(), "2s".into()]);
     args.extend(runner_args());
     args.push("--no-workspaces".into());
     // With hostile-rust's 20 tools there are more than 30: the default would be code mode.
@@ -122,19 +105,13 @@ pub fn runner_args() -> Vec<String> {
 
 pub fn command(args: &[String]) -> tokio::process::Command {
     let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"));
-    c.args(args).env(
-        "WASM_HOST_CACHE_DIR",
-        wasm_host_tests::guests_dir().join("cache"),
-    );
+    c.args(args).env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"));
     c
 }
 
 pub async fn stdio_client(args: &[String]) -> RunningService<RoleClient, Client> {
     let transport = TokioChildProcess::new(command(args).configure(|_| {})).expect("spawn");
-    Client::default()
-        .serve(transport)
-        .await
-        .expect("initialize over stdio")
+    Client::default().serve(transport).await.expect("initialize over stdio")
 }
 
 /// A server child process that is killed when dropped, so a failing test leaves no server behind.
@@ -164,10 +141,7 @@ impl Drop for ServerChild {
 pub fn http_server(args: &[String]) -> (ServerChild, String) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
         .args(args)
-        .env(
-            "WASM_HOST_CACHE_DIR",
-            wasm_host_tests::guests_dir().join("cache"),
-        )
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -175,11 +149,7 @@ pub fn http_server(args: &[String]) -> (ServerChild, String) {
     let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
     let url = loop {
         let line = lines.next().expect("server printed its URL").expect("utf8");
-        if let Some(rest) = line
-            .split(" at ")
-            .nth(1)
-            .filter(|_| line.contains("serving"))
-        {
+        if let Some(rest) = line.split(" at ").nth(1).filter(|_| line.contains("serving")) {
             break rest.split_whitespace().next().expect("url").to_string();
         }
     };
@@ -192,9 +162,7 @@ pub async fn call(
     tool: &str,
     args: Value,
 ) -> CallToolResult {
-    let Value::Object(map) = args else {
-        panic!("args must be an object")
-    };
+    let Value::Object(map) = args else { panic!("args must be an object") };
     client
         .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(map))
         .await
@@ -202,11 +170,7 @@ pub async fn call(
 }
 
 pub fn text(r: &CallToolResult) -> String {
-    r.content
-        .first()
-        .and_then(|c| c.as_text())
-        .map(|t| t.text.clone())
-        .unwrap_or_default()
+    r.content.first().and_then(|c| c.as_text()).map(|t| t.text.clone()).unwrap_or_default()
 }
 
 /// GETs `url` (http://ADDR/PATH) and returns the body.
@@ -221,9 +185,7 @@ pub fn http_get(url: &str) -> String {
     .expect("write");
     let mut resp = String::new();
     std::io::Read::read_to_string(&mut s, &mut resp).expect("read");
-    resp.split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default()
+    resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
 }
 
 /// Starts `wasm-host ARGS` with piped stdin and stdout, for tests that speak raw JSON-RPC lines.

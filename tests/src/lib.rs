@@ -29,6 +29,7 @@ pub const GUESTS: &[(&str, &str)] = &[
     ("hostile-py", "guests/fixtures/hostile-py"),
     ("program-rust", "guests/fixtures/program-rust"),
     ("http-rust", "guests/fixtures/http-rust"),
+    ("items-rust", "guests/fixtures/items-rust"),
     ("runner-js", "guests/runners/js"),
     ("runner-python", "guests/runners/python"),
 ];

@@ -165,3 +165,17 @@ async fn a_fresh_instance_per_call_keeps_no_state() {
         "every call starts from the same fresh memory: {peaks:?}"
     );
 }
+
+/// The fixture `scripts/bench-code-mode` compares against FastMCP: `count` records with
+/// `score = id * 37 % 1000`, and a count over the schema's maximum refused before the guest runs.
+#[tokio::test]
+async fn items_fixture_returns_the_records_the_code_mode_bench_compares() {
+    let items = load("items-rust", Grants::default(), test_limits()).await;
+    let executor = Executor::new(runtime(), Arc::new(Catalog::new()));
+    let out = executor.call_component(&items, "items", r#"{"count": 5}"#).await;
+    let records = json_of(out.result.as_ref().expect("items"));
+    assert_eq!(records.as_array().map(Vec::len), Some(5));
+    assert_eq!(records[3], json!({"id": 3, "name": "item-3", "score": 111}));
+    let refused = executor.call_component(&items, "items", r#"{"count": 100001}"#).await;
+    assert!(refused.result.is_err());
+}

@@ -150,7 +150,14 @@ struct Tally {
     failed: usize,
     /// Hostile outcomes: label → (error results, other results, transport errors).
     hostile: BTreeMap<&'static str, [usize; 3]>,
+    /// Calls (benign or hostile) the server did not answer within their deadline plus
+    /// [`ANSWER_GRACE`], and client tasks still busy that long after the run ended.
+    unanswered: usize,
 }
+
+/// How long past the per-call deadline a client waits for an answer before it counts the call
+/// as unanswered (a server that answers nothing is a failure, never a hang of the bench).
+const ANSWER_GRACE: Duration = Duration::from_secs(30);
 
 /// Runs the soak and prints the figures.
 pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCode> {
@@ -177,11 +184,11 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
     let mut clients = Vec::with_capacity(args.clients);
     for _ in 0..args.clients {
         let transport = StreamableHttpClientTransport::from_uri(server.url.clone());
-        clients.push(
-            ().serve(transport)
-                .await
-                .with_context(|| format!("MCP initialization at {}", server.url))?,
-        );
+        let client = tokio::time::timeout(ANSWER_GRACE, ().serve(transport))
+            .await
+            .map_err(|_| anyhow::anyhow!("no MCP initialization answer in {ANSWER_GRACE:?}"))?
+            .with_context(|| format!("MCP initialization at {}", server.url))?;
+        clients.push(client);
     }
     let phase = Arc::new(AtomicU8::new(WARM));
     let tasks: Vec<_> = clients
@@ -191,7 +198,9 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
             let is_hostile = i < hostile;
             let jobs = if is_hostile { hostile_jobs() } else { benign_jobs() };
             let think = if is_hostile { Duration::ZERO } else { args.think };
-            tokio::spawn(client_loop(client, jobs, think, is_hostile, i, phase.clone()))
+            let answer_limit = args.timeout + ANSWER_GRACE;
+            let pace = Pace { think, answer_limit, index: i };
+            tokio::spawn(client_loop(client, jobs, pace, is_hostile, phase.clone()))
         })
         .collect();
     let samples = Arc::new(Mutex::new(Vec::new()));
@@ -208,7 +217,14 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
     phase.store(DONE, Ordering::SeqCst);
     let mut tally = Tally::default();
     for t in tasks {
-        let one = t.await.context("a client task panicked")?;
+        let abort = t.abort_handle();
+        let Ok(joined) = tokio::time::timeout(args.timeout + ANSWER_GRACE, t).await else {
+            abort.abort();
+            tally.unanswered += 1;
+            continue;
+        };
+        let one = joined.context("a client task panicked")?;
+        tally.unanswered += one.unanswered;
         tally.idle.extend(one.idle);
         tally.soak.extend(one.soak);
         tally.failed += one.failed;
@@ -240,7 +256,11 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
     }
     let only_deadlines =
         report.benign_failures.iter().all(|(_, m)| m.contains("deadline exceeded"));
-    Ok(if report.server_alive && only_deadlines { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.server_alive && only_deadlines && report.unanswered == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The component `name` in `dir`, built from `project` first if missing.
@@ -344,16 +364,26 @@ impl Drop for Server {
     }
 }
 
+/// How one client paces its calls.
+struct Pace {
+    /// Pause between calls.
+    think: Duration,
+    /// How long to wait for one answer before counting the call as unanswered.
+    answer_limit: Duration,
+    /// The client's number (spreads start times and job order).
+    index: usize,
+}
+
 /// One client: calls its jobs in turn (benign clients from the warm-up on, hostile ones only in
 /// the soak phase) until the run is done, timing benign calls by phase.
 async fn client_loop(
     client: Client,
     jobs: Vec<Job>,
-    think: Duration,
+    pace: Pace,
     hostile: bool,
-    index: usize,
     phase: Arc<AtomicU8>,
 ) -> Tally {
+    let Pace { think, answer_limit, index } = pace;
     let mut tally = Tally::default();
     let mut turn = index;
     // Spread the benign clients' calls over the pause instead of starting them all at once.
@@ -371,7 +401,16 @@ async fn client_loop(
         turn += 1;
         let Value::Object(map) = arguments.clone() else { continue };
         let started = Instant::now();
-        let result = client.call_tool(CallToolRequestParams::new(*tool).with_arguments(map)).await;
+        let call = client.call_tool(CallToolRequestParams::new(*tool).with_arguments(map));
+        let Ok(result) = tokio::time::timeout(answer_limit, call).await else {
+            tally.unanswered += 1;
+            if hostile {
+                tally.hostile.entry(label).or_default()[2] += 1;
+            } else if tally.failures.len() < 3 {
+                tally.failures.push((label.to_string(), format!("no answer in {answer_limit:?}")));
+            }
+            continue;
+        };
         let took = started.elapsed();
         if hostile {
             let slot = match &result {
@@ -403,7 +442,7 @@ async fn client_loop(
         }
         tokio::time::sleep(think).await;
     }
-    let _ = client.cancel().await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), client.cancel()).await;
     tally
 }
 
@@ -490,6 +529,8 @@ struct Report {
     benign_calls: usize,
     benign_failed: usize,
     benign_failures: Vec<(String, String)>,
+    /// Calls never answered (see [`ANSWER_GRACE`]); any makes the bench fail.
+    unanswered: usize,
     /// Per hostile kind: [error results, other results, transport errors].
     hostile: BTreeMap<&'static str, [usize; 3]>,
     rss_start_kib: u64,
@@ -548,6 +589,7 @@ impl Report {
             benign_calls: tally.idle.len() + tally.soak.len(),
             benign_failed: tally.failed,
             benign_failures: tally.failures.clone(),
+            unanswered: tally.unanswered,
             hostile: tally.hostile.clone(),
             rss_start_kib: rss_start,
             rss_end_kib: rss_end,
@@ -593,6 +635,7 @@ impl Report {
         for (label, message) in &self.benign_failures {
             println!("  benign failure ({label}): {message}");
         }
+        println!("calls never answered: {} (must be 0)", self.unanswered);
         println!("hostile calls (error results / other results / transport errors):");
         for (label, [errors, other, transport]) in &self.hostile {
             println!("  {label:<21} {errors:>6} / {other:>6} / {transport:>6}");
@@ -616,7 +659,7 @@ impl Report {
             self.after.workspace_bytes as f64 / 1048576.0,
             self.after.workspace_dirs
         );
-        if !self.server_alive {
+        if !self.server_alive || self.unanswered > 0 {
             println!("server log (last lines):\n{}", self.server_log_tail.join("\n"));
         }
     }

@@ -5,7 +5,45 @@
 //! asserted (the 10-minute, 256-client run is `wasm-host-bench soak`; figures in the README).
 
 use serde_json::Value;
+use std::io::Read;
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant};
 use wasm_host_tests::{guest, guests_dir};
+
+/// Waits for `child` and collects its output; kills it and panics with its stderr when it is
+/// still running after `limit`.
+fn wait_with_deadline(mut child: Child, limit: Duration) -> Output {
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("stderr")));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = stderr.join().unwrap_or_default();
+            panic!(
+                "wasm-host-bench soak still running after {limit:?}; killed. Its stderr:\n{}",
+                String::from_utf8_lossy(&err)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    }
+}
 
 #[test]
 fn soak_sixty_seconds_with_hostile_clients_keeps_serving_benign_ones() {
@@ -14,7 +52,7 @@ fn soak_sixty_seconds_with_hostile_clients_keeps_serving_benign_ones() {
     {
         guest(g);
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host-bench"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host-bench"))
         .args([
             "soak",
             "--clients",
@@ -28,14 +66,20 @@ fn soak_sixty_seconds_with_hostile_clients_keeps_serving_benign_ones() {
         ])
         .arg(guests_dir())
         .env("WASM_HOST_CACHE_DIR", guests_dir().join("cache"))
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run wasm-host-bench soak");
+    // 10 s idle + 60 s soak + start-up and the bench's own 32 s answer grace: a run still going
+    // after four minutes is a hang, reported with what it printed, never a stalled test suite.
+    let out = wait_with_deadline(child, Duration::from_secs(240));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{stderr}"));
     eprintln!("{report:#}");
     assert!(out.status.success(), "soak failed:\n{stderr}");
     assert_eq!(report["server_alive"], true);
+    assert_eq!(report["unanswered"], 0, "every call was answered: {report}");
     assert_eq!(report["hostile_clients"], 13);
     // On a small machine a benign call can still miss its 2 s deadline while the machine is
     // saturated; it must be rare, and a deadline, never a transport error.

@@ -8,6 +8,7 @@ use anyhow::Context;
 use rmcp::ServiceExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -109,43 +110,106 @@ pub async fn serve_http(
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    let mut app = axum::Router::new()
-        .route(
-            "/metrics",
-            axum::routing::get(move || async move {
-                (
-                    [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                    metrics.metrics_text(),
-                )
-            }),
-        )
-        .nest_service("/mcp", service);
-    if let Some(token) = opts.token {
-        let expected: Arc<str> = format!("Bearer {token}").into();
-        app = app.layer(axum::middleware::from_fn(
-            move |req: axum::extract::Request, next: axum::middleware::Next| {
-                let expected = expected.clone();
-                async move {
-                    let given = req
-                        .headers()
-                        .get(axum::http::header::AUTHORIZATION)
-                        .map(|v| v.as_bytes().to_vec())
-                        .unwrap_or_default();
-                    if constant_time_eq(&given, expected.as_bytes()) {
-                        Ok(next.run(req).await)
-                    } else {
-                        Err((axum::http::StatusCode::UNAUTHORIZED, "missing or wrong bearer token"))
-                    }
+    let routes = Routes {
+        mcp: service,
+        metrics,
+        expected_auth: opts.token.map(|t| format!("Bearer {t}").into_bytes().into()),
+    };
+    ready(bound);
+    accept_loop(listener, Arc::new(routes), shutdown).await;
+    Ok(())
+}
+
+/// Response type of every route (rmcp's, so its responses pass through unchanged).
+type Reply = hyper::Response<http_body_util::combinators::BoxBody<bytes::Bytes, Infallible>>;
+
+/// What the HTTP server routes to: `/mcp` (and below) to rmcp's service, `GET /metrics` to the
+/// Prometheus text, everything else 404; all of it behind the bearer token when one is set.
+struct Routes {
+    mcp: StreamableHttpService<McpServer, LocalSessionManager>,
+    metrics: McpServer,
+    expected_auth: Option<Arc<[u8]>>,
+}
+
+impl Routes {
+    async fn handle(&self, req: hyper::Request<hyper::body::Incoming>) -> Reply {
+        if let Some(expected) = &self.expected_auth {
+            let given = req.headers().get(hyper::header::AUTHORIZATION).map(|v| v.as_bytes());
+            if !constant_time_eq(given.unwrap_or_default(), expected) {
+                return text(
+                    hyper::StatusCode::UNAUTHORIZED,
+                    "text/plain",
+                    "missing or wrong bearer token".into(),
+                );
+            }
+        }
+        let path = req.uri().path();
+        if path == "/mcp" || path.starts_with("/mcp/") {
+            let mut mcp = self.mcp.clone();
+            return match tower_service::Service::call(&mut mcp, req).await {
+                Ok(reply) => reply,
+                Err(never) => match never {},
+            };
+        }
+        if path == "/metrics" && req.method() == hyper::Method::GET {
+            let body = self.metrics.metrics_text();
+            return text(hyper::StatusCode::OK, "text/plain; version=0.0.4", body);
+        }
+        text(hyper::StatusCode::NOT_FOUND, "text/plain", "not found: MCP is at /mcp".into())
+    }
+}
+
+/// A plain response with `body`.
+fn text(status: hyper::StatusCode, content_type: &'static str, body: String) -> Reply {
+    use http_body_util::BodyExt;
+    let mut reply = hyper::Response::new(
+        http_body_util::Full::new(bytes::Bytes::from(body)).map_err(|never| match never {}).boxed(),
+    );
+    *reply.status_mut() = status;
+    reply
+        .headers_mut()
+        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
+    reply
+}
+
+/// Accepts HTTP/1.1 connections until `shutdown`, each served on its own task; on shutdown every
+/// open connection finishes the request it is in and closes.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    routes: Arc<Routes>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let stream = tokio::select! {
+            () = shutdown.cancelled() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!("accepting an HTTP connection: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
                 }
             },
-        ));
+        };
+        let (routes, shutdown) = (routes.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let routes = routes.clone();
+                async move { Ok::<_, Infallible>(routes.handle(req).await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                () = shutdown.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
     }
-    ready(bound);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled_owned().await })
-        .await
-        .context("HTTP server")?;
-    Ok(())
 }
 
 /// Compares without an early exit, so timing does not reveal how much of a token matched.

@@ -1,4 +1,4 @@
-//! docs/SECURITY.md rows 1–11, 15–17 and 28 against real hostile guests in Rust, JavaScript and Python.
+//! docs/SECURITY.md rows 1–11, 14–17 and 28 against real hostile guests in Rust, JavaScript and Python.
 //! In every row the host survives, the error names the limit or capability, and a following
 //! benign call on a fresh instance still works.
 
@@ -345,6 +345,24 @@ async fn row11_read_only_preopens_refuse_every_kind_of_write() {
     let ok = call(&f.component, "write", json!({"path": "/data/new.txt", "content": "fine"})).await;
     assert!(ok.result.is_ok(), "{:?}", ok.result);
     assert_eq!(std::fs::read_to_string(f.data.join("new.txt")).expect("written"), "fine");
+}
+
+#[tokio::test]
+async fn row14_raw_sockets_and_dns_lookups_are_refused() {
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    tcp.set_nonblocking(true).expect("nonblocking");
+    let port = tcp.local_addr().expect("addr").port();
+    let udp = std::net::UdpSocket::bind(("127.0.0.1", port)).expect("udp bind");
+    udp.set_nonblocking(true).expect("nonblocking");
+    let f = hostile_rust(test_limits()).await;
+    let out = call(&f.component, "sockets", json!({"port": port, "name": "localhost"})).await;
+    let v: Value = serde_json::from_str(out.result.expect("sockets").as_str()).expect("json");
+    for attempt in ["connect", "listen", "udp", "dns"] {
+        assert!(v[attempt].as_str().is_some_and(|s| s.starts_with("error")), "{attempt}: {v}");
+    }
+    assert!(tcp.accept().is_err(), "no TCP connection reached the listener");
+    assert!(udp.recv_from(&mut [0u8; 64]).is_err(), "no datagram reached the socket");
+    still_works(&f.component).await;
 }
 
 #[tokio::test]

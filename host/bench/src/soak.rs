@@ -53,6 +53,10 @@ pub struct SoakArgs {
     /// Where the components are (built there from guests/ if missing).
     #[arg(long, default_value = "target/guests")]
     pub guests: PathBuf,
+    /// Only these hostile kinds (comma-separated labels, e.g. `log-flood,memory-bomb`); all when
+    /// empty.
+    #[arg(long, value_delimiter = ',')]
+    pub hostile_kinds: Vec<String>,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
@@ -93,9 +97,9 @@ fn tool_name(component: &str, tool: &str) -> &'static str {
 }
 
 /// What hostile clients call, in turn.
-fn hostile_jobs() -> Vec<Job> {
+fn hostile_jobs(only: &[String]) -> Vec<Job> {
     let py = |code: &str| json!({"language": "python", "code": code});
-    vec![
+    let all = vec![
         ("endless-loop", "hostile-rust.spin", json!({})),
         ("memory-bomb", "hostile-rust.membomb", json!({})),
         ("output-flood", "hostile-rust.big", json!({"bytes": 16 << 20})),
@@ -119,7 +123,10 @@ fn hostile_jobs() -> Vec<Job> {
                 "chunk = 'x' * (1 << 20)\nwith open('/workspace/big', 'w') as f:\n    while True:\n        f.write(chunk)",
             ),
         ),
-    ]
+    ];
+    all.into_iter()
+        .filter(|(label, ..)| only.is_empty() || only.iter().any(|o| o == label))
+        .collect()
 }
 
 type Client = RunningService<RoleClient, ()>;
@@ -150,9 +157,11 @@ struct Tally {
     failed: usize,
     /// Hostile outcomes: label → (error results, other results, transport errors).
     hostile: BTreeMap<&'static str, [usize; 3]>,
-    /// Calls (benign or hostile) the server did not answer within their deadline plus
-    /// [`ANSWER_GRACE`], and client tasks still busy that long after the run ended.
-    unanswered: usize,
+    /// Benign calls the server did not answer within their deadline plus [`ANSWER_GRACE`], and
+    /// benign client tasks still busy that long after the run ended.
+    unanswered_benign: usize,
+    /// The same for hostile calls and clients.
+    unanswered_hostile: usize,
 }
 
 /// How long past the per-call deadline a client waits for an answer before it counts the call
@@ -196,7 +205,7 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
         .enumerate()
         .map(|(i, client)| {
             let is_hostile = i < hostile;
-            let jobs = if is_hostile { hostile_jobs() } else { benign_jobs() };
+            let jobs = if is_hostile { hostile_jobs(&args.hostile_kinds) } else { benign_jobs() };
             let think = if is_hostile { Duration::ZERO } else { args.think };
             let answer_limit = args.timeout + ANSWER_GRACE;
             let pace = Pace { think, answer_limit, index: i };
@@ -216,15 +225,20 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
     tokio::time::sleep(args.duration).await;
     phase.store(DONE, Ordering::SeqCst);
     let mut tally = Tally::default();
-    for t in tasks {
+    for (i, t) in tasks.into_iter().enumerate() {
         let abort = t.abort_handle();
         let Ok(joined) = tokio::time::timeout(args.timeout + ANSWER_GRACE, t).await else {
             abort.abort();
-            tally.unanswered += 1;
+            *(if i < hostile {
+                &mut tally.unanswered_hostile
+            } else {
+                &mut tally.unanswered_benign
+            }) += 1;
             continue;
         };
         let one = joined.context("a client task panicked")?;
-        tally.unanswered += one.unanswered;
+        tally.unanswered_benign += one.unanswered_benign;
+        tally.unanswered_hostile += one.unanswered_hostile;
         tally.idle.extend(one.idle);
         tally.soak.extend(one.soak);
         tally.failed += one.failed;
@@ -256,7 +270,7 @@ pub async fn run(engine: &EngineArgs, args: &SoakArgs) -> anyhow::Result<ExitCod
     }
     let only_deadlines =
         report.benign_failures.iter().all(|(_, m)| m.contains("deadline exceeded"));
-    Ok(if report.server_alive && only_deadlines && report.unanswered == 0 {
+    Ok(if report.server_alive && only_deadlines && report.unanswered_benign == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -403,11 +417,15 @@ async fn client_loop(
         let started = Instant::now();
         let call = client.call_tool(CallToolRequestParams::new(*tool).with_arguments(map));
         let Ok(result) = tokio::time::timeout(answer_limit, call).await else {
-            tally.unanswered += 1;
             if hostile {
+                tally.unanswered_hostile += 1;
                 tally.hostile.entry(label).or_default()[2] += 1;
-            } else if tally.failures.len() < 3 {
-                tally.failures.push((label.to_string(), format!("no answer in {answer_limit:?}")));
+            } else {
+                tally.unanswered_benign += 1;
+                if tally.failures.len() < 3 {
+                    let message = format!("no answer in {answer_limit:?}");
+                    tally.failures.push((label.to_string(), message));
+                }
             }
             continue;
         };
@@ -529,8 +547,10 @@ struct Report {
     benign_calls: usize,
     benign_failed: usize,
     benign_failures: Vec<(String, String)>,
-    /// Calls never answered (see [`ANSWER_GRACE`]); any makes the bench fail.
-    unanswered: usize,
+    /// Benign calls never answered (see [`ANSWER_GRACE`]); any makes the bench fail.
+    unanswered_benign: usize,
+    /// Hostile calls never answered (also counted as transport errors of their kind).
+    unanswered_hostile: usize,
     /// Per hostile kind: [error results, other results, transport errors].
     hostile: BTreeMap<&'static str, [usize; 3]>,
     rss_start_kib: u64,
@@ -589,7 +609,8 @@ impl Report {
             benign_calls: tally.idle.len() + tally.soak.len(),
             benign_failed: tally.failed,
             benign_failures: tally.failures.clone(),
-            unanswered: tally.unanswered,
+            unanswered_benign: tally.unanswered_benign,
+            unanswered_hostile: tally.unanswered_hostile,
             hostile: tally.hostile.clone(),
             rss_start_kib: rss_start,
             rss_end_kib: rss_end,
@@ -635,7 +656,10 @@ impl Report {
         for (label, message) in &self.benign_failures {
             println!("  benign failure ({label}): {message}");
         }
-        println!("calls never answered: {} (must be 0)", self.unanswered);
+        println!(
+            "calls never answered: {} benign (must be 0), {} hostile",
+            self.unanswered_benign, self.unanswered_hostile
+        );
         println!("hostile calls (error results / other results / transport errors):");
         for (label, [errors, other, transport]) in &self.hostile {
             println!("  {label:<21} {errors:>6} / {other:>6} / {transport:>6}");
@@ -659,7 +683,7 @@ impl Report {
             self.after.workspace_bytes as f64 / 1048576.0,
             self.after.workspace_dirs
         );
-        if !self.server_alive || self.unanswered > 0 {
+        if !self.server_alive || self.unanswered_benign + self.unanswered_hostile > 0 {
             println!("server log (last lines):\n{}", self.server_log_tail.join("\n"));
         }
     }

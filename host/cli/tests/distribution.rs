@@ -429,3 +429,114 @@ fn http_get_accept(url: &str, accept: &str) -> String {
     assert!(head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.1 307"), "{url}: {head}");
     body.to_string()
 }
+
+/// A registry that lies: its manifest declares a small component, its blob endpoint then sends
+/// `sent` bytes of it (more than declared). Every request line is recorded.
+struct LyingRegistry {
+    port: u16,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl LyingRegistry {
+    fn start(declared: &[u8], sent: usize) -> Self {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let sha = |b: &[u8]| format!("sha256:{}", wasm_host_meta::sha256_hex(b));
+        let layer_digest = sha(declared);
+        let config = json!({"architecture": "wasm", "layerDigests": [layer_digest]}).to_string();
+        let manifest = json!({"schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.wasm.config.v0+json",
+                "digest": sha(config.as_bytes()), "size": config.len()},
+            "layers": [{"mediaType": "application/wasm", "digest": layer_digest,
+                "size": declared.len()}]})
+        .to_string();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                    header.clear();
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                log.lock().expect("log").push(format!("GET {path}"));
+                let (kind, body): (&str, Vec<u8>) = if path.contains("/manifests/") {
+                    ("application/vnd.oci.image.manifest.v1+json", manifest.clone().into_bytes())
+                } else if path.ends_with(&layer_digest) {
+                    ("application/octet-stream", vec![b'x'; sent])
+                } else if path.contains("/blobs/") {
+                    ("application/octet-stream", config.clone().into_bytes())
+                } else {
+                    ("application/json", b"{}".to_vec())
+                };
+                let mut out = stream;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = out.write_all(head.as_bytes()).and_then(|()| out.write_all(&body));
+            }
+        });
+        LyingRegistry { port, requests }
+    }
+}
+
+#[test]
+fn a_registry_sending_more_than_its_manifest_declares_is_refused_with_nothing_stored() {
+    // docs/SECURITY.md row 37, end to end: 64 MiB sent for a component declared as 4 KiB.
+    let registry = LyingRegistry::start(&[b'x'; 4096], 64 << 20);
+    let home = scratch();
+    let before = snapshot(home.path());
+    let target = format!("oci://127.0.0.1:{}/tools/liar:1.0.0", registry.port);
+    let err = refused(wh(home.path(), &["pull", &target]));
+    assert!(
+        err.contains("tools/liar:1.0.0")
+            && err.contains("the registry sent more than the 4096 bytes the manifest declares"),
+        "names the reference and the broken bound: {err}"
+    );
+    assert_eq!(snapshot(home.path()), before, "a refused pull stores nothing");
+    let requests = registry.requests.lock().expect("log").clone();
+    let manifests = requests.iter().filter(|r| r.contains("/manifests/")).count();
+    assert_eq!(manifests, 1, "the manifest is fetched once: {requests:?}");
+}
+
+/// A sparse tar at `path`: each entry a header claiming `sizes[i]` bytes followed by that many
+/// zero bytes that take no disk (holes), then the end-of-archive blocks.
+fn sparse_tar(path: &Path, sizes: &[u64]) {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = std::fs::File::create(path).expect("create");
+    let mut at = 0u64;
+    for (i, size) in sizes.iter().enumerate() {
+        let mut header = tar::Header::new_gnu();
+        header.set_path(format!("blobs/sha256/{i:064}")).expect("path");
+        header.set_size(*size);
+        header.set_mode(0o644);
+        header.set_cksum();
+        file.seek(SeekFrom::Start(at)).expect("seek");
+        file.write_all(header.as_bytes()).expect("header");
+        at += 512 + size.div_ceil(512) * 512;
+    }
+    file.set_len(at + 1024).expect("end blocks");
+}
+
+#[test]
+fn bundles_over_the_entry_or_total_bound_are_refused_end_to_end_with_nothing_stored() {
+    // docs/SECURITY.md row 37: one entry over 256 MiB, and five of 250 MiB (1.22 GiB in all).
+    let dir = scratch();
+    let home = scratch();
+    let before = snapshot(home.path());
+    let one = dir.path().join("one-huge.bundle");
+    sparse_tar(&one, &[300 << 20]);
+    let err = refused(wh(home.path(), &["install", &path(&one)]));
+    assert!(err.contains("is 314572800 bytes (limit 268435456)"), "{err}");
+    let many = dir.path().join("too-much.bundle");
+    sparse_tar(&many, &[250 << 20; 5]);
+    let err = refused(wh(home.path(), &["install", &path(&many)]));
+    assert!(err.contains("more than 1073741824 bytes together (the bundle limit)"), "{err}");
+    assert_eq!(snapshot(home.path()), before, "a refused bundle stores nothing");
+}

@@ -114,13 +114,17 @@ async fn guest_stdout_becomes_log_notifications_not_protocol_messages() {
     let d = data();
     let client = stdio_client(&serve_args(d.path(), &[])).await;
     client.set_level(SetLevelRequestParams::new(LoggingLevel::Debug)).await.expect("setLevel");
-    let out = call(&client, "hostile-rust.stdout", json!({"lines": 20})).await;
+    // 150 lines on each of stdout and stderr: 300 log lines, of which one call sends 100.
+    let out = call(&client, "hostile-rust.stdout", json!({"lines": 150})).await;
     assert_eq!(text(&out), "printed");
     // The fake JSON-RPC lines the guest printed arrive only as data inside log notifications.
     let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
     assert_eq!(after.is_error, Some(false));
     let logs = client.service().logs.lock().expect("lock").clone();
     assert!(logs.iter().any(|l| l.contains("jsonrpc") && l.contains("stdout")), "{logs:?}");
+    let flood: Vec<&String> = logs.iter().filter(|l| l.contains("hostile-rust.stdout")).collect();
+    assert_eq!(flood.len(), 101, "100 lines and one saying what was not sent: {flood:?}");
+    assert!(flood[100].contains("200 more log lines of this call not sent"), "{}", flood[100]);
     client.cancel().await.expect("close");
 }
 

@@ -246,24 +246,41 @@ impl McpServer {
         Some(convert::severity(*self.inner.level.lock().unwrap_or_else(|p| p.into_inner())))
     }
 
-    /// Sends log lines as logging notifications, at or above the request's level.
+    /// Sends log lines as logging notifications, at or above the request's level: at most
+    /// [`MAX_LOG_NOTIFICATIONS`] per call, then one line saying how many more were not sent.
     async fn forward_lines(&self, tool: &str, lines: &[LogLine], cx: &RequestContext<RoleServer>) {
         let Some(min) = self.log_floor(cx) else { return };
         let peer = &cx.peer;
-        for line in lines {
-            let level = convert::level(line.level);
-            if convert::severity(level) < min {
-                continue;
-            }
+        let mut wanted = lines.iter().filter(|l| convert::severity(convert::level(l.level)) >= min);
+        for line in wanted.by_ref().take(MAX_LOG_NOTIFICATIONS) {
             let data = json!({"tool": tool, "stream": line.stream, "text": line.text});
             let _ = peer
                 .notify_logging_message(
-                    LoggingMessageNotificationParam::new(level, data).with_logger(tool.to_string()),
+                    LoggingMessageNotificationParam::new(convert::level(line.level), data)
+                        .with_logger(tool.to_string()),
+                )
+                .await;
+        }
+        let more = wanted.count();
+        if more > 0 {
+            let text = format!(
+                "{more} more log lines of this call not sent (at most {MAX_LOG_NOTIFICATIONS} per call)"
+            );
+            let data = json!({"tool": tool, "stream": "host", "text": text});
+            let _ = peer
+                .notify_logging_message(
+                    LoggingMessageNotificationParam::new(LoggingLevel::Warning, data)
+                        .with_logger(tool.to_string()),
                 )
                 .await;
         }
     }
 }
+
+/// Most logging notifications one call sends (its log keeps up to the log cap; a client flooded
+/// with a thousand notifications per call, as a guest writing empty lines causes, slows every
+/// session on the server).
+pub const MAX_LOG_NOTIFICATIONS: usize = 100;
 
 /// Builds an [`McpServer`]; see [`McpServer::builder`].
 #[must_use]

@@ -124,7 +124,9 @@ async fn guest_stdout_becomes_log_notifications_not_protocol_messages() {
     assert!(logs.iter().any(|l| l.contains("jsonrpc") && l.contains("stdout")), "{logs:?}");
     let flood: Vec<&String> = logs.iter().filter(|l| l.contains("hostile-rust.stdout")).collect();
     assert_eq!(flood.len(), 101, "100 lines and one saying what was not sent: {flood:?}");
-    assert!(flood[100].contains("200 more log lines of this call not sent"), "{}", flood[100]);
+    // The client handles notifications concurrently, so the summary line may arrive anywhere.
+    let summary = flood.iter().filter(|l| l.contains("200 more log lines of this call not sent"));
+    assert_eq!(summary.count(), 1, "{flood:?}");
     client.cancel().await.expect("close");
 }
 

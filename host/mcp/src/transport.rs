@@ -1,7 +1,7 @@
 //! The two transports: stdio (nothing but MCP on stdout; lines capped at 16 MiB) and streamable
 //! HTTP at `/mcp` (Host and Origin checked against loopback plus the operator's allowed hosts
-//! and origins, 4 MiB body cap, a non-empty bearer token required off loopback), with Prometheus
-//! metrics at `GET /metrics`.
+//! and origins, 4 MiB body cap, 30 s to send a request's headers, a non-empty bearer token
+//! required off loopback), with Prometheus metrics at `GET /metrics`.
 
 use crate::{McpServer, stdio};
 use anyhow::Context;
@@ -198,7 +198,10 @@ async fn accept_loop(
                 let routes = routes.clone();
                 async move { Ok::<_, Infallible>(routes.handle(req).await) }
             });
+            // The timer enables hyper's 30 s limit on reading a request's headers, so a client
+            // that opens connections and never finishes a request cannot hold them.
             let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             let mut conn = std::pin::pin!(conn);
             tokio::select! {

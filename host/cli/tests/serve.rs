@@ -172,6 +172,27 @@ fn raw_status(url: &str, host: &str, extra_headers: &str, body: &[u8]) -> u16 {
 const INIT: &[u8] = br#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}"#;
 
 #[test]
+fn a_client_that_never_finishes_its_headers_is_disconnected_and_others_are_served() {
+    use std::io::{Read, Write};
+    let d = data();
+    let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));
+    let host = url.trim_start_matches("http://").trim_end_matches("/mcp").to_string();
+    let mut slow = std::net::TcpStream::connect(&host).expect("connect");
+    slow.write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n").expect("half the headers");
+    slow.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    let started = Instant::now();
+    assert_eq!(raw_status(&url, &host, "", INIT), 200, "other clients are served meanwhile");
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(25) && waited < Duration::from_secs(45),
+        "closed by the 30 s header limit, after {waited:?}"
+    );
+    child.kill().expect("kill");
+}
+
+#[test]
 fn http_guards_host_origin_body_and_token() {
     let d = data();
     let (mut child, url) = http_server(&serve_args(d.path(), &["--http", "127.0.0.1:0"]));

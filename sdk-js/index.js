@@ -3,7 +3,7 @@
  *
  * A tool author writes
  *
- *     import { defineTool, exportTools } from '../../../sdk-js/index.js';
+ *     import { defineTool, exportTools } from 'wasm-host-sdk';
  *     const add = defineTool({ name: 'add', description: 'Add two numbers.', inputSchema: {...} },
  *                            ({ a, b }) => ({ sum: a + b }));
  *     export const tool = exportTools([add]);
@@ -22,6 +22,9 @@
  * - a returned promise is awaited (the engine runs its event loop), so handlers may be async.
  */
 import { log as hostLog } from 'wasm-host:mcp/log@0.1.0';
+import { jsonType, parseArguments } from './args.js';
+
+export { jsonType, parseArguments } from './args.js';
 
 // ---------------------------------------------------------------------------------------------
 // Errors a handler throws on purpose; each maps one-to-one onto a WIT `tool-error` case.
@@ -113,42 +116,6 @@ export function defineTool(
 // ---------------------------------------------------------------------------------------------
 // Dispatch: JSON arguments in, `result<tool-output, tool-error>` out.
 
-function jsonType(value) {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value; // string, boolean, object
-}
-
-function typeMatches(value, expected) {
-  const actual = jsonType(value);
-  return actual === expected || (expected === 'number' && actual === 'integer');
-}
-
-/** Checks the top level of `args` against the schema: required, known and typed properties. */
-function checkArgs(schema, args) {
-  const props = schema.properties ?? {};
-  for (const key of schema.required ?? []) {
-    if (!(key in args)) throw new InvalidArguments(`missing required argument \`${key}\``);
-  }
-  for (const [key, value] of Object.entries(args)) {
-    const prop = props[key];
-    if (prop === undefined) {
-      if (schema.additionalProperties === false) {
-        throw new InvalidArguments(`unexpected argument \`${key}\``);
-      }
-      continue;
-    }
-    const types = prop.type === undefined ? [] : [].concat(prop.type);
-    if (types.length && !types.some((t) => typeMatches(value, t))) {
-      throw new InvalidArguments(`\`${key}\` must be ${types.join(' or ')}, got ${jsonType(value)}`);
-    }
-    if (prop.enum && !prop.enum.some((v) => v === value)) {
-      throw new InvalidArguments(`\`${key}\` must be one of ${prop.enum.map((v) => JSON.stringify(v)).join(', ')}`);
-    }
-  }
-}
-
 const ok = (output) => ({ tag: 'ok', val: output });
 const err = (kind, message) => ({ tag: 'err', val: { tag: kind, val: message } });
 
@@ -196,17 +163,9 @@ export function exportTools(tools) {
     call(name, argsJson) {
       const t = byName.get(name);
       if (t === undefined) return err('not-found', `no tool named \`${name}\``);
-      let args;
+      const { args, problem } = parseArguments(t.schema, argsJson);
+      if (problem !== undefined) return err('invalid-arguments', problem);
       try {
-        args = argsJson.trim() === '' ? {} : JSON.parse(argsJson);
-      } catch (e) {
-        return err('invalid-arguments', `arguments are not valid JSON: ${e.message}`);
-      }
-      if (jsonType(args) !== 'object') {
-        return err('invalid-arguments', `arguments must be a JSON object, got ${jsonType(args)}`);
-      }
-      try {
-        checkArgs(t.schema, args);
         const value = t.handler(args);
         if (value && typeof value.then === 'function') return value.then(toResult, toError);
         return toResult(value);

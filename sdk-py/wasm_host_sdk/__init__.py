@@ -8,8 +8,8 @@ A tool author writes::
     def add(a: int, b: int) -> dict:
         return {"sum": a + b}
 
-and builds (from the repository root) with
-``componentize-py -d wit/mcp -w tool-component componentize app -p <tool dir> -p sdk-py -o out.wasm``.
+and builds with ``wasm-host build`` (componentize-py against the embedded WIT, this SDK on the
+path). Programs use :mod:`wasm_host_sdk.program` instead.
 
 This module owns the registry of decorated tools, the ``Tool`` class that implements the
 ``wasm-host:mcp/tool`` export (``list-tools`` and ``call``), the mapping of Python values and
@@ -18,20 +18,25 @@ It imports the bindings componentize-py generates (``wit_world``), so it only ru
 ``tool-component`` build (or next to bindings made with ``componentize-py bindings``).
 """
 
+from __future__ import annotations
+
 import inspect
 import json
 import re
 import traceback
 import types
 import typing
+from typing import Any, Callable, Optional
 
 from componentize_py_types import Err
 from wit_world import exports as _exports
 from wit_world.imports import log as _log
 from wit_world.imports import types as _wit
 
+from ._args import parse_arguments
+
 __all__ = [
-    "Tool", "tool", "log",
+    "tool", "log", "parse_arguments",
     "ToolError", "InvalidArguments", "NotFound", "Failed", "Denied",
 ]
 
@@ -78,7 +83,7 @@ _LEVELS = {
 }
 
 
-def log(message, level="info"):
+def log(message: Any, level: str = "info") -> None:
     """Adds one line to the call's log (``level``: trace, debug, info, warn, error)."""
     _log.log(_LEVELS.get(level, _log.Level.INFO), str(message))
 
@@ -119,8 +124,11 @@ class _Spec:
 _TOOLS = {}
 
 
-def tool(fn=None, *, name=None, description=None, schema=None, title=None, output_schema=None,
-         read_only=True, destructive=False, idempotent=None, open_world=False):
+def tool(fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None,
+         description: Optional[str] = None, schema: Optional[dict] = None,
+         title: Optional[str] = None, output_schema: Optional[dict] = None,
+         read_only: bool = True, destructive: bool = False, idempotent: Optional[bool] = None,
+         open_world: bool = False) -> Any:
     """Registers ``fn`` as a tool; usable bare (``@tool``) or with arguments.
 
     ``name`` defaults to the function's name, ``description`` to its docstring, and ``schema``
@@ -152,7 +160,8 @@ def tool(fn=None, *, name=None, description=None, schema=None, title=None, outpu
 
 
 def _param_types(fn, signature):
-    """Plain JSON-compatible annotation per parameter (``Optional[X]`` counts as ``X``)."""
+    """Plain JSON-compatible annotation per parameter, and whether it may be null
+    (``Optional[X]`` is ``X`` or null)."""
     try:
         hints = typing.get_type_hints(fn)
     except Exception:  # unresolvable string annotations: no type checks, no derived types
@@ -160,12 +169,13 @@ def _param_types(fn, signature):
     found = {}
     for param in signature.parameters.values():
         hint = hints.get(param.name)
+        nullable = param.default is None
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if typing.get_origin(hint) in (typing.Union, types.UnionType) and len(args) == 1:
-            hint = args[0]
+            hint, nullable = args[0], True
         hint = typing.get_origin(hint) or hint  # dict[str, int] -> dict
         if hint in _JSON_TYPES:
-            found[param.name] = hint
+            found[param.name] = (hint, nullable)
     return found
 
 
@@ -178,7 +188,10 @@ def _derive_schema(signature, param_types):
             continue
         if param.kind in (param.VAR_POSITIONAL, param.POSITIONAL_ONLY):
             continue
-        prop = {"type": _JSON_TYPES[param_types[param.name]]} if param.name in param_types else {}
+        prop = {}
+        if param.name in param_types:
+            hint, nullable = param_types[param.name]
+            prop["type"] = [_JSON_TYPES[hint], "null"] if nullable else _JSON_TYPES[hint]
         if param.default is param.empty:
             required.append(param.name)
         elif param.default is not None:
@@ -192,27 +205,6 @@ def _derive_schema(signature, param_types):
 
 # ---------------------------------------------------------------------------------------------
 # Dispatch: JSON arguments in, `tool-output` out, exceptions to `tool-error`.
-
-def _check_types(spec, args):
-    """Rejects arguments whose JSON type contradicts a plain annotation."""
-    for key, value in args.items():
-        expected = spec.types.get(key)
-        if expected is None or value is None:
-            continue
-        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            ok = True
-        if not ok:
-            raise InvalidArguments(f"`{key}` must be {_JSON_TYPES[expected]}, got {_json_type(value)}")
-
-
-def _json_type(value):
-    for py, js in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
-                   (list, "array"), (dict, "object")):
-        if isinstance(value, py):
-            return js
-    return "null"
-
 
 def _short_traceback(exc, frames=4, limit=2000):
     """``Type: message`` plus the innermost few frames of the tool's own code."""
@@ -228,17 +220,13 @@ def _run(name, arguments):
     spec = _TOOLS.get(name)
     if spec is None:
         raise NotFound(f"no tool named `{name}`")
-    try:
-        args = json.loads(arguments) if arguments.strip() else {}
-    except ValueError as e:
-        raise InvalidArguments(f"arguments are not valid JSON: {e}") from None
-    if not isinstance(args, dict):
-        raise InvalidArguments(f"arguments must be a JSON object, got {_json_type(args)}")
+    args, problem = parse_arguments(spec.schema, arguments)
+    if problem is not None:
+        raise InvalidArguments(problem)
     try:
         spec.signature.bind(**args)
     except TypeError as e:
         raise InvalidArguments(str(e)) from None
-    _check_types(spec, args)
     result = spec.fn(**args)
     if isinstance(result, str):
         return _wit.ToolOutput_Text(result)
@@ -248,16 +236,20 @@ def _run(name, arguments):
         raise Failed(f"tool `{name}` returned a value that is not JSON: {e}") from None
 
 
-class Tool(_exports.Tool):
-    """The ``wasm-host:mcp/tool`` export; componentize-py finds it as ``app.Tool``."""
+if hasattr(_exports, "Tool"):  # the tool world; a program build has `Program` instead
 
-    def list_tools(self):
-        return [spec.definition() for spec in _TOOLS.values()]
+    class Tool(_exports.Tool):
+        """The ``wasm-host:mcp/tool`` export; componentize-py finds it as ``app.Tool``."""
 
-    def call(self, name, arguments):
-        try:
-            return _run(name, arguments)
-        except ToolError as e:
-            raise Err(e._wit(str(e) or type(e).__name__)) from None
-        except Exception as e:  # a bug or an unexpected condition in the tool
-            raise Err(_wit.ToolError_Failed(_short_traceback(e))) from None
+        def list_tools(self):
+            return [spec.definition() for spec in _TOOLS.values()]
+
+        def call(self, name, arguments):
+            try:
+                return _run(name, arguments)
+            except ToolError as e:
+                raise Err(e._wit(str(e) or type(e).__name__)) from None
+            except Exception as e:  # a bug or an unexpected condition in the tool
+                raise Err(_wit.ToolError_Failed(_short_traceback(e))) from None
+
+    __all__.append("Tool")

@@ -1,7 +1,13 @@
-//! Tools as plain functions, and the dispatch behind the `tool` export.
+//! Tools as functions, and the dispatch behind the `tool` export.
+//!
+//! A typed tool ([`Tool::typed`]) takes its arguments as a struct: the JSON Schema clients see
+//! is derived from that struct (`schemars`) and the same struct is what the arguments are
+//! deserialized into (`serde`), so schema and parsing cannot drift apart.
 
 use crate::tool_bindings::wasm_host::mcp::types as wit;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// What a tool returns on success.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,8 +31,10 @@ pub enum ToolError {
     Denied(String),
 }
 
-/// The function behind a tool.
+/// The function behind an untyped tool: the arguments object in.
 pub type Handler = fn(Value) -> Result<Output, ToolError>;
+
+type Dispatch = Arc<dyn Fn(Value) -> Result<Output, ToolError> + Send + Sync>;
 
 /// One tool: a function plus what the model needs to know about it.
 #[derive(Clone)]
@@ -38,17 +46,67 @@ pub struct Tool {
     output_schema: Option<Value>,
     read_only: bool,
     destructive: bool,
-    handler: Handler,
+    idempotent: Option<bool>,
+    open_world: bool,
+    handler: Dispatch,
 }
 
 impl Tool {
     /// A tool named `name` (`[a-z0-9_-]`), described for the model, with a JSON Schema for its
-    /// arguments. Tools are read-only unless [`Tool::writes`] says otherwise.
+    /// arguments and a handler taking the arguments object. Read-only, idempotent and not
+    /// open-world unless told otherwise ([`Tool::writes`], [`Tool::idempotent`],
+    /// [`Tool::open_world`]).
     pub fn new(
         name: &'static str,
         description: &'static str,
         input_schema: Value,
         handler: Handler,
+    ) -> Self {
+        Self::with_dispatch(name, description, input_schema, Arc::new(handler))
+    }
+
+    /// A tool whose arguments are the struct `A`: its JSON Schema is derived from `A`
+    /// (doc comments become descriptions, `Option` fields and `#[serde(default)]` are not
+    /// required), and the arguments are deserialized into `A` before `handler` runs; a mismatch
+    /// is an `invalid-arguments` error naming the field.
+    ///
+    /// ```
+    /// use wasm_host_sdk::{Output, Tool, ToolError, json};
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct Greet {
+    ///     /// Who to greet.
+    ///     name: String,
+    /// }
+    /// let tool = Tool::typed("greet", "Greet someone.", |a: Greet| -> Result<Output, ToolError> {
+    ///     Ok(Output::Text(format!("Hello, {}!", a.name)))
+    /// });
+    /// assert_eq!(tool.input_schema()["required"], json!(["name"]));
+    /// assert_eq!(tool.input_schema()["properties"]["name"]["type"], "string");
+    /// ```
+    pub fn typed<A, F>(name: &'static str, description: &'static str, handler: F) -> Self
+    where
+        A: DeserializeOwned + schemars::JsonSchema + 'static,
+        F: Fn(A) -> Result<Output, ToolError> + Send + Sync + 'static,
+    {
+        let mut schema = serde_json::to_value(schemars::schema_for!(A)).unwrap_or_default();
+        if let Some(map) = schema.as_object_mut() {
+            map.remove("$schema");
+            map.remove("title");
+        }
+        let dispatch = move |args: Value| {
+            let typed: A = serde_json::from_value(args).map_err(|e| {
+                ToolError::InvalidArguments(format!("arguments do not match the schema: {e}"))
+            })?;
+            handler(typed)
+        };
+        Self::with_dispatch(name, description, schema, Arc::new(dispatch))
+    }
+
+    fn with_dispatch(
+        name: &'static str,
+        description: &'static str,
+        input_schema: Value,
+        handler: Dispatch,
     ) -> Self {
         Tool {
             name,
@@ -58,8 +116,34 @@ impl Tool {
             output_schema: None,
             read_only: true,
             destructive: false,
+            idempotent: None,
+            open_world: false,
             handler,
         }
+    }
+
+    /// The tool's name.
+    pub fn name(&self) -> &str {
+        self.name
+    }
+
+    /// The JSON Schema of its arguments (given, or derived for [`Tool::typed`]).
+    pub fn input_schema(&self) -> &Value {
+        &self.input_schema
+    }
+
+    /// Declares whether calling again with the same arguments has no further effect
+    /// (default: the same as read-only).
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
+        self
+    }
+
+    /// Declares that the tool talks to the open world (the network), not only to granted
+    /// directories (default false).
+    pub fn open_world(mut self, open_world: bool) -> Self {
+        self.open_world = open_world;
+        self
     }
 
     /// Sets a human-readable title.
@@ -95,8 +179,8 @@ pub fn __list(tools: &[Tool]) -> Vec<wit::ToolDef> {
             hints: wit::ToolHints {
                 read_only: t.read_only,
                 destructive: t.destructive,
-                idempotent: t.read_only,
-                open_world: false,
+                idempotent: t.idempotent.unwrap_or(t.read_only),
+                open_world: t.open_world,
             },
         })
         .collect()
@@ -112,13 +196,8 @@ pub fn __call(
         .iter()
         .find(|t| t.name == name)
         .ok_or_else(|| wit::ToolError::NotFound(format!("no tool named `{name}`")))?;
-    let args: Value = if arguments.trim().is_empty() {
-        Value::Object(Default::default())
-    } else {
-        serde_json::from_str(arguments).map_err(|e| {
-            wit::ToolError::InvalidArguments(format!("arguments are not valid JSON: {e}"))
-        })?
-    };
+    let args = crate::args::parse(&tool.input_schema, arguments)
+        .map_err(wit::ToolError::InvalidArguments)?;
     match (tool.handler)(args) {
         Ok(Output::Json(v)) => Ok(wit::ToolOutput::Json(v.to_string())),
         Ok(Output::Text(s)) => Ok(wit::ToolOutput::Text(s)),

@@ -57,8 +57,10 @@ pub fn guest(name: &str) -> PathBuf {
         Err(_) => true,
     };
     if stale {
-        let built =
-            wasm_host_build::build(&src, Some(&out), &|step| eprintln!("[build {name}] {step}"));
+        let env = wasm_host_build::BuildEnv::new(&repo().join("target/sdk-home"));
+        let built = wasm_host_build::build(&src, Some(&out), &env, &|step| {
+            eprintln!("[build {name}] {step}")
+        });
         if let Err(e) = built {
             panic!("building guest {name} failed: {e}");
         }

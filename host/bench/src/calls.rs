@@ -144,8 +144,13 @@ pub(crate) fn component(dir: &Path, case: &Case) -> anyhow::Result<PathBuf> {
     let path = dir.join(format!("{}.wasm", case.component));
     if !path.exists() {
         eprintln!("bench: building {} from {}", case.component, case.project);
-        wasm_host_build::build(Path::new(case.project), Some(&path), &|_| {})
-            .with_context(|| format!("building {} (run from the repository root)", case.project))?;
+        wasm_host_build::build(
+            Path::new(case.project),
+            Some(&path),
+            &wasm_host_build::BuildEnv::new(Path::new("target/sdk-home")),
+            &|_| {},
+        )
+        .with_context(|| format!("building {} (run from the repository root)", case.project))?;
     }
     Ok(path)
 }

@@ -282,8 +282,13 @@ fn component(dir: &Path, name: &str, project: &str) -> anyhow::Result<PathBuf> {
     let path = dir.join(format!("{name}.wasm"));
     if !path.exists() {
         eprintln!("soak: building {name} from {project}");
-        wasm_host_build::build(Path::new(project), Some(&path), &|_| {})
-            .with_context(|| format!("building {project} (run from the repository root)"))?;
+        wasm_host_build::build(
+            Path::new(project),
+            Some(&path),
+            &wasm_host_build::BuildEnv::new(Path::new("target/sdk-home")),
+            &|_| {},
+        )
+        .with_context(|| format!("building {project} (run from the repository root)"))?;
     }
     Ok(path)
 }

@@ -3,9 +3,11 @@
 //! The language is detected from the project directory — `Cargo.toml` (Rust, `wasm32-wasip2`),
 //! `package.json` (JavaScript, rolldown + ComponentizeJS), `app.py` / `pyproject.toml` (Python,
 //! componentize-py) — and the manifest comes from the project's own metadata
-//! (`[package.metadata.wasm-host]`, the `"wasm-host"` field, `[tool.wasm-host]`). Toolchains are
-//! the ones pinned in this repository (`node_modules/`, `.venv/`); nothing is installed globally,
-//! and a missing toolchain is an error that says how to get it.
+//! (`[package.metadata.wasm-host]`, the `"wasm-host"` field, `[tool.wasm-host]`). The WIT package
+//! and the SDKs come from the binary itself ([`assets`]); toolchains from the project, else from
+//! the directory `wasm-host toolchain install` fills ([`Toolchains`]); nothing is installed
+//! globally, and a missing toolchain is an error naming the command that installs it.
+//! [`scaffold`] writes new projects (`wasm-host new`).
 //!
 //! ```
 //! let project = tempfile::tempdir().unwrap();
@@ -15,7 +17,10 @@
 //! assert_eq!(wasm_host_build::detect(project.path()).unwrap(), wasm_host_build::Language::Python);
 //! ```
 
+pub mod assets;
+mod install;
 mod manifest;
+pub mod scaffold;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +28,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use wasm_host_meta::Manifest;
 
+pub use assets::Sdk;
+pub use install::ToolStatus;
 pub use manifest::ProjectMeta;
+pub use toolchain::{COMPONENTIZE_JS, COMPONENTIZE_PY, RUST_TARGET, Toolchains, install_command};
 
 /// A guest project's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +42,50 @@ pub enum Language {
     JavaScript,
     /// `app.py` componentized by componentize-py.
     Python,
+}
+
+impl Language {
+    /// Every language, in the order commands list them.
+    pub const ALL: [Language; 3] = [Language::Rust, Language::JavaScript, Language::Python];
+
+    /// The short name commands take (`rust`, `js`, `python`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::JavaScript => "js",
+            Language::Python => "python",
+        }
+    }
+}
+
+impl std::str::FromStr for Language {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "rust" | "rs" => Ok(Language::Rust),
+            "js" | "javascript" | "ts" | "typescript" => Ok(Language::JavaScript),
+            "python" | "py" => Ok(Language::Python),
+            other => Err(format!("unknown language {other:?}: expected rust, js or python")),
+        }
+    }
+}
+
+/// Where a build finds what it needs besides the project: the SDKs and WIT written out under
+/// the home directory, and the toolchains.
+#[derive(Debug, Clone)]
+pub struct BuildEnv {
+    /// wasm-host's data directory; the SDKs are extracted under `HOME/sdk/`.
+    pub home: PathBuf,
+    /// Where installed toolchains live (default `HOME/toolchains`).
+    pub toolchains: Toolchains,
+}
+
+impl BuildEnv {
+    /// The environment of `home`, with toolchains in `HOME/toolchains`.
+    pub fn new(home: &Path) -> Self {
+        BuildEnv { home: home.to_path_buf(), toolchains: Toolchains::new(home.join("toolchains")) }
+    }
 }
 
 /// Why a build failed.
@@ -107,6 +159,7 @@ pub fn detect(dir: &Path) -> Result<Language, BuildError> {
 pub fn build(
     dir: &Path,
     output: Option<&Path>,
+    env: &BuildEnv,
     progress: Progress<'_>,
 ) -> Result<Built, BuildError> {
     let started = Instant::now();
@@ -119,10 +172,17 @@ pub fn build(
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.join("dist").join(format!("{}.wasm", manifest.name)));
     let work = tempfile::tempdir().map_err(|e| BuildError::Io(format!("temp dir: {e}")))?;
+    let tools = &env.toolchains;
     let raw = match language {
         Language::Rust => toolchain::rust(&dir, progress)?,
-        Language::JavaScript => toolchain::javascript(&dir, &meta, work.path(), progress)?,
-        Language::Python => toolchain::python(&dir, &meta, work.path(), progress)?,
+        Language::JavaScript => {
+            let sdk = Sdk::extract(&env.home)?;
+            toolchain::javascript(&dir, &meta, work.path(), tools, &sdk, progress)?
+        }
+        Language::Python => {
+            let sdk = Sdk::extract(&env.home)?;
+            toolchain::python(&dir, &meta, work.path(), tools, &sdk, progress)?
+        }
     };
     progress("embedding the manifest");
     let bytes =

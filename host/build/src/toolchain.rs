@@ -1,8 +1,67 @@
-//! The per-language build steps, each using the toolchain pinned in this repository.
+//! The per-language build steps, and where their toolchains come from.
+//!
+//! Each tool is looked for in the project first (its own `node_modules/.bin` or `.venv`, searched
+//! upwards, which is also how builds inside the wasm-host repository find its pinned copies),
+//! then in the toolchain directory `wasm-host toolchain install` fills (default
+//! `HOME/toolchains`). A missing tool fails at once, naming the command that installs it.
 
-use crate::{BuildError, Progress, ProjectMeta, find_upward, run_step};
+use crate::{BuildError, Language, Progress, ProjectMeta, Sdk, find_upward, run_step};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+/// ComponentizeJS version `toolchain install` pins (with the rolldown its lock file names).
+pub const COMPONENTIZE_JS: &str = "0.23.0";
+/// componentize-py version `toolchain install` pins.
+pub const COMPONENTIZE_PY: &str = "0.25.1";
+/// The Rust target guests build for.
+pub const RUST_TARGET: &str = "wasm32-wasip2";
+
+/// The command that installs the toolchain of `language`.
+pub fn install_command(language: Language) -> String {
+    format!("wasm-host toolchain install --lang {}", language.name())
+}
+
+/// Where toolchains are looked for and installed.
+#[derive(Debug, Clone)]
+pub struct Toolchains {
+    dir: PathBuf,
+}
+
+impl Toolchains {
+    /// Toolchains under `dir` (`js/node_modules`, `python/` as a venv).
+    pub fn new(dir: PathBuf) -> Self {
+        Toolchains { dir }
+    }
+
+    /// The toolchain directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `node_modules/.bin/<name>`: the project's (upwards), else the installed one.
+    pub fn js_bin(&self, project: &Path, name: &str) -> Option<PathBuf> {
+        let relative = format!("node_modules/.bin/{name}");
+        find_upward(project, &relative)
+            .or_else(|| Some(self.dir.join("js").join(&relative)).filter(|p| p.exists()))
+    }
+
+    /// `componentize-py`: the project's `.venv` (upwards), else the installed one.
+    pub fn componentize_py(&self, project: &Path) -> Option<PathBuf> {
+        find_upward(project, ".venv/bin/componentize-py")
+            .or_else(|| Some(self.dir.join("python/bin/componentize-py")).filter(|p| p.exists()))
+    }
+
+    fn missing(&self, tool: &str, language: Language) -> BuildError {
+        BuildError::MissingToolchain {
+            tool: tool.to_string(),
+            hint: format!(
+                "not in the project nor in {}; run `{}`",
+                self.dir.display(),
+                install_command(language)
+            ),
+        }
+    }
+}
 
 /// `cargo build --release --target wasm32-wasip2`; returns the `.wasm` cargo reports.
 pub(crate) fn rust(dir: &Path, progress: Progress<'_>) -> Result<PathBuf, BuildError> {
@@ -16,7 +75,7 @@ pub(crate) fn rust(dir: &Path, progress: Progress<'_>) -> Result<PathBuf, BuildE
                 "build",
                 "--release",
                 "--target",
-                "wasm32-wasip2",
+                RUST_TARGET,
                 "--message-format=json-render-diagnostics",
                 "--manifest-path",
             ])
@@ -44,55 +103,59 @@ pub(crate) fn rust(dir: &Path, progress: Progress<'_>) -> Result<PathBuf, BuildE
         })
 }
 
-fn check_wasip2_target() -> Result<(), BuildError> {
-    let missing = || BuildError::MissingToolchain {
-        tool: "the Rust target wasm32-wasip2".into(),
-        hint: "run `rustup target add wasm32-wasip2`".into(),
-    };
-    let out = Command::new("rustc").args(["--print", "sysroot"]).output().map_err(|_| BuildError::MissingToolchain {
-        tool: "rustc".into(),
-        hint: "install Rust with rustup (https://rustup.rs), then `rustup target add wasm32-wasip2`".into(),
+/// The sysroot of the `rustc` on PATH, or why there is none.
+pub(crate) fn rust_sysroot() -> Result<PathBuf, BuildError> {
+    let out = Command::new("rustc").args(["--print", "sysroot"]).output().map_err(|_| {
+        BuildError::MissingToolchain {
+            tool: "rustc".into(),
+            hint: "install Rust with rustup (https://rustup.rs), then `wasm-host toolchain install --lang rust`".into(),
+        }
     })?;
-    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    sysroot.join("lib/rustlib/wasm32-wasip2").is_dir().then_some(()).ok_or_else(missing)
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
-/// rolldown (one ES module) then ComponentizeJS against `sdk-js/wit`.
+fn check_wasip2_target() -> Result<(), BuildError> {
+    let sysroot = rust_sysroot()?;
+    sysroot.join("lib/rustlib").join(RUST_TARGET).is_dir().then_some(()).ok_or_else(|| {
+        BuildError::MissingToolchain {
+            tool: format!("the Rust target {RUST_TARGET}"),
+            hint: format!("run `{}`", install_command(Language::Rust)),
+        }
+    })
+}
+
+/// rolldown (one ES module; `wasm-host-sdk` resolves to the embedded SDK unless the project has
+/// its own) then ComponentizeJS against the SDK's WIT.
 pub(crate) fn javascript(
     dir: &Path,
     meta: &ProjectMeta,
     work: &Path,
+    tools: &Toolchains,
+    sdk: &Sdk,
     progress: Progress<'_>,
 ) -> Result<PathBuf, BuildError> {
-    let npm_hint = || {
-        "run `npm ci` at the repository root (pins @bytecodealliance/componentize-js@0.23.0)"
-            .to_string()
-    };
-    let componentize = find_upward(dir, "node_modules/.bin/componentize-js").ok_or_else(|| {
-        BuildError::MissingToolchain { tool: "componentize-js".into(), hint: npm_hint() }
-    })?;
-    let rolldown = find_upward(dir, "node_modules/.bin/rolldown").ok_or_else(|| {
-        BuildError::MissingToolchain { tool: "rolldown".into(), hint: npm_hint() }
-    })?;
-    let sdk = find_upward(dir, "sdk-js/rolldown.config.mjs")
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .ok_or_else(|| BuildError::MissingToolchain {
-            tool: "sdk-js".into(),
-            hint: "build from inside the wasm-host repository".into(),
-        })?;
+    let componentize = tools
+        .js_bin(dir, "componentize-js")
+        .ok_or_else(|| tools.missing("componentize-js", Language::JavaScript))?;
+    let rolldown = tools
+        .js_bin(dir, "rolldown")
+        .ok_or_else(|| tools.missing("rolldown", Language::JavaScript))?;
     let entry = meta
         .section
         .entry
         .clone()
         .or_else(|| meta.main.clone())
         .unwrap_or_else(|| "index.js".into());
+    let config = work.join("rolldown.config.mjs");
+    std::fs::write(&config, rolldown_config(dir, &sdk.js()))
+        .map_err(|e| BuildError::Io(format!("{}: {e}", config.display())))?;
     let bundle = work.join("bundle.js");
     progress("bundling with rolldown");
     run_step(
         "rolldown",
         Command::new(&rolldown)
             .arg("-c")
-            .arg(sdk.join("rolldown.config.mjs"))
+            .arg(&config)
             .arg("--input")
             .arg(dir.join(&entry))
             .arg("--file")
@@ -108,7 +171,7 @@ pub(crate) fn javascript(
         Command::new(&componentize)
             .arg(&bundle)
             .arg("-w")
-            .arg(sdk.join("wit"))
+            .arg(sdk.js().join("wit"))
             .args(["-n", world, "-d", "http", "-d", "fetch-event", "-o"])
             .arg(&out)
             .current_dir(work),
@@ -116,27 +179,34 @@ pub(crate) fn javascript(
     Ok(out)
 }
 
-/// componentize-py on `app.py`, with `sdk-py` on the path.
+/// The rolldown configuration of one JS build: one ES module, WIT interfaces left as imports,
+/// and `wasm-host-sdk` taken from the project's `node_modules` when it has it, else from the
+/// embedded copy (so a new project builds before `npm install`).
+fn rolldown_config(project: &Path, sdk_js: &Path) -> String {
+    let own = find_upward(project, "node_modules/wasm-host-sdk/package.json").is_some();
+    let alias = if own {
+        String::new()
+    } else {
+        let sdk = serde_json::to_string(&sdk_js.to_string_lossy()).unwrap_or_default();
+        format!("resolve: {{ alias: {{ 'wasm-host-sdk': {sdk} }} }},")
+    };
+    format!(
+        "export default {{ platform: 'neutral', external: [/^wasm-host:/, /^wasi:/], {alias} output: {{ format: 'esm' }} }};\n"
+    )
+}
+
+/// componentize-py on `app.py`, with the project first on the path, then the embedded SDK.
 pub(crate) fn python(
     dir: &Path,
     meta: &ProjectMeta,
     work: &Path,
+    tools: &Toolchains,
+    sdk: &Sdk,
     progress: Progress<'_>,
 ) -> Result<PathBuf, BuildError> {
-    let hint = || {
-        "create the repository's venv: `python3 -m venv .venv && .venv/bin/pip install componentize-py==0.25.1`".to_string()
-    };
-    let componentize = find_upward(dir, ".venv/bin/componentize-py").ok_or_else(|| {
-        BuildError::MissingToolchain { tool: "componentize-py".into(), hint: hint() }
-    })?;
-    let wit = find_upward(dir, "wit/mcp")
-        .ok_or_else(|| BuildError::Metadata("wit/mcp not found above the project".into()))?;
-    let sdk = find_upward(dir, "sdk-py/wasm_host_sdk")
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .ok_or_else(|| BuildError::MissingToolchain {
-            tool: "sdk-py".into(),
-            hint: "build from inside the wasm-host repository".into(),
-        })?;
+    let componentize = tools
+        .componentize_py(dir)
+        .ok_or_else(|| tools.missing("componentize-py", Language::Python))?;
     progress("componentize-py (CPython + Wizer, ~15 s)");
     let out = work.join("component.wasm");
     let world = if meta.section.is_program()? { "program-component" } else { "tool-component" };
@@ -144,11 +214,11 @@ pub(crate) fn python(
         "componentize-py",
         Command::new(&componentize)
             .arg("-d")
-            .arg(&wit)
+            .arg(sdk.wit())
             .args(["-w", world, "componentize", "app", "-p"])
             .arg(dir)
             .arg("-p")
-            .arg(&sdk)
+            .arg(sdk.py())
             .arg("-o")
             .arg(&out)
             .env("PYTHONDONTWRITEBYTECODE", "1")

@@ -14,14 +14,19 @@ use wasm_host_runtime::{
 };
 
 /// `wasm-host build DIR [-o OUT]`.
-pub fn build(dir: &Path, output: Option<&Path>, json: bool) -> anyhow::Result<ExitCode> {
+pub fn build(
+    env: &wasm_host_build::BuildEnv,
+    dir: &Path,
+    output: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
-    let built = wasm_host_build::build(dir, output, &|step| bar.set_message(step.to_string()));
+    let built = wasm_host_build::build(dir, output, env, &|step| bar.set_message(step.to_string()));
     bar.finish_and_clear();
     let built = built.with_context(|| format!("building {}", dir.display()))?;
     if json {

@@ -5,6 +5,7 @@
 //! Thin by design: parse arguments (CLI > `WASM_HOST_*` env > defaults) into typed settings once,
 //! call the library crates, print. Logs go to stderr; only results go to stdout.
 
+mod author;
 mod code;
 mod commands;
 mod config;
@@ -45,6 +46,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Create a tool or program project in Rust, JavaScript, TypeScript or Python, anywhere.
+    New(author::NewArgs),
+    /// Install the pinned guest toolchains into wasm-host's toolchain directory.
+    #[command(subcommand)]
+    Toolchain(author::ToolchainCommand),
+    /// Show which toolchains and versions a build would use, and what is missing.
+    Doctor {
+        /// The project whose own toolchains count first.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build a project, serve it, and rebuild and hot-reload it on every change.
+    Dev(author::DevArgs),
     /// Show a component's manifest, WIT imports/exports with versions, and tools with schemas.
     Inspect {
         /// The component.
@@ -117,7 +134,13 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Build { dir, output, json } => commands::build(&dir, output.as_deref(), json),
+            Command::Build { dir, output, json } => {
+                commands::build(&author::build_env(&cli.global), &dir, output.as_deref(), json)
+            }
+            Command::New(args) => author::new(&cli.global, &args),
+            Command::Toolchain(command) => author::toolchain(&cli.global, &command),
+            Command::Doctor { dir, json } => author::doctor(&cli.global, &dir, json),
+            Command::Dev(args) => author::dev(&cli.global, args).await,
             Command::Inspect { file, json } => commands::inspect(&cli.global, &file, json).await,
             Command::Call { file, tool, args, sandbox, json } => {
                 commands::call(&cli.global, &file, &tool, &args, &sandbox, json).await

@@ -26,6 +26,10 @@ pub struct GlobalArgs {
     /// code-mode workspaces (default: $XDG_DATA_HOME/wasm-host or ~/.local/share/wasm-host).
     #[arg(long, global = true, env = "WASM_HOST_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
+    /// Where `toolchain install` puts the guest toolchains and `build` looks after the project
+    /// (default: HOME/toolchains).
+    #[arg(long, global = true, env = "WASM_HOST_TOOLCHAINS", value_name = "DIR")]
+    pub toolchains: Option<PathBuf>,
     /// Refuse registry components without a valid signature by a trusted key (`wasm-host trust
     /// add`): when installing, pulling and resolving references. Also `[registry]
     /// require_signatures = true` in a config.

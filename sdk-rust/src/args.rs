@@ -72,11 +72,11 @@ pub fn problem(schema: &Value, args: &Map<String, Value>) -> Option<String> {
                 json_type(value)
             ));
         }
-        if let Some(Value::Array(allowed)) = prop.get("enum") {
-            if !allowed.iter().any(|v| same(v, value)) {
-                let listed: Vec<String> = allowed.iter().map(Value::to_string).collect();
-                return Some(format!("`{key}` must be one of {}", listed.join(", ")));
-            }
+        if let Some(Value::Array(allowed)) = prop.get("enum")
+            && !allowed.iter().any(|v| same(v, value))
+        {
+            let listed: Vec<String> = allowed.iter().map(Value::to_string).collect();
+            return Some(format!("`{key}` must be one of {}", listed.join(", ")));
         }
     }
     None

@@ -61,7 +61,9 @@ pub struct DevArgs {
 pub fn build_env(global: &GlobalArgs) -> BuildEnv {
     let mut env = BuildEnv::new(&global.home());
     if let Some(dir) = &global.toolchains {
-        env.toolchains = wasm_host_build::Toolchains::new(dir.clone());
+        // Absolute, so a venv made there and the paths `doctor` prints do not depend on the cwd.
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+        env.toolchains = wasm_host_build::Toolchains::new(dir);
     }
     env
 }

@@ -23,7 +23,8 @@ use common::{Client, ServerChild, call, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wasm-host");
 
-/// The pinned JS and Python toolchains, installed once by `wasm-host toolchain install`.
+/// The pinned JS and Python toolchains, installed once by `wasm-host toolchain install`
+/// (`scripts/setup` does it, so the tests themselves need no network).
 fn toolchains() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -73,7 +74,9 @@ impl Author {
             .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
             .env("WASM_HOST", BIN)
             // Both Rust projects share one target directory, so their dependencies build once.
-            .env("CARGO_TARGET_DIR", repo().join("target/authoring-cargo"));
+            .env("CARGO_TARGET_DIR", repo().join("target/authoring-cargo"))
+            // New projects resolve their crates from the registry cache the workspace filled.
+            .env("CARGO_NET_OFFLINE", "true");
     }
 
     fn wh(&self, args: &[&str]) -> Output {

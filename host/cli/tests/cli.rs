@@ -270,16 +270,22 @@ fn build_errors_say_what_is_missing() {
     let out = wasm_host(&["build", empty.path().to_str().expect("utf8")]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("not a guest project"), "{}", stderr(&out));
-    // A JS project outside the repository has no pinned componentize-js above it.
+    // A JS project outside the repository, with no toolchain home, names the install command.
     let js = scratch();
     std::fs::write(
         js.path().join("package.json"),
         r#"{"name":"x","version":"1.0.0","wasm-host":{"name":"x"}}"#,
     )
     .expect("write");
-    let out = wasm_host(&["build", js.path().to_str().expect("utf8")]);
+    let no_toolchains = js.path().join("no-toolchains");
+    let out = Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .args(["build", js.path().to_str().expect("utf8")])
+        .env("WASM_HOST_TOOLCHAINS", &no_toolchains)
+        .output()
+        .expect("run wasm-host");
     assert!(
-        stderr(&out).contains("componentize-js not found") && stderr(&out).contains("npm ci"),
+        stderr(&out).contains("componentize-js not found")
+            && stderr(&out).contains("wasm-host toolchain install --lang js"),
         "{}",
         stderr(&out)
     );

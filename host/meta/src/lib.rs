@@ -11,6 +11,8 @@
 //! assert!(wasm_host_meta::inspect(b"not wasm").is_err());
 //! ```
 
+pub mod skill;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasm_host_policy::{ImportVerdict, Requests, check_import};
@@ -50,6 +52,9 @@ pub enum MetaError {
     /// The manifest section is not valid JSON of the expected shape.
     #[error("invalid manifest in the `{MANIFEST_SECTION}` section: {0}")]
     BadManifest(String),
+    /// The skill a component carries breaks the Agent Skills rules or the extension's limits.
+    #[error("invalid skill: {0}")]
+    BadSkill(#[from] skill::SkillError),
     /// An import the host does not provide, per the semver policy.
     #[error("incompatible import: component {0}")]
     IncompatibleImport(String),
@@ -97,6 +102,8 @@ pub struct ComponentInfo {
     pub sha256: String,
     /// Size in bytes.
     pub size: u64,
+    /// The skill it carries (`wasm-host:skill` section), checked; a skill component has no code.
+    pub skill: Option<skill::SkillPack>,
 }
 
 impl ComponentInfo {
@@ -115,6 +122,7 @@ impl ComponentInfo {
 /// (a truncated or corrupt file is an error, never a partial answer).
 pub fn inspect(bytes: &[u8]) -> Result<ComponentInfo, MetaError> {
     let mut manifest = None;
+    let mut skill = None;
     let mut interfaces = Interfaces::default();
     let mut depth = 0usize;
     for payload in Parser::new(0).parse_all(bytes) {
@@ -139,6 +147,9 @@ pub fn inspect(bytes: &[u8]) -> Result<ComponentInfo, MetaError> {
                 m.validate()?;
                 manifest = Some(m);
             }
+            Payload::CustomSection(c) if depth == 1 && c.name() == skill::SKILL_SECTION => {
+                skill = Some(skill::SkillPack::decode(c.data())?);
+            }
             Payload::ComponentImportSection(s) if depth == 1 => {
                 for import in s {
                     let import = import.map_err(|e| MetaError::Malformed(e.to_string()))?;
@@ -157,7 +168,22 @@ pub fn inspect(bytes: &[u8]) -> Result<ComponentInfo, MetaError> {
     if depth != 0 {
         return Err(MetaError::Malformed("unexpected end of file".into()));
     }
-    Ok(ComponentInfo { manifest, interfaces, sha256: sha256_hex(bytes), size: bytes.len() as u64 })
+    if let (Some(pack), Some(m)) = (&skill, &manifest)
+        && pack.name() != m.name
+    {
+        return Err(MetaError::BadManifest(format!(
+            "the manifest names `{}` but the skill is `{}`",
+            m.name,
+            pack.name()
+        )));
+    }
+    Ok(ComponentInfo {
+        manifest,
+        interfaces,
+        sha256: sha256_hex(bytes),
+        size: bytes.len() as u64,
+        skill,
+    })
 }
 
 /// Returns `component` with `manifest` embedded as its (only) manifest section, appended at the
@@ -172,6 +198,18 @@ pub fn embed_manifest(component: &[u8], manifest: &Manifest) -> Result<Vec<u8>, 
     out.push(wasm_encoder::ComponentSectionId::CoreCustom as u8);
     wasm_encoder::Encode::encode(&section, &mut out);
     Ok(out)
+}
+
+/// A skill as a component: no code, no imports, its manifest and its files in custom sections,
+/// so registries, signatures and bundles treat it like any other component.
+pub fn skill_component(pack: &skill::SkillPack) -> Result<Vec<u8>, MetaError> {
+    let mut out = wasm_encoder::Component::new().finish();
+    let files = pack.encode();
+    let section =
+        wasm_encoder::CustomSection { name: skill::SKILL_SECTION.into(), data: files.into() };
+    out.push(wasm_encoder::ComponentSectionId::CoreCustom as u8);
+    wasm_encoder::Encode::encode(&section, &mut out);
+    embed_manifest(&out, &pack.manifest()?)
 }
 
 /// The component's bytes without top-level manifest sections.

@@ -1,0 +1,124 @@
+//! Skills refused by the rules, and skills that round-trip.
+
+use super::*;
+
+fn md(frontmatter: &str) -> (String, Vec<u8>) {
+    ("SKILL.md".into(), format!("---\n{frontmatter}\n---\nBody.\n").into_bytes())
+}
+
+fn one(frontmatter: &str) -> Result<SkillPack, SkillError> {
+    SkillPack::from_files(None, vec![md(frontmatter)])
+}
+
+#[test]
+fn frontmatter_is_kept_verbatim_and_the_body_split_off() {
+    let pack = one("name: a-b\ndescription: \"Does: things\"\nlicense: MIT\nmetadata:\n  version: \"1.2.0\"\nallowed-tools: [csv.filter]").unwrap();
+    assert_eq!(pack.description(), "Does: things");
+    assert_eq!(pack.metadata("version"), Some("1.2.0"));
+    assert_eq!(pack.frontmatter()["allowed-tools"], serde_json::json!(["csv.filter"]));
+    assert_eq!(pack.body(), "Body.\n");
+    assert_eq!(pack.manifest().unwrap().version.to_string(), "1.2.0");
+}
+
+#[test]
+fn names_that_break_the_rules_are_refused() {
+    for name in ["", "Upper", "a--b", "-a", "a-", "a_b", "é", &"a".repeat(65)] {
+        let err = one(&format!("name: \"{name}\"\ndescription: x")).unwrap_err();
+        assert!(err.to_string().contains("name"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn missing_unknown_and_mistyped_fields_are_named() {
+    let cases = [
+        ("description: x", "`name` is required"),
+        ("name: a", "`description` is required"),
+        ("name: a\ndescription: x\nversion: 1", "unknown field `version`"),
+        ("name: a\ndescription: \"\"", "1-1024"),
+        ("name: a\ndescription: x\nmetadata:\n  n: 1", "metadata `n` must be a string"),
+        ("name: a\ndescription: x\nmetadata:\n  io.modelcontextprotocol/x: y", "reserved"),
+        ("name: a\ndescription: x\nallowed-tools: 3", "allowed-tools"),
+        ("name: a\ndescription: x\nmetadata:\n  version: one", "not semver"),
+    ];
+    for (fm, expected) in cases {
+        let err = one(fm).and_then(|p| p.manifest().map(|_| p)).unwrap_err();
+        assert!(err.to_string().contains(expected), "{fm}: {err}");
+    }
+    let long = one(&format!("name: a\ndescription: {}", "x".repeat(1025))).unwrap_err();
+    assert!(long.to_string().contains("it has 1025"), "{long}");
+    let no_fence = SkillPack::from_files(None, vec![("SKILL.md".into(), b"name: a\n".to_vec())]);
+    assert!(no_fence.unwrap_err().to_string().contains("start with a `---`"));
+}
+
+#[test]
+fn a_name_that_is_not_the_directory_name_is_refused() {
+    let err =
+        SkillPack::from_files(Some("other"), vec![md("name: a\ndescription: x")]).unwrap_err();
+    assert!(err.to_string().contains("directory's name `other`"), "{err}");
+}
+
+#[test]
+fn file_names_escaping_the_directory_are_refused() {
+    for path in ["../x", "a/../../x", "/etc/passwd", "a//b", "./a", "a\\b", "c:x", "a\nb"] {
+        let files = vec![md("name: a\ndescription: x"), (path.to_string(), b"x".to_vec())];
+        let err = SkillPack::from_files(None, files).unwrap_err();
+        assert!(matches!(err, SkillError::BadPath { .. }), "{path}: {err}");
+    }
+}
+
+#[test]
+fn more_than_512_files_or_16_mib_are_refused() {
+    let mut files = vec![md("name: a\ndescription: x")];
+    files.extend((0..512).map(|i| (format!("assets/{i}.txt"), vec![b'x'])));
+    let err = SkillPack::from_files(None, files).unwrap_err();
+    assert_eq!(err, SkillError::TooLarge { what: "files", actual: 513, limit: 512 });
+    let big = vec![md("name: a\ndescription: x"), ("assets/big".into(), vec![0; 17 << 20])];
+    let err = SkillPack::from_files(None, big).unwrap_err();
+    assert!(matches!(err, SkillError::TooLarge { what: "bytes", .. }), "{err}");
+}
+
+#[test]
+fn a_section_claiming_more_than_it_holds_is_refused_before_allocating() {
+    let pack = one("name: a\ndescription: x").unwrap();
+    let bytes = pack.encode();
+    for cut in [4, 12, 20, bytes.len() - 1] {
+        assert!(matches!(SkillPack::decode(&bytes[..cut]), Err(SkillError::Malformed(_))), "{cut}");
+    }
+    let mut huge = bytes[..8].to_vec();
+    huge.extend_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(SkillPack::decode(&huge), Err(SkillError::TooLarge { what: "files", .. })));
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert!(SkillPack::decode(&trailing).is_err());
+}
+
+#[test]
+fn a_directory_is_read_without_hidden_files_and_symlinks_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("tidy");
+    std::fs::create_dir_all(dir.join("references")).unwrap();
+    std::fs::write(dir.join("SKILL.md"), "---\nname: tidy\ndescription: x\n---\n").unwrap();
+    std::fs::write(dir.join("references/a.md"), "A").unwrap();
+    std::fs::write(dir.join(".hidden"), "h").unwrap();
+    let pack = SkillPack::read_dir(&dir).unwrap();
+    let paths: Vec<_> = pack.files().iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["SKILL.md", "references/a.md"]);
+    assert_eq!(pack.file("references/a.md").unwrap().sha256, crate::sha256_hex(b"A"));
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/etc/passwd", dir.join("references/p")).unwrap();
+        let err = SkillPack::read_dir(&dir).unwrap_err();
+        assert!(err.to_string().contains("references/p"), "{err}");
+    }
+}
+
+#[test]
+fn a_skill_component_is_a_component_that_inspect_reads_back() {
+    let pack = one("name: a\ndescription: x\nmetadata:\n  version: 2.0.1").unwrap();
+    let bytes = crate::skill_component(&pack).unwrap();
+    let info = crate::inspect(&bytes).unwrap();
+    assert_eq!(info.skill.as_ref(), Some(&pack));
+    let manifest = info.manifest.unwrap();
+    assert_eq!((manifest.name.as_str(), manifest.version.to_string()), ("a", "2.0.1".into()));
+    assert!(info.interfaces.imports.is_empty() && info.interfaces.exports.is_empty());
+}

@@ -32,6 +32,8 @@ pub const GUESTS: &[(&str, &str)] = &[
     ("items-rust", "guests/fixtures/items-rust"),
     ("runner-js", "guests/runners/js"),
     ("runner-python", "guests/runners/python"),
+    ("sales-by-region", "guests/skills/sales-by-region"),
+    ("todo-report", "guests/skills/todo-report"),
 ];
 
 /// The path of guest `name`'s component, building it first if it is missing or older than its
@@ -46,6 +48,7 @@ pub fn guest(name: &str) -> PathBuf {
         std::fs::File::create(guests_dir().join(format!(".{name}.lock"))).expect("lock file");
     lock.lock().expect("lock");
     let sdk = match () {
+        _ if src.join("SKILL.md").exists() => src.clone(),
         _ if src.join("Cargo.toml").exists() => repo().join("sdk-rust"),
         _ if src.join("package.json").exists() => repo().join("sdk-js"),
         _ => repo().join("sdk-py"),

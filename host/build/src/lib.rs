@@ -130,12 +130,24 @@ pub struct Built {
     pub output: PathBuf,
     /// The manifest embedded in it.
     pub manifest: Manifest,
-    /// The project's language.
-    pub language: Language,
+    /// The project's language; `None` for a skill without code of its own.
+    pub language: Option<Language>,
     /// Component size in bytes.
     pub size: u64,
     /// Total build time.
     pub elapsed: Duration,
+}
+
+impl Built {
+    /// What was built, for people and `--json`: `rust`, `javascript`, `python` or `skill`.
+    pub fn what(&self) -> &'static str {
+        match self.language {
+            Some(Language::Rust) => "rust",
+            Some(Language::JavaScript) => "javascript",
+            Some(Language::Python) => "python",
+            None => "skill",
+        }
+    }
 }
 
 /// Progress callback: called with a short description before each step.
@@ -164,6 +176,9 @@ pub fn build(
 ) -> Result<Built, BuildError> {
     let started = Instant::now();
     let dir = dir.canonicalize().map_err(|e| BuildError::Io(format!("{}: {e}", dir.display())))?;
+    if dir.join(wasm_host_meta::skill::SKILL_MD).is_file() {
+        return build_skill(&dir, output, started, progress);
+    }
     let language = detect(&dir)?;
     progress("reading project metadata");
     let meta = ProjectMeta::read(&dir, language)?;
@@ -192,8 +207,35 @@ pub fn build(
     Ok(Built {
         output,
         manifest,
-        language,
+        language: Some(language),
         size: with_manifest.len() as u64,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// A skill directory (`SKILL.md` at its root) checked and packed into a code-free component,
+/// written to `output` (default `<dir>/dist/<name>.wasm`). Needs no toolchain.
+fn build_skill(
+    dir: &Path,
+    output: Option<&Path>,
+    started: Instant,
+    progress: Progress<'_>,
+) -> Result<Built, BuildError> {
+    progress("checking SKILL.md and packing the skill's files");
+    let dist = dir.join("dist");
+    let pack = wasm_host_meta::skill::SkillPack::read_dir_except(dir, &[&dist])
+        .map_err(wasm_host_meta::MetaError::from)?;
+    let bytes = wasm_host_meta::skill_component(&pack)?;
+    let manifest = pack.manifest().map_err(wasm_host_meta::MetaError::from)?;
+    let output = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dist.join(format!("{}.wasm", manifest.name)));
+    write_atomically(&output, &bytes)?;
+    Ok(Built {
+        output,
+        manifest,
+        language: None,
+        size: bytes.len() as u64,
         elapsed: started.elapsed(),
     })
 }

@@ -32,15 +32,15 @@ pub fn build(
     if json {
         let out = json!({
             "output": built.output, "name": built.manifest.name, "version": built.manifest.version.to_string(),
-            "language": format!("{:?}", built.language).to_lowercase(), "size": built.size, "elapsed_ms": built.elapsed.as_millis(),
+            "language": built.what(), "size": built.size, "elapsed_ms": built.elapsed.as_millis(),
         });
         println!("{out}");
     } else {
         println!(
-            "built {} {} ({:?}, {:.1} MB) in {:.1} s -> {}",
+            "built {} {} ({}, {:.1} MB) in {:.1} s -> {}",
             built.manifest.name,
             built.manifest.version,
-            built.language,
+            built.what(),
             built.size as f64 / 1e6,
             built.elapsed.as_secs_f64(),
             built.output.display()
@@ -72,12 +72,30 @@ pub async fn inspect(global: &GlobalArgs, file: &Path, json: bool) -> anyhow::Re
         .flat_map(|l| l.tools.iter())
         .map(|t| serde_json::to_value(t).unwrap_or(Value::Null))
         .collect();
-    let flags = suspicious_text(loaded.as_deref());
+    let mut flags = suspicious_text(loaded.as_deref());
+    let skill = info.skill.as_ref().map(|pack| {
+        if pack
+            .files()
+            .iter()
+            .any(|f| String::from_utf8_lossy(&f.bytes).chars().any(is_hidden_character))
+        {
+            flags.push(format!(
+                "skill {} has invisible or bidi control characters in its files",
+                pack.name()
+            ));
+        }
+        let files: Vec<Value> = pack
+            .files()
+            .iter()
+            .map(|f| json!({"path": f.path, "size": f.bytes.len(), "sha256": f.sha256}))
+            .collect();
+        json!({"frontmatter": pack.frontmatter(), "files": files})
+    });
     if json {
         let out = json!({
             "file": file, "sha256": info.sha256, "size": info.size, "manifest": info.manifest,
             "kind": loaded.as_ref().map(|l| l.kind), "imports": info.interfaces.imports, "exports": info.interfaces.exports,
-            "incompatible": compat, "tools": tools, "flags": flags,
+            "incompatible": compat, "tools": tools, "skill": skill, "flags": flags,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(if compat.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS });
@@ -112,6 +130,18 @@ pub async fn inspect(global: &GlobalArgs, file: &Path, json: bool) -> anyhow::Re
     for t in loaded.iter().flat_map(|l| l.tools.iter()) {
         println!("tool {}: {}", t.qualified, sanitize_for_terminal(&t.description));
         println!("  input: {}", t.input_schema);
+    }
+    if let Some(pack) = &info.skill {
+        println!("skill {}: {}", pack.name(), sanitize_for_terminal(pack.description()));
+        println!("  frontmatter: {}", serde_json::to_string(pack.frontmatter())?);
+        for f in pack.files() {
+            println!(
+                "  file {} ({} bytes, sha256 {})",
+                sanitize_for_terminal(&f.path),
+                f.bytes.len(),
+                f.sha256
+            );
+        }
     }
     for f in &flags {
         println!("FLAG: {f}");

@@ -29,6 +29,10 @@ fn official_conformance_suites_pass_except_the_listed_expected_failures() {
     let mut args = serve_args(d.path(), &["--http", "127.0.0.1:0"]);
     args.retain(|a| a != "--no-workspaces");
     args.extend(["--workspaces".into(), root.path().display().to_string()]);
+    // The example skills, for the skills extension's scenarios.
+    for skill in ["sales-by-region", "todo-report"] {
+        args.push(wasm_host_tests::guest(skill).display().to_string());
+    }
     let (_child, url) = http_server(&args);
     let out = std::process::Command::new(wasm_host_tests::repo().join("scripts/conformance"))
         .arg(&url)
@@ -46,6 +50,21 @@ fn official_conformance_suites_pass_except_the_listed_expected_failures() {
     };
     let (_, passed, failed) = suite("2026-07-28");
     assert!(passed >= 50 && failed == 0, "2026-07-28: {passed} passed, {failed} failed\n{text}");
+    // A scenario the suite skipped counts as passed; the skills scenarios must have run.
+    for scenario in
+        ["sep-2640-skills-enumeration", "sep-2640-skills-manifest", "sep-2640-skills-directory"]
+    {
+        let ran = text.lines().any(|l| {
+            l.starts_with("scenarios 2026-07-28")
+                && l.split_whitespace().any(|w| {
+                    w.strip_prefix(scenario)
+                        .and_then(|r| r.strip_prefix('='))
+                        .and_then(|r| r.split_once('/'))
+                        .is_some_and(|(p, t)| p == t && t.parse::<u32>().is_ok_and(|t| t >= 5))
+                })
+        });
+        assert!(ran, "{scenario} did not run all its checks:\n{text}");
+    }
     let (_, passed, failed) = suite("2025-11-25");
     assert!(passed >= 9 && failed == 0, "2025-11-25: {passed} passed, {failed} failed\n{text}");
     eprintln!(

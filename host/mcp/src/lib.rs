@@ -9,7 +9,8 @@
 //! Progressive discovery (`meta`, `stubs`): in `code` and `both` modes the `search_tools`
 //! meta-tool and the tool tree resources (typed `.d.ts` / `.pyi` stubs) let a model find and read
 //! only the tools it needs; `code` adds `execute_code` (programs that call tools as functions, in
-//! a runner component) and the session workspace's `checkpoint` / `restore`. `reload` keeps the catalog in step with watched directories; `stdio`
+//! a runner component) and the session workspace's `checkpoint` / `restore`. `skills` serves skill
+//! components over the skills extension (SEP-2640) and as prompts. `reload` keeps the catalog in step with watched directories; `stdio`
 //! is the checked stdio transport.
 //!
 //! ```
@@ -32,6 +33,7 @@ mod meta;
 mod metrics;
 mod reload;
 mod server;
+mod skills;
 mod stdio;
 mod stubs;
 mod transport;

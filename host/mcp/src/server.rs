@@ -5,14 +5,17 @@
 use crate::code::{self, CodeMode, ExecArgs, Session};
 use crate::meta::{self, Mode};
 use crate::metrics::{Metrics, Sample};
+use crate::skills::Skills;
 use crate::{convert, stubs};
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    JsonObject, ListResourcesResult, ListToolsResult, LoggingLevel,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams,
+    GetPromptResponse, GetSkillRequestParams, GetSkillResult, Implementation, JsonObject,
+    ListPromptsResult, ListResourcesResult, ListSkillsResult, ListToolsResult, LoggingLevel,
     LoggingMessageNotificationParam, MetaObject, PaginatedRequestParams, ProgressNotificationParam,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-    ResourceContents, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
+    ReadResourceDirectoryRequestParams, ReadResourceDirectoryResult, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ServerCapabilities,
+    ServerConfig, SetLevelRequestParams, Tool,
 };
 use rmcp::service::{
     NotificationContext, Peer, RequestContext, SubscriptionContext, SubscriptionSendError,
@@ -60,6 +63,8 @@ struct Listing {
     positions: HashMap<String, usize>,
     index: SearchIndex,
     structured: HashMap<String, bool>,
+    /// The skill components, served as skills, resources and prompts in every mode.
+    skills: Skills,
 }
 
 impl McpServer {
@@ -109,6 +114,7 @@ impl McpServer {
         for p in self.live_peers() {
             let _ = p.notify_tool_list_changed().await;
             let _ = p.notify_resource_list_changed().await;
+            let _ = p.notify_prompt_list_changed().await;
         }
         let listeners: Vec<(u64, SubscriptionSink)> =
             self.inner.listeners.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -116,10 +122,11 @@ impl McpServer {
             // The sink sends only what the listener asked for; a closed stream is dropped.
             let tools = sink.notify_tool_list_changed().await;
             let resources = sink.notify_resource_list_changed().await;
+            let prompts = sink.notify_prompt_list_changed().await;
             let closed = |r: &Result<(), SubscriptionSendError>| {
                 matches!(r, Err(SubscriptionSendError::Service(_)))
             };
-            if closed(&tools) || closed(&resources) {
+            if closed(&tools) || closed(&resources) || closed(&prompts) {
                 self.inner
                     .listeners
                     .lock()
@@ -167,6 +174,11 @@ impl McpServer {
         self.inner.metrics.render(self.queue_depth())
     }
 
+    /// The current skills, cloned out of the listing (cheap: shared packs).
+    fn skills(&self) -> Skills {
+        self.inner.listing.read().unwrap_or_else(|p| p.into_inner()).skills.clone()
+    }
+
     fn gate(&self) -> Arc<Gate> {
         self.inner.executor.catalog().gate()
     }
@@ -194,6 +206,7 @@ impl McpServer {
             }
         }
         listing.infos = infos;
+        listing.skills = Skills::from_components(&self.inner.executor.catalog().components());
         let mut current = self.inner.listing.write().unwrap_or_else(|p| p.into_inner());
         // Keep the search tie-break's history for tools that are still there.
         for (name, &old) in &current.positions {
@@ -447,6 +460,9 @@ impl ServerHandler for McpServer {
                 .enable_tool_list_changed()
                 .enable_resources()
                 .enable_resources_list_changed()
+                .enable_prompts()
+                .enable_prompts_list_changed()
+                .enable_skills_with_directory_read()
                 .build(),
         )
         .with_server_info(Implementation::new("wasm-host", env!("CARGO_PKG_VERSION")))
@@ -542,14 +558,15 @@ impl ServerHandler for McpServer {
         _cx: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
         let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
+        let mut all = listing.skills.resources();
         if !listing.mode.has_meta_tools() {
-            return Ok(ListResourcesResult::with_all_items(Vec::new()));
+            return Ok(ListResourcesResult::with_all_items(all));
         }
-        let mut all = vec![
+        all.push(
             Resource::new(stubs::INDEX_URI, "index.md")
                 .with_description("Every tool: one line each, with its stubs")
                 .with_mime_type("text/markdown"),
-        ];
+        );
         for t in &listing.infos {
             let [ts, py] = stubs::uris(t);
             all.push(
@@ -569,6 +586,9 @@ impl ServerHandler for McpServer {
         _cx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(read) = listing.skills.read(&req.uri) {
+            return Ok(read.into());
+        }
         match stubs::read(&listing.infos, &req.uri).filter(|_| listing.mode.has_meta_tools()) {
             Some(text) => {
                 Ok(ReadResourceResult::new(vec![ResourceContents::text(text, req.uri.clone())])
@@ -579,6 +599,46 @@ impl ServerHandler for McpServer {
                 Some(json!({"uri": req.uri})),
             )),
         }
+    }
+
+    async fn list_skills(
+        &self,
+        _req: Option<PaginatedRequestParams>,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ListSkillsResult, ErrorData> {
+        Ok(ListSkillsResult::with_all_items(self.skills().list()))
+    }
+
+    async fn get_skill(
+        &self,
+        req: GetSkillRequestParams,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<GetSkillResult, ErrorData> {
+        self.skills().get(&req.uri)
+    }
+
+    async fn read_resource_directory(
+        &self,
+        req: ReadResourceDirectoryRequestParams,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceDirectoryResult, ErrorData> {
+        self.skills().directory(&req.uri)
+    }
+
+    async fn list_prompts(
+        &self,
+        _req: Option<PaginatedRequestParams>,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        Ok(ListPromptsResult::with_all_items(self.skills().prompts()))
+    }
+
+    async fn get_prompt(
+        &self,
+        req: GetPromptRequestParams,
+        _cx: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        Ok(self.skills().prompt(&req.name)?.into())
     }
 
     async fn set_level(
@@ -602,13 +662,17 @@ impl ServerHandler for McpServer {
         &self,
         requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
-        // The SDK intersects this with what get_info advertises (tools and resources list_changed).
+        // The SDK intersects this with what get_info advertises (tools, resources and prompts
+        // list_changed).
         let mut accepted = SubscriptionFilter::builder();
         if requested.tools_list_changed == Some(true) {
             accepted = accepted.tools_list_changed();
         }
         if requested.resources_list_changed == Some(true) {
             accepted = accepted.resources_list_changed();
+        }
+        if requested.prompts_list_changed == Some(true) {
+            accepted = accepted.prompts_list_changed();
         }
         Some(accepted.build())
     }

@@ -36,6 +36,10 @@ const KNOWN_METHODS: &[&str] = &[
     "prompts/list",
     "prompts/get",
     "completion/complete",
+    "server/discover",
+    "skills/list",
+    "skills/get",
+    "resources/directory/read",
 ];
 
 /// An rmcp transport over a byte input and a message queue to the output writer: each line is

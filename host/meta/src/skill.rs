@@ -137,9 +137,14 @@ impl SkillPack {
     /// Reads and checks the skill in `dir` (every file below it; symbolic links and special
     /// files are refused, hidden files such as `.gitignore` are left out).
     pub fn read_dir(dir: &Path) -> Result<SkillPack, SkillError> {
+        SkillPack::read_dir_except(dir, &[])
+    }
+
+    /// Like [`SkillPack::read_dir`], leaving out the directories in `skip` (a build's `dist/`).
+    pub fn read_dir_except(dir: &Path, skip: &[&Path]) -> Result<SkillPack, SkillError> {
         let mut files = Vec::new();
-        let mut total = 0u64;
-        walk(dir, "", &mut files, &mut total)?;
+        let mut walker = Walker { skip, total: 0 };
+        walker.walk(dir, "", &mut files)?;
         let name = dir.file_name().and_then(|n| n.to_str());
         SkillPack::from_files(name, files)
     }
@@ -378,46 +383,53 @@ fn check_totals(files: usize, bytes: u64) -> Result<(), SkillError> {
     Ok(())
 }
 
-/// Collects the files below `dir`, stopping as soon as a limit is passed.
-fn walk(
-    dir: &Path,
-    prefix: &str,
-    out: &mut Vec<(String, Vec<u8>)>,
-    total: &mut u64,
-) -> Result<(), SkillError> {
-    let io = |p: &Path, e: std::io::Error| SkillError::Io {
-        path: p.display().to_string(),
-        error: e.to_string(),
-    };
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| io(dir, e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| io(dir, e))?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else {
-            return Err(bad_path(&name.to_string_lossy(), "not UTF-8"));
+/// Collects the files below a directory, stopping as soon as a limit is passed.
+struct Walker<'a> {
+    skip: &'a [&'a Path],
+    total: u64,
+}
+
+impl Walker<'_> {
+    fn walk(
+        &mut self,
+        dir: &Path,
+        prefix: &str,
+        out: &mut Vec<(String, Vec<u8>)>,
+    ) -> Result<(), SkillError> {
+        let io = |p: &Path, e: std::io::Error| SkillError::Io {
+            path: p.display().to_string(),
+            error: e.to_string(),
         };
-        if name.starts_with('.') {
-            continue;
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| io(dir, e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| io(dir, e))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                return Err(bad_path(&name.to_string_lossy(), "not UTF-8"));
+            };
+            if name.starts_with('.') || self.skip.contains(&entry.path().as_path()) {
+                continue;
+            }
+            let rel = if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
+            let kind = entry.file_type().map_err(|e| io(&entry.path(), e))?;
+            if kind.is_dir() {
+                self.walk(&entry.path(), &rel, out)?;
+            } else if kind.is_file() {
+                self.total += entry.metadata().map_err(|e| io(&entry.path(), e))?.len();
+                check_totals(out.len() + 1, self.total)?;
+                out.push((rel, std::fs::read(entry.path()).map_err(|e| io(&entry.path(), e))?));
+            } else {
+                return Err(bad_path(
+                    &rel,
+                    "a symbolic link or special file (only plain files are packed)",
+                ));
+            }
         }
-        let rel = if prefix.is_empty() { name.to_string() } else { format!("{prefix}/{name}") };
-        let kind = entry.file_type().map_err(|e| io(&entry.path(), e))?;
-        if kind.is_dir() {
-            walk(&entry.path(), &rel, out, total)?;
-        } else if kind.is_file() {
-            *total += entry.metadata().map_err(|e| io(&entry.path(), e))?.len();
-            check_totals(out.len() + 1, *total)?;
-            out.push((rel, std::fs::read(entry.path()).map_err(|e| io(&entry.path(), e))?));
-        } else {
-            return Err(bad_path(
-                &rel,
-                "a symbolic link or special file (only plain files are packed)",
-            ));
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {

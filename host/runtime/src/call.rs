@@ -192,7 +192,7 @@ impl Executor {
         let op = match component.kind {
             ComponentKind::Tool => Op::Call { name: tool, arguments },
             ComponentKind::Program if tool == "run" => Op::Run { input: arguments },
-            ComponentKind::Program => {
+            ComponentKind::Program | ComponentKind::Skill => {
                 return CallOutcome::failed(CallError::UnknownTool(format!(
                     "{}.{tool}",
                     component.name
@@ -390,7 +390,7 @@ impl CallSetup {
                     i.wasm_host_mcp_program().call_run(&mut *store, input).await?.map(Output::Json),
                 ))
             }
-            (Pre::Program(_), _) | (Pre::Tool(_), Op::Run { .. }) => {
+            (Pre::Program(_), _) | (Pre::Tool(_), Op::Run { .. }) | (Pre::Skill, _) => {
                 wasmtime::bail!("operation does not match the component's world")
             }
         }

@@ -22,6 +22,8 @@ pub enum ComponentKind {
     Tool,
     /// Exports `wasm-host:mcp/program`; callable as the single tool `<name>.run`.
     Program,
+    /// Carries a skill (`wasm-host:skill` section) and no code: served as SKILL.md and files.
+    Skill,
 }
 
 /// MCP tool annotations, from the WIT `tool-hints`.
@@ -121,6 +123,8 @@ impl ToolInfo {
 pub(crate) enum Pre {
     Tool(tool::ToolComponentPre<CallState>),
     Program(program::ProgramComponentPre<CallState>),
+    /// A skill has no code to instantiate.
+    Skill,
 }
 
 /// A compiled, checked, pre-linked component with its effective grant and limits.
@@ -135,8 +139,10 @@ pub struct LoadedComponent {
     pub size: u64,
     /// Tool or program.
     pub kind: ComponentKind,
-    /// Its tools (a program has one: `run`).
+    /// Its tools (a program has one: `run`; a skill none).
     pub tools: Vec<ToolInfo>,
+    /// The skill it carries, for [`ComponentKind::Skill`].
+    pub skill: Option<Arc<wasm_host_meta::skill::SkillPack>>,
     /// WIT imports and exports.
     pub interfaces: Interfaces,
     /// What its calls may touch.
@@ -213,6 +219,7 @@ impl LoadedComponent {
             size: self.size,
             kind: self.kind,
             tools: self.tools.clone(),
+            skill: self.skill.clone(),
             interfaces: self.interfaces.clone(),
             grant: Arc::new(grant),
             limits,

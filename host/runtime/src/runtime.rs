@@ -190,10 +190,16 @@ impl Runtime {
             .or(fallback_name)
             .unwrap_or_else(|| "component".into());
         let started = Instant::now();
-        let (component, from_cache) = self.compile(bytes, &info).await?;
-        let load_time = started.elapsed();
         let kind = kind_of(&info)?;
-        let pre = self.pre_instantiate(&component, kind)?;
+        let (pre, from_cache) = match kind {
+            // Nothing to compile: a skill's files are served, its scripts run in the code runner.
+            ComponentKind::Skill => (Pre::Skill, false),
+            _ => {
+                let (component, from_cache) = self.compile(bytes, &info).await?;
+                (self.pre_instantiate(&component, kind)?, from_cache)
+            }
+        };
+        let load_time = started.elapsed();
         let mut loaded = LoadedComponent {
             name,
             manifest: info.manifest.clone(),
@@ -201,6 +207,7 @@ impl Runtime {
             size: info.size,
             kind,
             tools: Vec::new(),
+            skill: info.skill.clone().map(Arc::new),
             interfaces: info.interfaces.clone(),
             grant,
             limits,
@@ -212,6 +219,7 @@ impl Runtime {
         loaded.tools = match kind {
             ComponentKind::Tool => self.list_tools(&loaded).await?,
             ComponentKind::Program => vec![program_tool(&loaded)],
+            ComponentKind::Skill => Vec::new(),
         };
         loaded.validators = Arc::new(crate::catalog::validators(&loaded.tools));
         Ok(Arc::new(loaded))
@@ -278,6 +286,7 @@ impl Runtime {
                 let pre = self.program_linker.instantiate_pre(component).map_err(link_err)?;
                 Pre::Program(program::ProgramComponentPre::new(pre).map_err(link_err)?)
             }
+            ComponentKind::Skill => Pre::Skill,
         })
     }
 
@@ -312,7 +321,14 @@ impl Runtime {
 fn kind_of(info: &ComponentInfo) -> Result<ComponentKind, LoadError> {
     let exports =
         |iface: &str| info.interfaces.exports.iter().any(|e| e.split('@').next() == Some(iface));
-    if exports("wasm-host:mcp/tool") {
+    if info.skill.is_some() {
+        if !info.interfaces.imports.is_empty() || !info.interfaces.exports.is_empty() {
+            return Err(LoadError::Link(
+                "a skill component carries files, not code; this one also imports or exports interfaces".into(),
+            ));
+        }
+        Ok(ComponentKind::Skill)
+    } else if exports("wasm-host:mcp/tool") {
         Ok(ComponentKind::Tool)
     } else if exports("wasm-host:mcp/program") {
         Ok(ComponentKind::Program)

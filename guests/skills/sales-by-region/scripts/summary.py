@@ -1,0 +1,11 @@
+# input: {"path": "<csv file>", "column": "amount", "group_by": "region"}
+args = input if isinstance(input, dict) else {}  # `input` is the builtin unless set above
+result = tools.csv.aggregate(
+    path=args.get("path", "/data/sales.csv"),
+    group_by=args.get("group_by", "region"),
+    column=args.get("column", "amount"),
+    ops=["sum", "mean", "count"],
+    order_by="sum",
+    descending=True,
+)
+[{"region": g["group"], "total": g["sum"], "mean": g["mean"], "rows": g["count"]} for g in result["results"]]

@@ -1,0 +1,194 @@
+//! Skills as components (guests/skills/): built from a SKILL.md directory, refused when hostile
+//! with nothing stored, published like any component, and served over the MCP skills extension
+//! (rmcp's client), as resources and prompts, and run through `execute_code` (the official
+//! Python client).
+
+use rmcp::ServiceExt;
+use rmcp::model::{GetSkillRequestParams, ReadResourceDirectoryRequestParams, SkillResources};
+use rmcp::transport::StreamableHttpClientTransport;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::{Command, Output};
+use wasm_host_tests::{guest, repo, scratch};
+
+mod common;
+use common::*;
+
+const SKILLS: [&str; 2] = ["sales-by-region", "todo-report"];
+
+fn wasm_host(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .output()
+        .expect("run wasm-host")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// `serve --http` with the example tools, runners and skills; /data holds sales.csv and notes.txt.
+fn skills_server(d: &Path) -> (ServerChild, String) {
+    let mut args = serve_args(d, &["--http", "127.0.0.1:0"]);
+    args.extend(SKILLS.iter().map(|s| guest(s).display().to_string()));
+    http_server(&args)
+}
+
+#[test]
+fn official_python_client_reads_skills_as_resources_and_prompts_and_runs_their_scripts() {
+    let d = data();
+    let (mut child, url) = skills_server(d.path());
+    let out = Command::new(repo().join(".venv/bin/python"))
+        .arg(repo().join("tests/py/skills_client.py"))
+        .arg(&url)
+        .output()
+        .expect("run the Python MCP client");
+    assert!(out.status.success(), "skills_client.py: {}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON line");
+    let listed = v["skill_md"].as_object().expect("skill_md");
+    assert_eq!(listed.keys().collect::<Vec<_>>(), ["sales-by-region", "todo-report"], "{v}");
+    assert!(listed["todo-report"].as_str().is_some_and(|d| d.starts_with("Count TODO")), "{v}");
+    assert_eq!(v["prompts"], json!(["sales-by-region", "todo-report"]));
+    let prompt = v["prompt_text"].as_str().expect("prompt text");
+    assert!(prompt.starts_with("# TODO report"), "the body, without frontmatter: {prompt}");
+    assert!(prompt.contains("skill://todo-report/scripts/report.js"), "{prompt}");
+    let script = std::fs::read(repo().join("guests/skills/sales-by-region/scripts/summary.py"));
+    assert_eq!(v["script_bytes"], script.expect("script").len());
+    // sales.csv: eu 3 + 7, us 5 (the `units` column), largest total first.
+    assert_eq!(v["sales"][0]["region"], "eu", "{v}");
+    assert_eq!(v["sales"][0]["total"], 10, "{v}");
+    assert_eq!(v["sales"][1]["rows"], 1, "{v}");
+    // notes.txt has two TODO lines.
+    assert_eq!(v["todos"]["total"], 2, "{v}");
+    assert_eq!(v["todos"]["top"][0]["count"], 2, "{v}");
+    child.0.kill().expect("kill");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_skills_extension_lists_gets_and_reads_directories_with_digests_of_the_files() {
+    let d = data();
+    let (mut child, url) = skills_server(d.path());
+    let client = Client::default()
+        .serve(StreamableHttpClientTransport::from_uri(url.clone()))
+        .await
+        .expect("connect");
+    let info = client.peer_info().expect("server info");
+    assert!(info.capabilities.supports_directory_read(), "{:?}", info.capabilities);
+    let skills = client.list_all_skills().await.expect("skills/list");
+    let uris: Vec<&str> = skills.iter().map(|s| s.uri.as_str()).collect();
+    assert_eq!(uris, ["skill://sales-by-region/SKILL.md", "skill://todo-report/SKILL.md"]);
+    let SkillResources::Files(files) = &skills[1].resources else { panic!("files listed") };
+    let dir = repo().join("guests/skills/todo-report");
+    for f in files {
+        let path = f.uri.strip_prefix("skill://todo-report/").expect("inside the skill");
+        let bytes = std::fs::read(dir.join(path)).expect("file on disk");
+        assert_eq!(f.digest, format!("sha256:{}", wasm_host_meta::sha256_hex(&bytes)), "{path}");
+        assert_eq!(f.size, bytes.len() as u64);
+    }
+    assert_eq!(files.len(), 3, "SKILL.md, references/patterns.md, scripts/report.js");
+    assert_eq!(skills[0].frontmatter.extra["metadata"]["requires"], "csv@^0.1");
+    let got = client
+        .get_skill(GetSkillRequestParams::new("skill://todo-report/SKILL.md"))
+        .await
+        .expect("skills/get");
+    assert_eq!(got.skill.frontmatter.name, "todo-report");
+    let unknown = client.get_skill(GetSkillRequestParams::new("skill://nope/SKILL.md")).await;
+    assert!(format!("{unknown:?}").contains("-32602"), "{unknown:?}");
+    let root = client
+        .read_resource_directory(ReadResourceDirectoryRequestParams::new("skill://todo-report"))
+        .await
+        .expect("directory read");
+    let mut children: Vec<(String, Option<String>)> =
+        root.resources.iter().map(|r| (r.uri.clone(), r.mime_type.clone())).collect();
+    children.sort();
+    assert_eq!(
+        children,
+        [
+            ("skill://todo-report/SKILL.md".to_string(), Some("text/markdown".to_string())),
+            ("skill://todo-report/references".to_string(), Some("inode/directory".to_string())),
+            ("skill://todo-report/scripts".to_string(), Some("inode/directory".to_string())),
+        ]
+    );
+    let file = ReadResourceDirectoryRequestParams::new("skill://todo-report/SKILL.md");
+    let not_dir = client.read_resource_directory(file).await;
+    assert!(format!("{not_dir:?}").contains("-32602"), "{not_dir:?}");
+    client.cancel().await.expect("close");
+    child.0.kill().expect("kill");
+}
+
+#[test]
+fn a_skill_builds_without_a_toolchain_and_publishes_like_any_component() {
+    let home = scratch();
+    let out_dir = scratch();
+    let out = out_dir.path().join("todo-report.wasm");
+    let src = repo().join("guests/skills/todo-report").display().to_string();
+    let built =
+        wasm_host(home.path(), &["build", &src, "-o", out.to_str().expect("utf8"), "--json"]);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let v: Value = serde_json::from_slice(&built.stdout).expect("json");
+    assert_eq!((v["language"].as_str(), v["version"].as_str()), (Some("skill"), Some("0.1.0")));
+    let inspected = wasm_host(home.path(), &["inspect", out.to_str().expect("utf8"), "--json"]);
+    let v: Value = serde_json::from_slice(&inspected.stdout).expect("json");
+    assert_eq!(v["kind"], "skill", "{v}");
+    assert_eq!(v["skill"]["frontmatter"]["name"], "todo-report");
+    assert_eq!(v["skill"]["files"].as_array().map(Vec::len), Some(3));
+    let published = wasm_host(home.path(), &["publish", out.to_str().expect("utf8")]);
+    assert!(published.status.success(), "{}", stderr(&published));
+    let listed = wasm_host(home.path(), &["list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("todo-report"), "{listed:?}");
+}
+
+/// A skill directory under a fresh temporary root, named `name`, with `frontmatter`.
+fn skill_dir(root: &Path, name: &str, frontmatter: &str) -> std::path::PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(dir.join("assets")).expect("mkdir");
+    std::fs::write(dir.join("SKILL.md"), format!("---\n{frontmatter}\n---\nBody\n")).expect("md");
+    dir
+}
+
+#[test]
+fn hostile_skills_are_refused_with_nothing_stored() {
+    let root = scratch();
+    let home = scratch();
+    let refused = |dir: &Path, expected: &str| {
+        let out = wasm_host(home.path(), &["build", dir.to_str().expect("utf8")]);
+        assert!(!out.status.success() && stderr(&out).contains(expected), "{}", stderr(&out));
+        assert!(!dir.join("dist").exists(), "nothing written for {}", dir.display());
+    };
+    let bad_name = skill_dir(root.path(), "bad--name", "name: bad--name\ndescription: x");
+    refused(&bad_name, "must not start or end with '-' nor contain \"--\"");
+    let other = skill_dir(root.path(), "dir-name", "name: other-name\ndescription: x");
+    refused(&other, "must equal the directory's name `dir-name`");
+    let unknown = skill_dir(root.path(), "extra", "name: extra\ndescription: x\nrun: rm -rf /");
+    refused(&unknown, "unknown field `run`");
+    let many = skill_dir(root.path(), "many", "name: many\ndescription: x");
+    for i in 0..512 {
+        std::fs::write(many.join(format!("assets/{i}.txt")), "x").expect("write");
+    }
+    refused(&many, "files: 513, above the limit of 512 per skill");
+    let big = skill_dir(root.path(), "big", "name: big\ndescription: x");
+    std::fs::write(big.join("assets/blob.bin"), vec![0u8; 17 << 20]).expect("write");
+    refused(&big, "above the limit of 16777216 per skill");
+    #[cfg(unix)]
+    {
+        let link = skill_dir(root.path(), "link", "name: link\ndescription: x");
+        std::os::unix::fs::symlink("/etc/passwd", link.join("assets/passwd")).expect("symlink");
+        refused(&link, "assets/passwd");
+    }
+    // A packed skill whose file name escapes its directory (patched after a valid build).
+    let mut bytes = std::fs::read(guest("sales-by-region")).expect("skill component");
+    // The packed path is preceded by its length (u32, little-endian); SKILL.md's text is not.
+    let path = b"\x15\0\0\0references/columns.md";
+    let at = bytes.windows(path.len()).position(|w| w == path).expect("the packed path") + 4;
+    bytes[at..at + 10].copy_from_slice(b"../erences");
+    let escaping = root.path().join("escaping.wasm");
+    std::fs::write(&escaping, &bytes).expect("write");
+    let out = wasm_host(home.path(), &["publish", escaping.to_str().expect("utf8")]);
+    assert!(!out.status.success(), "published an escaping skill");
+    assert!(stderr(&out).contains("escapes the skill's directory"), "{}", stderr(&out));
+    let listed = wasm_host(home.path(), &["list", "--json"]);
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains("sales-by-region"), "{listed:?}");
+}

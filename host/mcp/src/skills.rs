@@ -1,0 +1,225 @@
+//! Skills over MCP, from the catalog's skill components, three ways: the skills extension
+//! (SEP-2640: `skills/list`, `skills/get`, `skill://` resources and `resources/directory/read`)
+//! and, for clients without it, MCP prompts (`prompts/list` is the skill catalog and
+//! `prompts/get` returns a skill's instructions: the lazy prompt catalog).
+//!
+//! A skill named `n` lives at `skill://n/`; its entry point is `skill://n/SKILL.md`, its other
+//! files `skill://n/<path>`. Directory URIs have no trailing slash.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use base64::Engine;
+use rmcp::ErrorData;
+use rmcp::model::{
+    DIRECTORY_MIME_TYPE, GetPromptResult, GetSkillResult, ListResourcesResult, Prompt,
+    PromptMessage, ReadResourceResult, Resource, ResourceContents, Role, Skill, SkillFrontmatter,
+    SkillResource, SkillResources,
+};
+use serde_json::json;
+use wasm_host_meta::skill::{SKILL_MD, SkillPack};
+use wasm_host_runtime::{ComponentKind, LoadedComponent};
+
+/// The URI scheme of skill files.
+pub const SCHEME: &str = "skill://";
+
+/// The skills among the loaded components, sorted by name.
+#[derive(Default, Clone)]
+pub(crate) struct Skills {
+    packs: Vec<Arc<SkillPack>>,
+}
+
+impl Skills {
+    /// Picks the skill components out of the catalog.
+    pub fn from_components(components: &[Arc<LoadedComponent>]) -> Skills {
+        let mut packs: Vec<Arc<SkillPack>> = components
+            .iter()
+            .filter(|c| c.kind == ComponentKind::Skill)
+            .filter_map(|c| c.skill.clone())
+            .collect();
+        packs.sort_by(|a, b| a.name().cmp(b.name()));
+        Skills { packs }
+    }
+
+    /// The `skills/list` entries.
+    pub fn list(&self) -> Vec<Skill> {
+        self.packs.iter().map(|p| entry(p)).collect()
+    }
+
+    /// The `skills/get` answer for the SKILL.md at `uri`; an unknown skill is -32602.
+    pub fn get(&self, uri: &str) -> Result<GetSkillResult, ErrorData> {
+        let pack = self
+            .by_uri(uri)
+            .filter(|(_, path)| *path == SKILL_MD)
+            .map(|(p, _)| p)
+            .ok_or_else(|| unknown(uri, "skills/list shows the skills served"))?;
+        Ok(GetSkillResult::new(entry(pack)))
+    }
+
+    /// One resource per skill's SKILL.md, for `resources/list`.
+    pub fn resources(&self) -> Vec<Resource> {
+        self.packs
+            .iter()
+            .map(|p| {
+                Resource::new(skill_md_uri(p.name()), p.name())
+                    .with_description(p.description())
+                    .with_mime_type("text/markdown")
+                    .with_size(p.file(SKILL_MD).map_or(0, |f| f.bytes.len() as u64))
+            })
+            .collect()
+    }
+
+    /// A skill file for `resources/read`: text when it is UTF-8 text, else base64.
+    pub fn read(&self, uri: &str) -> Option<ReadResourceResult> {
+        let (pack, path) = self.by_uri(uri)?;
+        let file = pack.file(path)?;
+        let mime = mime_type(path);
+        let contents = match std::str::from_utf8(&file.bytes) {
+            Ok(text) if is_text(mime) && !text.contains('\0') => {
+                ResourceContents::text(text, uri).with_mime_type(mime)
+            }
+            _ => ResourceContents::blob(
+                base64::engine::general_purpose::STANDARD.encode(&file.bytes),
+                uri,
+            )
+            .with_mime_type(mime),
+        };
+        Some(ReadResourceResult::new(vec![contents]))
+    }
+
+    /// The direct children of a skill directory (`skill://n` or `skill://n/sub`); anything else
+    /// is -32602.
+    pub fn directory(&self, uri: &str) -> Result<ListResourcesResult, ErrorData> {
+        let not_dir = || unknown(uri, "not a skill directory (a skill's root is `skill://<name>`)");
+        let rest = uri.strip_prefix(SCHEME).ok_or_else(not_dir)?;
+        let (name, dir) = rest.split_once('/').unwrap_or((rest, ""));
+        let pack = self.packs.iter().find(|p| p.name() == name).ok_or_else(not_dir)?;
+        let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+        let mut dirs = BTreeSet::new();
+        let mut children = Vec::new();
+        for f in pack.files() {
+            let Some(below) = f.path.strip_prefix(&prefix) else { continue };
+            match below.split_once('/') {
+                Some((sub, _)) => {
+                    dirs.insert(sub.to_string());
+                }
+                None => children.push(
+                    Resource::new(format!("{SCHEME}{name}/{}", f.path), below)
+                        .with_mime_type(mime_type(below))
+                        .with_size(f.bytes.len() as u64),
+                ),
+            }
+        }
+        if children.is_empty() && dirs.is_empty() {
+            return Err(not_dir());
+        }
+        let base = uri.trim_end_matches('/');
+        children.extend(dirs.into_iter().map(|d| {
+            Resource::new(format!("{base}/{d}"), d.clone()).with_mime_type(DIRECTORY_MIME_TYPE)
+        }));
+        Ok(ListResourcesResult::with_all_items(children))
+    }
+
+    /// The prompt catalog: one prompt per skill, named after it, with no arguments.
+    pub fn prompts(&self) -> Vec<Prompt> {
+        self.packs.iter().map(|p| Prompt::new(p.name(), Some(p.description()), None)).collect()
+    }
+
+    /// A skill's instructions as a prompt, with the URIs of its other files.
+    pub fn prompt(&self, name: &str) -> Result<GetPromptResult, ErrorData> {
+        let pack = self.packs.iter().find(|p| p.name() == name).ok_or_else(|| {
+            ErrorData::invalid_params(
+                format!("unknown prompt `{name}`; prompts/list shows the skills served as prompts"),
+                Some(json!({"name": name})),
+            )
+        })?;
+        let mut text = pack.body().trim_start().to_string();
+        let others: Vec<String> = pack
+            .files()
+            .iter()
+            .filter(|f| f.path != SKILL_MD)
+            .map(|f| format!("- {SCHEME}{}/{}", pack.name(), f.path))
+            .collect();
+        if !others.is_empty() {
+            text.push_str("\n\nFiles of this skill (read them with resources/read):\n");
+            text.push_str(&others.join("\n"));
+        }
+        Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+            .with_description(pack.description()))
+    }
+
+    /// The skill and file path a `skill://name/path` URI names.
+    fn by_uri<'a>(&'a self, uri: &'a str) -> Option<(&'a SkillPack, &'a str)> {
+        let (name, path) = uri.strip_prefix(SCHEME)?.split_once('/')?;
+        let pack = self.packs.iter().find(|p| p.name() == name)?;
+        Some((pack, path))
+    }
+}
+
+/// `skill://<name>/SKILL.md`.
+pub fn skill_md_uri(name: &str) -> String {
+    format!("{SCHEME}{name}/{SKILL_MD}")
+}
+
+fn entry(pack: &SkillPack) -> Skill {
+    let mut frontmatter = SkillFrontmatter::new(pack.name(), pack.description());
+    for (k, v) in pack.frontmatter() {
+        if k != "name" && k != "description" {
+            frontmatter = frontmatter.with_field(k.clone(), v.clone());
+        }
+    }
+    let files = pack
+        .files()
+        .iter()
+        .map(|f| {
+            SkillResource::new(
+                format!("{SCHEME}{}/{}", pack.name(), f.path),
+                format!("sha256:{}", f.sha256),
+                f.bytes.len() as u64,
+            )
+        })
+        .collect();
+    Skill::new(skill_md_uri(pack.name()), frontmatter, SkillResources::Files(files))
+}
+
+fn unknown(uri: &str, hint: &str) -> ErrorData {
+    ErrorData::invalid_params(
+        format!("unknown skill resource `{uri}`: {hint}"),
+        Some(json!({"uri": uri})),
+    )
+}
+
+/// A MIME type from the file's extension.
+fn mime_type(path: &str) -> &'static str {
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "md" | "markdown" => "text/markdown",
+        "txt" => "text/plain",
+        "js" | "mjs" => "text/javascript",
+        "ts" => "application/typescript",
+        "py" => "text/x-python",
+        "json" => "application/json",
+        "csv" => "text/csv",
+        "html" | "htm" => "text/html",
+        "yaml" | "yml" => "application/yaml",
+        "toml" => "application/toml",
+        "sh" => "text/x-shellscript",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "pdf" => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+fn is_text(mime: &str) -> bool {
+    mime.starts_with("text/")
+        || matches!(
+            mime,
+            "application/json"
+                | "application/typescript"
+                | "application/yaml"
+                | "application/toml"
+                | "image/svg+xml"
+        )
+}

@@ -1,0 +1,69 @@
+"""Uses the example skills through the official Python MCP SDK 2.x, as a client without the skills
+extension would: finds each skill's SKILL.md in resources/list, reads it and a script by its
+skill:// URI, gets the skill as a prompt, and runs the script with execute_code.
+
+Usage: skills_client.py URL
+  URL   streamable HTTP endpoint of `wasm-host serve --http ...` serving the example skills,
+        csv and grep, with execute_code and /data holding sales.csv and notes.txt.
+Prints one JSON line: {"skill_md": {name: description}, "prompts": [...], "prompt_text": str,
+  "script_bytes": int, "sales": <summary.py's value>, "todos": <report.js's value>}
+"""
+
+import asyncio
+import json
+import sys
+
+from mcp import Client
+
+
+def text_of(result) -> str:
+    return "\n".join(c.text for c in result.content if getattr(c, "text", None) is not None)
+
+
+def value_of(result):
+    text = text_of(result)
+    if result.is_error:
+        raise RuntimeError(f"execute_code failed: {text[:800]}")
+    for line in text.splitlines():
+        if line.startswith("result: "):
+            return json.loads(line[len("result: "):])
+    raise RuntimeError(f"no result line in {text[:800]!r}")
+
+
+async def read_text(client, uri: str) -> str:
+    result = await client.read_resource(uri)
+    return "".join(c.text for c in result.contents if getattr(c, "text", None) is not None)
+
+
+async def run(url: str) -> dict:
+    async with Client(url) as client:
+        listed = await client.list_resources()
+        skill_md = {r.name: r.description for r in listed.resources if r.uri.startswith("skill://")}
+        md = await read_text(client, "skill://sales-by-region/SKILL.md")
+        if not md.startswith("---\nname: sales-by-region\n"):
+            raise RuntimeError(f"SKILL.md read back as {md[:200]!r}")
+        prompts = await client.list_prompts()
+        prompt = await client.get_prompt("todo-report")
+        prompt_text = "\n".join(m.content.text for m in prompt.messages)
+        summary = await read_text(client, "skill://sales-by-region/scripts/summary.py")
+        sales = await client.call_tool("execute_code", {
+            "language": "python",
+            "code": 'input = {"path": "/data/sales.csv", "column": "units"}\n' + summary,
+        })
+        report = await read_text(client, "skill://todo-report/scripts/report.js")
+        todos = await client.call_tool("execute_code", {
+            "language": "javascript",
+            "code": 'const input = {path: "/data", top: 3};\n' + report,
+        })
+        return {
+            "skill_md": skill_md,
+            "prompts": sorted(p.name for p in prompts.prompts),
+            "prompt_text": prompt_text,
+            "script_bytes": len(summary),
+            "sales": value_of(sales),
+            "todos": value_of(todos),
+        }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(run(sys.argv[1]))))

@@ -12,18 +12,18 @@ fn one(frontmatter: &str) -> Result<SkillPack, SkillError> {
 
 #[test]
 fn frontmatter_is_kept_verbatim_and_the_body_split_off() {
-    let pack = one("name: a-b\ndescription: \"Does: things\"\nlicense: MIT\nmetadata:\n  version: \"1.2.0\"\nallowed-tools: [csv.filter]").unwrap();
+    let pack = one("name: a-b\ndescription: \"Does: things\"\nlicense: MIT\nmetadata:\n  version: \"1.2.0\"\nallowed-tools: [csv.filter]").expect("ok");
     assert_eq!(pack.description(), "Does: things");
     assert_eq!(pack.metadata("version"), Some("1.2.0"));
     assert_eq!(pack.frontmatter()["allowed-tools"], serde_json::json!(["csv.filter"]));
     assert_eq!(pack.body(), "Body.\n");
-    assert_eq!(pack.manifest().unwrap().version.to_string(), "1.2.0");
+    assert_eq!(pack.manifest().expect("ok").version.to_string(), "1.2.0");
 }
 
 #[test]
 fn names_that_break_the_rules_are_refused() {
     for name in ["", "Upper", "a--b", "-a", "a-", "a_b", "é", &"a".repeat(65)] {
-        let err = one(&format!("name: \"{name}\"\ndescription: x")).unwrap_err();
+        let err = one(&format!("name: \"{name}\"\ndescription: x")).expect_err("refused");
         assert!(err.to_string().contains("name"), "{name}: {err}");
     }
 }
@@ -41,19 +41,19 @@ fn missing_unknown_and_mistyped_fields_are_named() {
         ("name: a\ndescription: x\nmetadata:\n  version: one", "not semver"),
     ];
     for (fm, expected) in cases {
-        let err = one(fm).and_then(|p| p.manifest().map(|_| p)).unwrap_err();
+        let err = one(fm).and_then(|p| p.manifest().map(|_| p)).expect_err("refused");
         assert!(err.to_string().contains(expected), "{fm}: {err}");
     }
-    let long = one(&format!("name: a\ndescription: {}", "x".repeat(1025))).unwrap_err();
+    let long = one(&format!("name: a\ndescription: {}", "x".repeat(1025))).expect_err("refused");
     assert!(long.to_string().contains("it has 1025"), "{long}");
     let no_fence = SkillPack::from_files(None, vec![("SKILL.md".into(), b"name: a\n".to_vec())]);
-    assert!(no_fence.unwrap_err().to_string().contains("start with a `---`"));
+    assert!(no_fence.expect_err("refused").to_string().contains("start with a `---`"));
 }
 
 #[test]
 fn a_name_that_is_not_the_directory_name_is_refused() {
-    let err =
-        SkillPack::from_files(Some("other"), vec![md("name: a\ndescription: x")]).unwrap_err();
+    let err = SkillPack::from_files(Some("other"), vec![md("name: a\ndescription: x")])
+        .expect_err("refused");
     assert!(err.to_string().contains("directory's name `other`"), "{err}");
 }
 
@@ -61,7 +61,7 @@ fn a_name_that_is_not_the_directory_name_is_refused() {
 fn file_names_escaping_the_directory_are_refused() {
     for path in ["../x", "a/../../x", "/etc/passwd", "a//b", "./a", "a\\b", "c:x", "a\nb"] {
         let files = vec![md("name: a\ndescription: x"), (path.to_string(), b"x".to_vec())];
-        let err = SkillPack::from_files(None, files).unwrap_err();
+        let err = SkillPack::from_files(None, files).expect_err("refused");
         assert!(matches!(err, SkillError::BadPath { .. }), "{path}: {err}");
     }
 }
@@ -70,16 +70,16 @@ fn file_names_escaping_the_directory_are_refused() {
 fn more_than_512_files_or_16_mib_are_refused() {
     let mut files = vec![md("name: a\ndescription: x")];
     files.extend((0..512).map(|i| (format!("assets/{i}.txt"), vec![b'x'])));
-    let err = SkillPack::from_files(None, files).unwrap_err();
+    let err = SkillPack::from_files(None, files).expect_err("refused");
     assert_eq!(err, SkillError::TooLarge { what: "files", actual: 513, limit: 512 });
     let big = vec![md("name: a\ndescription: x"), ("assets/big".into(), vec![0; 17 << 20])];
-    let err = SkillPack::from_files(None, big).unwrap_err();
+    let err = SkillPack::from_files(None, big).expect_err("refused");
     assert!(matches!(err, SkillError::TooLarge { what: "bytes", .. }), "{err}");
 }
 
 #[test]
 fn a_section_claiming_more_than_it_holds_is_refused_before_allocating() {
-    let pack = one("name: a\ndescription: x").unwrap();
+    let pack = one("name: a\ndescription: x").expect("ok");
     let bytes = pack.encode();
     for cut in [4, 12, 20, bytes.len() - 1] {
         assert!(matches!(SkillPack::decode(&bytes[..cut]), Err(SkillError::Malformed(_))), "{cut}");
@@ -94,31 +94,31 @@ fn a_section_claiming_more_than_it_holds_is_refused_before_allocating() {
 
 #[test]
 fn a_directory_is_read_without_hidden_files_and_symlinks_are_refused() {
-    let root = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().expect("ok");
     let dir = root.path().join("tidy");
-    std::fs::create_dir_all(dir.join("references")).unwrap();
-    std::fs::write(dir.join("SKILL.md"), "---\nname: tidy\ndescription: x\n---\n").unwrap();
-    std::fs::write(dir.join("references/a.md"), "A").unwrap();
-    std::fs::write(dir.join(".hidden"), "h").unwrap();
-    let pack = SkillPack::read_dir(&dir).unwrap();
+    std::fs::create_dir_all(dir.join("references")).expect("ok");
+    std::fs::write(dir.join("SKILL.md"), "---\nname: tidy\ndescription: x\n---\n").expect("ok");
+    std::fs::write(dir.join("references/a.md"), "A").expect("ok");
+    std::fs::write(dir.join(".hidden"), "h").expect("ok");
+    let pack = SkillPack::read_dir(&dir).expect("ok");
     let paths: Vec<_> = pack.files().iter().map(|f| f.path.as_str()).collect();
     assert_eq!(paths, ["SKILL.md", "references/a.md"]);
-    assert_eq!(pack.file("references/a.md").unwrap().sha256, crate::sha256_hex(b"A"));
+    assert_eq!(pack.file("references/a.md").expect("ok").sha256, crate::sha256_hex(b"A"));
     #[cfg(unix)]
     {
-        std::os::unix::fs::symlink("/etc/passwd", dir.join("references/p")).unwrap();
-        let err = SkillPack::read_dir(&dir).unwrap_err();
+        std::os::unix::fs::symlink("/etc/passwd", dir.join("references/p")).expect("ok");
+        let err = SkillPack::read_dir(&dir).expect_err("refused");
         assert!(err.to_string().contains("references/p"), "{err}");
     }
 }
 
 #[test]
 fn a_skill_component_is_a_component_that_inspect_reads_back() {
-    let pack = one("name: a\ndescription: x\nmetadata:\n  version: 2.0.1").unwrap();
-    let bytes = crate::skill_component(&pack).unwrap();
-    let info = crate::inspect(&bytes).unwrap();
+    let pack = one("name: a\ndescription: x\nmetadata:\n  version: 2.0.1").expect("ok");
+    let bytes = crate::skill_component(&pack).expect("ok");
+    let info = crate::inspect(&bytes).expect("ok");
     assert_eq!(info.skill.as_ref(), Some(&pack));
-    let manifest = info.manifest.unwrap();
+    let manifest = info.manifest.expect("ok");
     assert_eq!((manifest.name.as_str(), manifest.version.to_string()), ("a", "2.0.1".into()));
     assert!(info.interfaces.imports.is_empty() && info.interfaces.exports.is_empty());
 }

@@ -90,6 +90,10 @@ async fn the_skills_extension_lists_gets_and_reads_directories_with_digests_of_t
     }
     assert_eq!(files.len(), 3, "SKILL.md, references/patterns.md, scripts/report.js");
     assert_eq!(skills[0].frontmatter.extra["metadata"]["requires"], "csv@^0.1");
+    let incompatible = |s: &rmcp::model::Skill| {
+        s.meta.as_ref().is_some_and(|m| m.0.contains_key("dev.wasm-host/incompatible"))
+    };
+    assert!(!skills.iter().any(incompatible), "csv and grep 0.1 are loaded: {skills:?}");
     let got = client
         .get_skill(GetSkillRequestParams::new("skill://todo-report/SKILL.md"))
         .await
@@ -191,4 +195,40 @@ fn hostile_skills_are_refused_with_nothing_stored() {
     assert!(stderr(&out).contains("escapes the skill's directory"), "{}", stderr(&out));
     let listed = wasm_host(home.path(), &["list", "--json"]);
     assert!(!String::from_utf8_lossy(&listed.stdout).contains("sales-by-region"), "{listed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skill_whose_tools_are_missing_or_of_another_major_version_is_listed_as_incompatible() {
+    // grep 1.0.0: the example grep with its manifest's version bumped across a major.
+    let tmp = scratch();
+    let bytes = std::fs::read(guest("grep")).expect("grep");
+    let mut manifest = wasm_host_meta::inspect(&bytes).expect("inspect").manifest.expect("m");
+    manifest.version = semver::Version::new(1, 0, 0);
+    let bumped = tmp.path().join("grep.wasm");
+    std::fs::write(&bumped, wasm_host_meta::embed_manifest(&bytes, &manifest).expect("embed"))
+        .expect("write");
+    let d = data();
+    let mut args: Vec<String> = vec!["serve".into(), bumped.display().to_string()];
+    args.extend(SKILLS.iter().map(|s| guest(s).display().to_string()));
+    let dirs =
+        [format!("{}::/data", d.path().display()), format!("{}::/ro:ro", d.path().display())];
+    for dir in dirs {
+        args.extend(["--dir".to_string(), dir]);
+    }
+    args.extend(["--no-workspaces", "--http", "127.0.0.1:0"].map(String::from));
+    let (mut child, url) = http_server(&args);
+    let client = Client::default()
+        .serve(StreamableHttpClientTransport::from_uri(url))
+        .await
+        .expect("connect");
+    let skills = client.list_all_skills().await.expect("skills/list");
+    let meta = |i: usize| serde_json::to_value(&skills[i].meta).expect("json");
+    assert_eq!(
+        meta(0)["dev.wasm-host/incompatible"],
+        "needs csv@^0.1, but no component `csv` is loaded"
+    );
+    assert_eq!(meta(1)["dev.wasm-host/incompatible"], "needs grep@^0.1, but grep 1.0.0 is loaded");
+    assert_eq!(meta(1)["dev.wasm-host/requires"], json!(["grep@^0.1"]));
+    client.cancel().await.expect("close");
+    child.0.kill().expect("kill");
 }

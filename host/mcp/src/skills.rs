@@ -12,7 +12,7 @@ use std::sync::Arc;
 use base64::Engine;
 use rmcp::ErrorData;
 use rmcp::model::{
-    DIRECTORY_MIME_TYPE, GetPromptResult, GetSkillResult, ListResourcesResult, Prompt,
+    DIRECTORY_MIME_TYPE, GetPromptResult, GetSkillResult, ListResourcesResult, MetaObject, Prompt,
     PromptMessage, ReadResourceResult, Resource, ResourceContents, Role, Skill, SkillFrontmatter,
     SkillResource, SkillResources,
 };
@@ -23,14 +23,22 @@ use wasm_host_runtime::{ComponentKind, LoadedComponent};
 /// The URI scheme of skill files.
 pub const SCHEME: &str = "skill://";
 
+/// `_meta` key of a skill entry whose required tools are not loaded at a version it accepts.
+pub const INCOMPATIBLE_META: &str = "dev.wasm-host/incompatible";
+/// `_meta` key listing the tool components a skill requires (`NAME@RANGE`).
+pub const REQUIRES_META: &str = "dev.wasm-host/requires";
+
 /// The skills among the loaded components, sorted by name.
 #[derive(Default, Clone)]
 pub(crate) struct Skills {
     packs: Vec<Arc<SkillPack>>,
+    /// Per pack: why it cannot run with the loaded tools, if it cannot.
+    incompatible: Vec<Option<String>>,
 }
 
 impl Skills {
-    /// Picks the skill components out of the catalog.
+    /// Picks the skill components out of the catalog and checks each one's required tools
+    /// against the components loaded beside it.
     pub fn from_components(components: &[Arc<LoadedComponent>]) -> Skills {
         let mut packs: Vec<Arc<SkillPack>> = components
             .iter()
@@ -38,22 +46,23 @@ impl Skills {
             .filter_map(|c| c.skill.clone())
             .collect();
         packs.sort_by(|a, b| a.name().cmp(b.name()));
-        Skills { packs }
+        let incompatible = packs.iter().map(|p| incompatibility(p, components)).collect();
+        Skills { packs, incompatible }
     }
 
     /// The `skills/list` entries.
     pub fn list(&self) -> Vec<Skill> {
-        self.packs.iter().map(|p| entry(p)).collect()
+        self.packs.iter().zip(&self.incompatible).map(|(p, why)| entry(p, why.as_deref())).collect()
     }
 
     /// The `skills/get` answer for the SKILL.md at `uri`; an unknown skill is -32602.
     pub fn get(&self, uri: &str) -> Result<GetSkillResult, ErrorData> {
-        let pack = self
+        let at = self
             .by_uri(uri)
             .filter(|(_, path)| *path == SKILL_MD)
-            .map(|(p, _)| p)
+            .and_then(|(p, _)| self.packs.iter().position(|q| q.name() == p.name()))
             .ok_or_else(|| unknown(uri, "skills/list shows the skills served"))?;
-        Ok(GetSkillResult::new(entry(pack)))
+        Ok(GetSkillResult::new(entry(&self.packs[at], self.incompatible[at].as_deref())))
     }
 
     /// One resource per skill's SKILL.md, for `resources/list`.
@@ -161,7 +170,31 @@ pub fn skill_md_uri(name: &str) -> String {
     format!("{SCHEME}{name}/{SKILL_MD}")
 }
 
-fn entry(pack: &SkillPack) -> Skill {
+/// Why `pack` cannot run with the loaded components: each required tool component that is
+/// missing or loaded at a version outside the skill's range, named with both versions.
+fn incompatibility(pack: &SkillPack, components: &[Arc<LoadedComponent>]) -> Option<String> {
+    let problems: Vec<String> = pack
+        .requires()
+        .iter()
+        .filter_map(|req| {
+            let loaded = components.iter().find(|c| c.name == req.name);
+            let version = loaded.and_then(|c| c.manifest.as_ref()).map(|m| &m.version);
+            match version {
+                Some(v) if req.range.matches(v) => None,
+                Some(v) => Some(format!("needs {req}, but {} {v} is loaded", req.name)),
+                None => Some(format!("needs {req}, but no component `{}` is loaded", req.name)),
+            }
+        })
+        .collect();
+    if problems.is_empty() {
+        return None;
+    }
+    let why = problems.join("; ");
+    tracing::warn!(skill = pack.name(), %why, "skill is incompatible with the loaded tools");
+    Some(why)
+}
+
+fn entry(pack: &SkillPack, incompatible: Option<&str>) -> Skill {
     let mut frontmatter = SkillFrontmatter::new(pack.name(), pack.description());
     for (k, v) in pack.frontmatter() {
         if k != "name" && k != "description" {
@@ -179,7 +212,16 @@ fn entry(pack: &SkillPack) -> Skill {
             )
         })
         .collect();
-    Skill::new(skill_md_uri(pack.name()), frontmatter, SkillResources::Files(files))
+    let skill = Skill::new(skill_md_uri(pack.name()), frontmatter, SkillResources::Files(files));
+    let mut meta = serde_json::Map::new();
+    if !pack.requires().is_empty() {
+        let requires: Vec<String> = pack.requires().iter().map(ToString::to_string).collect();
+        meta.insert(REQUIRES_META.into(), json!(requires));
+    }
+    if let Some(why) = incompatible {
+        meta.insert(INCOMPATIBLE_META.into(), json!(why));
+    }
+    if meta.is_empty() { skill } else { skill.with_meta(MetaObject(meta)) }
 }
 
 fn unknown(uri: &str, hint: &str) -> ErrorData {

@@ -93,12 +93,28 @@ pub struct SkillFile {
     pub sha256: String,
 }
 
-/// A checked skill: its frontmatter (as JSON, verbatim), its instructions and all its files,
-/// sorted by path.
+/// A tool component a skill uses and the versions it works with, from `metadata.requires`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// The component's name, e.g. `csv`.
+    pub name: String,
+    /// The versions the skill works with, e.g. `^0.1`.
+    pub range: semver::VersionReq,
+}
+
+impl std::fmt::Display for Requirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.name, self.range)
+    }
+}
+
+/// A checked skill: its frontmatter (as JSON, verbatim), its instructions, the tool components
+/// it requires and all its files, sorted by path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkillPack {
     frontmatter: Map<String, Value>,
     body: String,
+    requires: Vec<Requirement>,
     files: Vec<SkillFile>,
 }
 
@@ -131,7 +147,10 @@ impl SkillPack {
                 frontmatter["name"].as_str().unwrap_or_default()
             )));
         }
-        Ok(SkillPack { frontmatter, body, files: checked })
+        let requires = parse_requires(
+            frontmatter.get("metadata").and_then(|m| m.get("requires")).and_then(Value::as_str),
+        )?;
+        Ok(SkillPack { frontmatter, body, requires, files: checked })
     }
 
     /// Reads and checks the skill in `dir` (every file below it; symbolic links and special
@@ -167,6 +186,12 @@ impl SkillPack {
     /// The instructions: SKILL.md after its frontmatter.
     pub fn body(&self) -> &str {
         &self.body
+    }
+
+    /// The tool components it uses (`metadata.requires`: `NAME@RANGE` separated by spaces, a
+    /// range without spaces, e.g. `csv@^0.1 grep@>=1.2,<2`).
+    pub fn requires(&self) -> &[Requirement] {
+        &self.requires
     }
 
     /// Every file, sorted by path (SKILL.md included).
@@ -260,6 +285,22 @@ fn parse_skill_md(text: &str) -> Result<(Map<String, Value>, String), SkillError
     let Value::Object(map) = value else { return Err(fm("must be a YAML mapping")) };
     check_frontmatter(&map)?;
     Ok((map, body.to_string()))
+}
+
+fn parse_requires(text: Option<&str>) -> Result<Vec<Requirement>, SkillError> {
+    let mut out = Vec::new();
+    for item in text.unwrap_or_default().split_whitespace() {
+        let bad = |why: String| {
+            SkillError::Frontmatter(format!(
+                "metadata.requires `{item}`: {why} (expected NAME@RANGE, e.g. csv@^0.1)"
+            ))
+        };
+        let (name, range) = item.split_once('@').ok_or_else(|| bad("no `@`".into()))?;
+        check_name(name).map_err(bad)?;
+        let range = semver::VersionReq::parse(range).map_err(|e| bad(e.to_string()))?;
+        out.push(Requirement { name: name.to_string(), range });
+    }
+    Ok(out)
 }
 
 /// Finds the closing `---` line; returns the YAML before it and the body after it.

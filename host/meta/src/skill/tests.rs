@@ -18,6 +18,9 @@ fn frontmatter_is_kept_verbatim_and_the_body_split_off() {
     assert_eq!(pack.frontmatter()["allowed-tools"], serde_json::json!(["csv.filter"]));
     assert_eq!(pack.body(), "Body.\n");
     assert_eq!(pack.manifest().expect("ok").version.to_string(), "1.2.0");
+    let two = one("name: a\ndescription: x\nmetadata:\n  requires: \"csv@^0.1 grep@>=1.2,<2\"");
+    let names: Vec<String> = two.expect("ok").requires().iter().map(ToString::to_string).collect();
+    assert_eq!(names, ["csv@^0.1", "grep@>=1.2, <2"]);
 }
 
 #[test]
@@ -39,6 +42,11 @@ fn missing_unknown_and_mistyped_fields_are_named() {
         ("name: a\ndescription: x\nmetadata:\n  io.modelcontextprotocol/x: y", "reserved"),
         ("name: a\ndescription: x\nallowed-tools: 3", "allowed-tools"),
         ("name: a\ndescription: x\nmetadata:\n  version: one", "not semver"),
+        ("name: a\ndescription: x\nmetadata:\n  requires: csv", "metadata.requires `csv`: no `@`"),
+        (
+            "name: a\ndescription: x\nmetadata:\n  requires: csv@banana",
+            "metadata.requires `csv@banana`",
+        ),
     ];
     for (fm, expected) in cases {
         let err = one(fm).and_then(|p| p.manifest().map(|_| p)).expect_err("refused");

@@ -144,12 +144,11 @@ async fn load_one(
         spec.display()
     );
     let version = c.manifest.as_ref().map(|m| m.version.to_string()).unwrap_or_default();
-    eprintln!(
-        "wasm-host: loaded {} {version} ({} tools) from {}",
-        c.name,
-        c.tools.len(),
-        spec.display()
-    );
+    let what = match &c.skill {
+        Some(skill) => format!("skill, {} files", skill.files().len()),
+        None => format!("{} tools", c.tools.len()),
+    };
+    eprintln!("wasm-host: loaded {} {version} ({what}) from {}", c.name, spec.display());
     let sha256 = c.sha256.clone();
     catalog.insert(c);
     Ok(sha256)

@@ -15,19 +15,17 @@ import sys
 
 from mcp import Client
 
-
-def text_of(result) -> str:
-    return "\n".join(c.text for c in result.content if getattr(c, "text", None) is not None)
+# Shared with the other stateless-SDK script (this directory is on sys.path when run).
+from stateless_workspace import text_of
+from stateless_workspace import value_of as workspace_value_of
 
 
 def value_of(result):
-    text = text_of(result)
-    if result.is_error:
-        raise RuntimeError(f"execute_code failed: {text[:800]}")
-    for line in text.splitlines():
-        if line.startswith("result: "):
-            return json.loads(line[len("result: "):])
-    raise RuntimeError(f"no result line in {text[:800]!r}")
+    """The program's value; a run without one is an error here."""
+    value = workspace_value_of(result)
+    if value is None:
+        raise RuntimeError(f"no result line in {text_of(result)[:800]!r}")
+    return value
 
 
 async def read_text(client, uri: str) -> str:

@@ -54,10 +54,18 @@ pub enum MetaError {
     BadManifest(String),
     /// The skill a component carries breaks the Agent Skills rules or the extension's limits.
     #[error("invalid skill: {0}")]
-    BadSkill(#[from] skill::SkillError),
+    BadSkill(skill::SkillError),
     /// An import the host does not provide, per the semver policy.
     #[error("incompatible import: component {0}")]
     IncompatibleImport(String),
+}
+
+// By hand rather than `#[from]`: the message already carries the skill error, and a `source`
+// would make error chains print it twice.
+impl From<skill::SkillError> for MetaError {
+    fn from(e: skill::SkillError) -> Self {
+        MetaError::BadSkill(e)
+    }
 }
 
 impl Manifest {

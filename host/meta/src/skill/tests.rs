@@ -130,3 +130,22 @@ fn a_skill_component_is_a_component_that_inspect_reads_back() {
     assert_eq!((manifest.name.as_str(), manifest.version.to_string()), ("a", "2.0.1".into()));
     assert!(info.interfaces.imports.is_empty() && info.interfaces.exports.is_empty());
 }
+
+#[test]
+fn frontmatter_that_expands_aliases_without_bound_is_refused() {
+    let mut yaml = String::from(
+        "name: a\ndescription: x\nmetadata:\n  a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    let mut prev = 'a';
+    for n in "bcdefghi".chars() {
+        let refs = vec![format!("*{prev}"); 9].join(",");
+        yaml.push_str(&format!("  {n}: &{n} [{refs}]\n"));
+        prev = n;
+    }
+    let err = one(yaml.trim_end()).expect_err("refused");
+    assert!(err.to_string().contains("not YAML"), "{err}");
+    assert_eq!(err.to_string().matches("not YAML").count(), 1, "said once: {err}");
+    // Wrapped for a component, the message carries it and no source repeats it in error chains.
+    let wrapped = crate::MetaError::from(err);
+    assert!(std::error::Error::source(&wrapped).is_none(), "{wrapped}");
+}

@@ -1,16 +1,20 @@
 /**
  * The JavaScript code-mode runner (`execute_code` with `language: "javascript"`).
  *
- * The host calls `run` with `{ code, tools, output_cap }`: the program's source, the qualified
- * names of the tools it may call, and the most output bytes it keeps. The program is the body of
- * a function (async if it uses `await`), so it may `return` a value and `await`; it sees
+ * The host calls `run` with `{ code, tools, skills, args, output_cap }`: the program's source, the
+ * qualified names of the tools it may call, the names of the skills it may run, its input (a
+ * skill's arguments; `{}` for `execute_code`), and the most output bytes it keeps. The program is
+ * the body of a function (async if it uses `await`), so it may `return` a value and `await`; it
+ * sees
  *
  *   tools.<component>.<tool>(args)   one function per tool (`-` in names becomes `_`); returns the
  *                                    parsed JSON result (or text), throws `ToolError` on failure.
  *                                    Calls are synchronous; `await` on them works and is optional.
  *   console.log / info / warn / error / debug   captured, returned as `stdout`
  *   fs.readText / writeText / listDir / walk / stat / mkdir / remove   files in /workspace
- *   searchTools(query, limit)        tools matching a query (qualified names and descriptions)
+ *   skills.<skill>(args)             runs a saved skill's script (`-` becomes `_`), like a tool
+ *   args                             the input object
+ *   searchTools(query, limit)        tools and skills matching a query (names and descriptions)
  *
  * `run` always answers JSON `{ ok, value | error, stdout, stdout_cut }` (a value whose JSON is over
  * the cap comes as `value_preview` cut there, with `value_bytes`), so output printed before an
@@ -41,6 +45,13 @@ function toolTree(names) {
     tree[component] ??= {};
     tree[component][tool] = (args = {}) => callTool(qualified, args);
   }
+  return tree;
+}
+
+/** `skills.<skill>` for every runnable skill: its script is the tool `<skill>.run`. */
+function skillTree(names) {
+  const tree = {};
+  for (const name of names) tree[ident(name)] = (args = {}) => callTool(`${name}.run`, args);
   return tree;
 }
 
@@ -167,12 +178,12 @@ function runProgram(input) {
   const Kind = /\bawait\b/.test(input.code) ? AsyncFunction : Function;
   let program;
   try {
-    program = new Kind('tools', 'console', 'fs', 'searchTools', 'ToolError', input.code);
+    program = new Kind('tools', 'skills', 'args', 'console', 'fs', 'searchTools', 'ToolError', input.code);
   } catch (error) {
     return done({ ok: false, error: { ...describeError(error), name: 'SyntaxError' } });
   }
   try {
-    const value = program(toolTree(input.tools ?? []), console, files, searchTools, ToolError);
+    const value = program(toolTree(input.tools ?? []), skillTree(input.skills ?? []), input.args ?? {}, console, files, searchTools, ToolError);
     if (value !== null && typeof value === 'object' && typeof value.then === 'function') {
       return Promise.resolve(value).then(succeeded, failed);
     }

@@ -1,8 +1,10 @@
 """The Python code-mode runner (``execute_code`` with ``language: "python"``).
 
-The host calls ``run`` with ``{code, tools, output_cap}``: the program's source, the qualified
-names of the tools it may call, and the most output bytes it keeps. The program runs as the body
-of a function, so it may ``return`` a value; a final bare expression is returned too. It sees
+The host calls ``run`` with ``{code, tools, skills, args, output_cap}``: the program's source,
+the qualified names of the tools it may call, the names of the skills it may run, its input (a
+skill's arguments; ``{}`` for ``execute_code``), and the most output bytes it keeps. The program
+runs as the body of a function, so it may ``return`` a value; a final bare expression is returned
+too. It sees
 
     tools.<component>.<tool>(**args)   one function per tool (``-`` in names becomes ``_``), taking
                                        keyword arguments (or one dict); returns the parsed JSON
@@ -10,7 +12,9 @@ of a function, so it may ``return`` a value; a final bare expression is returned
                                        synchronous; ``await`` on them also works.
     print(...)                         captured, returned as ``stdout``
     open("/workspace/...")             the session's workspace (also the working directory)
-    search_tools(query, limit=10)      tools matching a query: [{name, description}]
+    skills.<skill>(**args)             runs a saved skill's script (``-`` becomes ``_``), like a tool
+    args                               the input dict
+    search_tools(query, limit=10)      tools and skills matching a query: [{name, description}]
 
 ``run`` always answers JSON ``{ok, value | error, stdout, stdout_cut}`` (a value whose JSON is over
 the cap comes as ``value_preview`` cut there, with ``value_bytes``), so output printed before an
@@ -115,6 +119,23 @@ def _tree(names):
         component, _, tool = qualified.partition(".")
         ns = vars(tree).setdefault(_ident(component), _Component(_ident(component)))
         setattr(ns, _ident(tool), _tool_function(qualified, _ident(tool)))
+    return tree
+
+
+class _Skills:
+    """``skills``: one function per runnable skill."""
+
+    def __repr__(self):
+        return f"<skills: {', '.join(sorted(vars(self)))}>"
+
+    def __getattr__(self, attr):
+        raise AttributeError(f"no skill {attr!r}; there are {sorted(vars(self))}")
+
+
+def _skills(names):
+    tree = _Skills()
+    for name in names:
+        setattr(tree, _ident(name), _tool_function(f"{name}.run", _ident(name)))
     return tree
 
 
@@ -249,6 +270,8 @@ def _run(request):
             "__name__": "__program__",
             "__builtins__": builtins,
             "tools": _tree(request.get("tools", [])),
+            "skills": _skills(request.get("skills", [])),
+            "args": request.get("args") or {},
             "ToolError": ToolError,
             "search_tools": _search_tools,
             "__awaitable__": _awaitable,

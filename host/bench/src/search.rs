@@ -105,6 +105,7 @@ fn synthetic(n: usize) -> Vec<ToolDoc> {
                     "cursor".into(),
                     format!("{s}_workspace"),
                 ],
+                preferred: false,
             }
         })
         .collect()

@@ -428,7 +428,7 @@ async fn start_servers(
     let workspaces = tempfile::tempdir()?;
     let root =
         Workspaces::new(workspaces.path(), WorkspaceLimits::default()).context("workspace root")?;
-    let code = CodeMode { runner, workspaces: Some(Arc::new(root)) };
+    let code = CodeMode { runner, workspaces: Some(Arc::new(root)), saving: None };
     let direct = McpServer::builder(executor.clone()).mode(Some(Mode::Direct)).build();
     let code = McpServer::builder(executor).mode(Some(Mode::Code)).code(code).build();
     Ok((serve(direct).await?, serve(code).await?, workspaces))

@@ -15,9 +15,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_host_code::{
-    CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, Workspace, WorkspaceLimits, Workspaces,
+    CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, SavePolicy, Workspace,
+    WorkspaceLimits, Workspaces,
 };
-use wasm_host_mcp::CodeMode;
+use wasm_host_mcp::{CodeMode, SkillSaving};
 use wasm_host_policy::{Limits, parse_size};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime};
 
@@ -46,6 +47,10 @@ pub struct CodeArgs {
     /// Workspaces the server keeps at once (default 1000).
     #[arg(long, env = "WASM_HOST_MAX_WORKSPACES", value_name = "N")]
     pub max_workspaces: Option<usize>,
+    /// The save_skill meta-tool: on (default: saved skills are stored in HOME and served at
+    /// once), approve (they wait for `wasm-host skill approve NAME`) or off.
+    #[arg(long, env = "WASM_HOST_SAVE_SKILLS", value_name = "on|approve|off", value_parser = |s: &str| s.parse::<SavePolicy>())]
+    pub save_skills: Option<SavePolicy>,
 }
 
 /// Resolved code-mode settings.
@@ -59,6 +64,8 @@ pub struct CodeSettings {
     pub quota: u64,
     /// Workspace limits: the quota, the idle expiry, the server-wide caps.
     pub workspace: WorkspaceLimits,
+    /// Whether `save_skill` is offered, and whether saved skills wait for approval.
+    pub save_skills: SavePolicy,
 }
 
 impl CodeArgs {
@@ -87,8 +94,25 @@ impl CodeArgs {
                 None => runners.extend(default_runner(language).map(|p| (language, p, false))),
             }
         }
-        CodeSettings { runners, output, quota, workspace }
+        let save_skills = self.save_skills.or(file.save_skills).unwrap_or_default();
+        CodeSettings { runners, output, quota, workspace, save_skills }
     }
+}
+
+/// `settings` with a runner from HOME (`runner-js`, `runner-python`, as a bundle installs them)
+/// for each language that has none yet: an installed machine needs no repository.
+pub fn with_home_runners(global: &GlobalArgs, mut settings: CodeSettings) -> CodeSettings {
+    for language in Language::ALL {
+        if settings.runners.iter().any(|(l, _, _)| *l == language) {
+            continue;
+        }
+        let name = language.runner_file().trim_end_matches(".wasm");
+        let Ok(registry) = crate::registry::open(global) else { return settings };
+        if let Ok(resolved) = registry.resolve(name) {
+            settings.runners.push((language, resolved.path, false));
+        }
+    }
+    settings
 }
 
 /// `runner-*.wasm` beside the executable, or in `../guests/` from it.
@@ -144,11 +168,13 @@ fn short(language: Language) -> &'static str {
     }
 }
 
-/// Code mode for `serve`: the runners and the workspaces under `root` (`None`: no workspaces).
+/// Code mode for `serve`: the runners, the workspaces under `root` (`None`: no workspaces) and
+/// where `save_skill` stores skills.
 pub fn code_mode(
     runner: CodeRunner,
     root: Option<&Path>,
     limits: WorkspaceLimits,
+    saving: Option<SkillSaving>,
 ) -> anyhow::Result<CodeMode> {
     let workspaces = root
         .map(|r| {
@@ -157,7 +183,7 @@ pub fn code_mode(
         })
         .transpose()?
         .map(Arc::new);
-    Ok(CodeMode { runner, workspaces })
+    Ok(CodeMode { runner, workspaces, saving })
 }
 
 /// Options of `exec`.

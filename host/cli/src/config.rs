@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
+use wasm_host_code::SavePolicy;
 use wasm_host_mcp::{GateLimits, Mode};
 use wasm_host_policy::{DirGrant, Grants, HostPattern, parse_size};
 
@@ -69,6 +70,8 @@ pub struct CodeConfig {
     pub max_workspaces: Option<usize>,
     /// `output`: bytes of printed output (and, separately, of the returned value) per run.
     pub output: Option<u64>,
+    /// `save_skills`: off, on (default) or approve (`save_skill` waits for `skill approve`).
+    pub save_skills: Option<SavePolicy>,
 }
 
 /// One `[components.NAME]` table.
@@ -130,6 +133,7 @@ struct RawCode {
     workspace_expiry: Option<Spanned<String>>,
     max_workspaces: Option<usize>,
     output: Option<Spanned<String>>,
+    save_skills: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -253,6 +257,12 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
                 .output
                 .as_ref()
                 .map(|v| cx.check("output", v, parse_size))
+                .transpose()?,
+            save_skills: raw
+                .code
+                .save_skills
+                .as_ref()
+                .map(|v| cx.check("save_skills", v, str::parse::<SavePolicy>))
                 .transpose()?,
         },
     })

@@ -16,6 +16,7 @@ mod registry;
 mod serve;
 mod serve_settings;
 mod settings;
+mod skill;
 
 use clap::{Parser, Subcommand};
 use settings::{GlobalArgs, SandboxArgs};
@@ -105,6 +106,9 @@ enum Command {
     Exec(code::ExecArgs),
     /// Serve the tools of components over MCP (stdio by default, or streamable HTTP).
     Serve(serve::ServeArgs),
+    /// Skills with scripts: save working code as one, run one, check all, approve a saved one.
+    #[command(subcommand)]
+    Skill(skill::SkillCommand),
     #[command(flatten)]
     Registry(registry::RegistryCommand),
     /// Write wasm-host.lock beside a config: name, version and sha256 of each of its components.
@@ -150,6 +154,7 @@ fn main() -> ExitCode {
             }
             Command::Exec(args) => code::exec(&cli.global, &args).await,
             Command::Serve(args) => serve::run(&cli.global, &args).await,
+            Command::Skill(command) => skill::run(&cli.global, &command).await,
             Command::Registry(command) => registry::run(&cli.global, &command).await,
             Command::Lock { config } => {
                 config::load(&config).map_err(anyhow::Error::from).and_then(|file| {

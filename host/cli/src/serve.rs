@@ -8,7 +8,10 @@
 //! Settings are resolved first, in one step ([`crate::serve_settings`]); this module only loads
 //! and serves.
 
-use crate::code::{CodeArgs, code_mode, code_runner};
+use crate::code::{CodeArgs, code_mode, code_runner, with_home_runners};
+use crate::skill::HomeSkillStore;
+use wasm_host_code::SavePolicy;
+use wasm_host_mcp::SkillSaving;
 use crate::serve_settings::{Listen, ServeSettings};
 use crate::settings::{GlobalArgs, SandboxArgs};
 use anyhow::Context;
@@ -85,11 +88,22 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     let runtime = global.runtime()?;
     let catalog = Arc::new(Catalog::new());
     let executor = Executor::new(runtime.clone(), catalog.clone());
+    let code_settings = with_home_runners(global, settings.code.clone());
     let runner =
-        code_runner(&runtime, executor.clone(), &settings.code, settings.code_limits.clone())
+        code_runner(&runtime, executor.clone(), &code_settings, settings.code_limits.clone())
             .await?;
     let languages: Vec<&str> = runner.languages().into_iter().map(|l| l.name()).collect();
-    let code = code_mode(runner, settings.workspaces.as_deref(), settings.code.workspace.clone())?;
+    let policy = settings.code.save_skills;
+    let saving = (policy != SavePolicy::Off).then(|| SkillSaving {
+        store: Arc::new(HomeSkillStore::new(global)),
+        policy,
+    });
+    let code = code_mode(
+        runner,
+        settings.workspaces.as_deref(),
+        settings.code.workspace.clone(),
+        saving,
+    )?;
     match &settings.workspaces {
         Some(r) => eprintln!(
             "wasm-host: execute_code languages: {languages:?}; workspaces under {}",
@@ -108,6 +122,9 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
             ..Default::default()
         };
         load_one(global, &runtime, &catalog, &c.source, opts).await?;
+    }
+    if policy != SavePolicy::Off {
+        load_saved_skills(global, &runtime, &catalog).await;
     }
     let _watching = start_reloader(
         &runtime,
@@ -152,6 +169,25 @@ async fn load_one(
     let sha256 = c.sha256.clone();
     catalog.insert(c);
     Ok(sha256)
+}
+
+/// Serves the newest version of each skill saved in HOME (`save_skill`, `skill save`) that is
+/// not served already; one that fails to load is reported and skipped.
+async fn load_saved_skills(global: &GlobalArgs, runtime: &Arc<Runtime>, catalog: &Catalog) {
+    let specs = match crate::skill::stored_skills(global, &[]) {
+        Ok(s) => s,
+        Err(e) => return tracing::warn!(error = %format!("{e:#}"), "cannot list the skills in HOME"),
+    };
+    for spec in specs {
+        let name = spec.split('@').next().unwrap_or_default();
+        if catalog.get(name).is_some() {
+            continue;
+        }
+        let path = std::path::Path::new(&spec);
+        if let Err(e) = load_one(global, runtime, catalog, path, LoadOptions::default()).await {
+            eprintln!("wasm-host: saved skill {spec} not served: {e:#}");
+        }
+    }
 }
 
 /// Loads the watched directories' components (any failure stops the start) and, unless

@@ -24,6 +24,8 @@
 //! ```
 
 mod runner;
+mod save;
+mod skills;
 pub mod tree;
 mod workspace;
 
@@ -31,6 +33,8 @@ pub use runner::{
     Accounting, BYTES_PER_TOKEN, CodeRunner, ExecRequest, Execution, FileChange, Language,
     MAX_FILES_LISTED, ProgramError,
 };
+pub use save::{SavePolicy, SavedSkill, SkillDraft, SkillStore, run_examples, save};
+pub use skills::{SkillFigures, SkillUsage};
 pub use workspace::{
     DEFAULT_QUOTA_BYTES, GUEST_PATH, Listing, Workspace, WorkspaceError, WorkspaceLimits,
     Workspaces,

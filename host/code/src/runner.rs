@@ -2,6 +2,7 @@
 //! tools it may call and the output cap; its `tools.call`s go through the same executor,
 //! catalog, limits and logging as a direct call. The reply becomes an [`Execution`].
 
+use crate::skills::{ScriptHost, SkillUsage, runnable_skills};
 use crate::workspace::{GUEST_PATH, Listing, Workspace};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -16,7 +17,7 @@ use wasm_host_runtime::{CallOutcome, CallStats, Executor, LoadedComponent, LogLi
 /// Bytes per token in the estimates (cl100k averages about four bytes per token on English and JSON).
 pub const BYTES_PER_TOKEN: u64 = 4;
 /// Room in a runner's reply for everything but output and value (error, stack, keys), in bytes.
-const REPLY_OVERHEAD: u64 = 64 << 10;
+pub(crate) const REPLY_OVERHEAD: u64 = 64 << 10;
 /// Files listed in a result as written; the rest are counted.
 pub const MAX_FILES_LISTED: usize = 100;
 /// How often the workspace size is checked while a program runs.
@@ -163,20 +164,20 @@ pub struct Execution {
 
 /// What a runner's `run` answers (see `guests/runners/*`).
 #[derive(Deserialize)]
-struct RunnerReply {
-    ok: bool,
+pub(crate) struct RunnerReply {
+    pub ok: bool,
     #[serde(default)]
-    value: Value,
+    pub value: Value,
     #[serde(default)]
-    value_preview: Option<String>,
+    pub value_preview: Option<String>,
     #[serde(default)]
-    value_bytes: u64,
+    pub value_bytes: u64,
     #[serde(default)]
-    error: Option<ProgramError>,
+    pub error: Option<ProgramError>,
     #[serde(default)]
-    stdout: String,
+    pub stdout: String,
     #[serde(default)]
-    stdout_cut: u64,
+    pub stdout_cut: u64,
 }
 
 /// Runs programs in the runner components, against an executor's catalog.
@@ -185,18 +186,42 @@ pub struct CodeRunner {
     executor: Executor,
     runners: HashMap<Language, Arc<LoadedComponent>>,
     limits: Limits,
+    usage: Arc<SkillUsage>,
 }
 
 impl CodeRunner {
     /// A runner with no languages yet; `limits` apply to every run (its `output_bytes` caps the
     /// printed output and, separately, the returned value).
     pub fn new(executor: Executor, limits: Limits) -> Self {
-        CodeRunner { executor, runners: HashMap::new(), limits }
+        CodeRunner { executor, runners: HashMap::new(), limits, usage: Arc::default() }
     }
 
-    /// Uses `component` (a loaded `runner-js` / `runner-python`) for `language`.
+    /// Uses `component` (a loaded `runner-js` / `runner-python`) for `language`, for programs
+    /// and for the scripts of skills in the executor's catalog.
     pub fn add_runner(&mut self, language: Language, component: Arc<LoadedComponent>) {
         self.runners.insert(language, component);
+        self.executor.catalog().set_skill_scripts(Arc::new(self.script_host()));
+    }
+
+    fn script_host(&self) -> ScriptHost {
+        ScriptHost {
+            runners: self.runners.clone(),
+            limits: self.limits.clone(),
+            usage: self.usage.clone(),
+        }
+    }
+
+    /// How often each skill ran, how often it succeeded, and how long it took.
+    pub fn usage(&self) -> &Arc<SkillUsage> {
+        &self.usage
+    }
+
+    /// Runs `code` as a skill's script would run (input `args`, no workspace) without storing
+    /// anything: what saving a skill does with each example first. The outcome's
+    /// `stats.used` names the components it called.
+    pub async fn try_script(&self, language: Language, code: &str, args: Value) -> CallOutcome {
+        let what = format!("the {} script", language.name());
+        self.script_host().run_code(&self.executor, language, code, args, 0, &what).await
     }
 
     /// The languages that have a runner.
@@ -252,8 +277,10 @@ impl CodeRunner {
             .map(|w| vec![DirGrant { host: w.dir(), guest: GUEST_PATH.into(), read_only: false }])
             .unwrap_or_default();
         let component = runner.with_call_grant(dirs, limits.clone());
-        let tools = self.executor.catalog().tool_names();
-        let input = json!({"code": req.code, "tools": tools, "output_cap": cap}).to_string();
+        let catalog = self.executor.catalog();
+        let (tools, skills) = (catalog.tool_names(), runnable_skills(catalog));
+        let input = json!({"code": req.code, "tools": tools, "skills": skills, "output_cap": cap})
+            .to_string();
         let call = self.executor.call_component(&component, "run", &input);
         let (outcome, over_quota) = match workspace {
             None => (Some(call.await), None),

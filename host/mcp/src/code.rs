@@ -6,8 +6,10 @@ use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use wasm_host_code::{CodeRunner, ExecRequest, Execution, Language, Workspaces};
-use wasm_host_runtime::Gate;
+use wasm_host_code::{
+    CodeRunner, ExecRequest, Execution, Language, SavePolicy, SkillDraft, SkillStore, Workspaces,
+};
+use wasm_host_runtime::{Executor, Gate, LoadOptions, LoadedComponent};
 
 /// Name of the program meta-tool.
 pub const EXECUTE_CODE: &str = "execute_code";
@@ -15,6 +17,8 @@ pub const EXECUTE_CODE: &str = "execute_code";
 pub const CHECKPOINT: &str = "checkpoint";
 /// Name of the meta-tool that brings a saved workspace back.
 pub const RESTORE: &str = "restore";
+/// Name of the meta-tool that saves working code as a skill.
+pub const SAVE_SKILL: &str = "save_skill";
 /// The `_meta` key of an `execute_code` result that carries its accounting: tool calls, bytes and
 /// estimated tokens inside the sandbox versus returned, status and wall time.
 pub const ACCOUNTING_META: &str = "wasm-host/execution";
@@ -25,6 +29,17 @@ pub struct CodeMode {
     pub runner: CodeRunner,
     /// Where session workspaces live (`None`: programs get no `/workspace`).
     pub workspaces: Option<Arc<Workspaces>>,
+    /// Where `save_skill` stores skills, and whether it may (`None`: no `save_skill`).
+    pub saving: Option<SkillSaving>,
+}
+
+/// `save_skill`'s store and the operator's policy.
+#[derive(Clone)]
+pub struct SkillSaving {
+    /// Where saved skills go.
+    pub store: Arc<dyn SkillStore>,
+    /// Off, on, or on the operator's approval.
+    pub policy: SavePolicy,
 }
 
 /// One MCP session's code-mode state: the workspace it used last, its default when a call
@@ -72,6 +87,9 @@ pub(crate) fn definitions(code: &CodeMode) -> Vec<Tool> {
             ),
         );
     }
+    if !languages.is_empty() && code.saving.as_ref().is_some_and(|s| s.policy != SavePolicy::Off) {
+        tools.push(save_skill_definition(&languages));
+    }
     if code.workspaces.is_some() {
         let schema = json!({"type": "object", "properties": {"name": {"type": "string"}, "workspace": {"type": "string"}}, "required": ["name"]});
         tools.push(
@@ -84,6 +102,63 @@ pub(crate) fn definitions(code: &CodeMode) -> Vec<Tool> {
         );
     }
     tools
+}
+
+fn save_skill_definition(languages: &[&str]) -> Tool {
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "description": "a-z, 0-9, single -"},
+            "description": {"type": "string", "description": "What it does; when to use it"},
+            "language": {"enum": languages},
+            "code": {"type": "string", "description": "Program body reading `args`; returns the result"},
+            "input_schema": {"type": "object", "description": "JSON Schema of args"},
+            "examples": {"type": "array", "items": {"type": "object", "properties": {"input": {"type": "object"}, "output": {}}, "required": ["input", "output"]}}
+        },
+        "required": ["name", "description", "language", "code", "examples"]
+    });
+    Tool::new(
+        SAVE_SKILL,
+        "Save working code as a skill, run later as `skills.<name>(args)`. Each example is run first and must match.",
+        object(schema),
+    )
+    .with_annotations(
+        ToolAnnotations::new().read_only(false).destructive(false).idempotent(false).open_world(false),
+    )
+}
+
+/// `save_skill`: runs the examples, stores a new version and (unless it awaits approval) loads
+/// it. Returns the answer's text and the loaded skill, for the caller to put in the catalog.
+pub(crate) async fn save_skill(
+    code: &CodeMode,
+    executor: &Executor,
+    args: &JsonObject,
+) -> Result<(String, Option<Arc<LoadedComponent>>), String> {
+    let saving = code.saving.as_ref().ok_or("saving skills is off on this server")?;
+    let draft = SkillDraft::from_args(args)?;
+    let saved =
+        wasm_host_code::save(&code.runner, saving.store.as_ref(), saving.policy, &draft).await?;
+    let requires = if saved.requires.is_empty() {
+        "no tools".to_string()
+    } else {
+        saved.requires.join(", ")
+    };
+    let head = format!(
+        "saved skill {}@{} ({} example(s) passed; requires {requires})",
+        saved.name,
+        saved.version,
+        draft.examples.len()
+    );
+    if let Some(how) = saved.pending {
+        return Ok((format!("{head}; it waits for the operator's approval: {how}"), None));
+    }
+    let loaded = executor
+        .runtime()
+        .load_bytes(&saved.component, LoadOptions::default())
+        .await
+        .map_err(|e| format!("stored as {}, but it does not load: {e}", saved.stored))?;
+    let call = format!("skills.{}(args)", saved.name.replace('-', "_"));
+    Ok((format!("{head}; run it with {call}"), Some(loaded)))
 }
 
 fn object(v: Value) -> Arc<JsonObject> {

@@ -85,7 +85,14 @@ pub fn search_tools_definition() -> Tool {
 }
 
 /// Runs `search_tools` with `args` over `tools` (indexed by `index`); the answer is JSON.
-pub fn search(index: &SearchIndex, tools: &[ToolInfo], args: &JsonObject) -> Result<Value, String> {
+/// `weight` scales each hit's score (a skill's success so far); skills come with the code-mode
+/// call that runs them (`"call": "skills.todo_report(args)"`).
+pub fn search(
+    index: &SearchIndex,
+    tools: &[ToolInfo],
+    args: &JsonObject,
+    weight: &dyn Fn(&ToolInfo) -> f32,
+) -> Result<Value, String> {
     let query =
         args.get("query").and_then(Value::as_str).ok_or("`query` (a string) is required")?;
     let detail = args.get("detail").and_then(Value::as_str).unwrap_or("summary");
@@ -106,8 +113,25 @@ pub fn search(index: &SearchIndex, tools: &[ToolInfo], args: &JsonObject) -> Res
         },
         other => return Err(format!("detail `{other}`: expected name, summary or full")),
     };
-    let found: Vec<Value> =
-        index.search(query, limit).iter().map(|h| item(&tools[h.doc])).collect();
+    // Re-rank a wider set by weight, so a skill that keeps failing sinks below its peers.
+    let mut hits = index.search(query, limit.saturating_mul(2).max(20));
+    for h in &mut hits {
+        h.score *= weight(&tools[h.doc]);
+    }
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+    hits.truncate(limit);
+    let found: Vec<Value> = hits
+        .iter()
+        .map(|h| {
+            let t = &tools[h.doc];
+            let mut v = item(t);
+            if let (true, Some(o)) = (t.skill, v.as_object_mut()) {
+                let skill = t.qualified.trim_end_matches(".run").replace('-', "_");
+                o.insert("call".into(), json!(format!("skills.{skill}(args)")));
+            }
+            v
+        })
+        .collect();
     Ok(json!({"query": query, "total_tools": tools.len(), "tools": found}))
 }
 

@@ -5,7 +5,7 @@
 use crate::code::{self, CodeMode, ExecArgs, Session};
 use crate::meta::{self, Mode};
 use crate::metrics::{Metrics, Sample};
-use crate::skills::Skills;
+use crate::skills::{Skills, skill_weight};
 use crate::{convert, stubs};
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
@@ -171,7 +171,11 @@ impl McpServer {
 
     /// The server's metrics in Prometheus text format.
     pub fn metrics_text(&self) -> String {
-        self.inner.metrics.render(self.queue_depth())
+        let mut text = self.inner.metrics.render(self.queue_depth());
+        if let Some(code) = &self.inner.code {
+            text.push_str(&crate::skills::usage_metrics(code.runner.usage()));
+        }
+        text
     }
 
     /// The current skills, cloned out of the listing (cheap: shared packs).
@@ -206,7 +210,8 @@ impl McpServer {
             }
         }
         listing.infos = infos;
-        listing.skills = Skills::from_components(&self.inner.executor.catalog().components());
+        listing.skills = Skills::from_catalog(self.inner.executor.catalog())
+            .with_usage(self.inner.code.as_ref().map(|c| c.runner.usage().clone()));
         let mut current = self.inner.listing.write().unwrap_or_else(|p| p.into_inner());
         // Keep the search tie-break's history for tools that are still there.
         for (name, &old) in &current.positions {
@@ -225,7 +230,12 @@ impl McpServer {
                 None,
             ));
         }
-        Ok(match meta::search(&listing.index, &listing.infos, &args) {
+        let usage = self.inner.code.as_ref().map(|c| c.runner.usage().clone());
+        let weight = |t: &ToolInfo| match (&usage, t.skill) {
+            (Some(u), true) => skill_weight(u.figures(t.qualified.trim_end_matches(".run"))),
+            _ => 1.0,
+        };
+        Ok(match meta::search(&listing.index, &listing.infos, &args, &weight) {
             Ok(found) => {
                 CallToolResult::success(vec![ContentBlock::text(found.to_string())]).into()
             }
@@ -331,6 +341,28 @@ impl McpServerBuilder {
 }
 
 impl McpServer {
+    /// `save_skill`, in a slot of the gate; a saved skill is served at once.
+    async fn save_skill(&self, code: &CodeMode, args: &JsonObject) -> CallToolResponse {
+        let name = code::SAVE_SKILL;
+        let _slot = match self.gate().enter(name).await {
+            Ok(slot) => slot,
+            Err(busy) => return convert::error(busy.to_string()).into(),
+        };
+        match code::save_skill(code, &self.inner.executor, args).await {
+            Ok((text, loaded)) => {
+                if let Some(skill) = loaded {
+                    self.inner.executor.catalog().insert(skill);
+                    self.refresh().await;
+                }
+                CallToolResult::success(vec![ContentBlock::text(text)]).into()
+            }
+            Err(why) => {
+                self.count(name, "refused");
+                convert::error(format!("{name}: {why}")).into()
+            }
+        }
+    }
+
     /// Runs one of the code-mode meta-tools, if it is listed.
     async fn code_tool(
         &self,
@@ -354,6 +386,9 @@ impl McpServer {
                 None,
             ));
         };
+        if name == code::SAVE_SKILL {
+            return Ok(self.save_skill(code, &args).await);
+        }
         if name != code::EXECUTE_CODE {
             return Ok(
                 match self.session.checkpoint_or_restore(code, &self.gate(), name, &args).await {
@@ -499,7 +534,9 @@ impl ServerHandler for McpServer {
         if name == meta::SEARCH_TOOLS {
             return self.search_tools(req.arguments.unwrap_or_default());
         }
-        if [code::EXECUTE_CODE, code::CHECKPOINT, code::RESTORE].contains(&name.as_str()) {
+        if [code::EXECUTE_CODE, code::CHECKPOINT, code::RESTORE, code::SAVE_SKILL]
+            .contains(&name.as_str())
+        {
             return self.code_tool(&name, req.arguments.unwrap_or_default(), &cx).await;
         }
         let Some(structured) = self

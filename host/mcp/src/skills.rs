@@ -18,7 +18,8 @@ use rmcp::model::{
 };
 use serde_json::json;
 use wasm_host_meta::skill::{SKILL_MD, SkillPack};
-use wasm_host_runtime::{ComponentKind, LoadedComponent};
+use wasm_host_code::{SkillFigures, SkillUsage};
+use wasm_host_runtime::{Catalog, ComponentKind};
 
 /// The URI scheme of skill files.
 pub const SCHEME: &str = "skill://";
@@ -27,6 +28,40 @@ pub const SCHEME: &str = "skill://";
 pub const INCOMPATIBLE_META: &str = "dev.wasm-host/incompatible";
 /// `_meta` key listing the tool components a skill requires (`NAME@RANGE`).
 pub const REQUIRES_META: &str = "dev.wasm-host/requires";
+/// `_meta` key of a skill's usage since the server started: `{runs, successes, success_rate,
+/// p50_ms}` (absent until it first runs).
+pub const USAGE_META: &str = "dev.wasm-host/usage";
+/// `_meta` key naming how a skill with a script runs: `{language, tool, call}` (`call` is the
+/// code-mode expression, e.g. `skills.todo_report(args)`).
+pub const RUN_META: &str = "dev.wasm-host/run";
+
+/// How a skill's record scales its search score: 1 until it has run, then from 0.6 (every run
+/// failed) to 1 (every run succeeded), so saved work that keeps failing sinks below fresh tools.
+pub fn skill_weight(figures: Option<SkillFigures>) -> f32 {
+    figures.map_or(1.0, |f| 0.6 + 0.4 * f.success_rate as f32)
+}
+
+/// Each skill's runs in Prometheus text format (appended to `/metrics`).
+pub fn usage_metrics(usage: &SkillUsage) -> String {
+    let all = usage.all();
+    let mut out = String::new();
+    let families: [(&str, &str, &str, fn(&SkillFigures) -> String); 3] = [
+        ("wasm_host_skill_runs_total", "counter", "Runs of each skill's script.", |f| f.runs.to_string()),
+        ("wasm_host_skill_successes_total", "counter", "Runs that returned a result.", |f| {
+            f.successes.to_string()
+        }),
+        ("wasm_host_skill_run_p50_seconds", "gauge", "Median wall time of recent runs.", |f| {
+            format!("{:.6}", f.p50_ms / 1000.0)
+        }),
+    ];
+    for (name, kind, help, value) in families {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (skill, f) in &all {
+            out.push_str(&format!("{name}{{skill=\"{skill}\"}} {}\n", value(f)));
+        }
+    }
+    out
+}
 
 /// The skills among the loaded components, sorted by name.
 #[derive(Default, Clone)]
@@ -34,25 +69,49 @@ pub(crate) struct Skills {
     packs: Vec<Arc<SkillPack>>,
     /// Per pack: why it cannot run with the loaded tools, if it cannot.
     incompatible: Vec<Option<String>>,
+    /// Runs per skill, when code mode runs skills' scripts.
+    usage: Option<Arc<SkillUsage>>,
 }
 
 impl Skills {
     /// Picks the skill components out of the catalog and checks each one's required tools
     /// against the components loaded beside it.
-    pub fn from_components(components: &[Arc<LoadedComponent>]) -> Skills {
-        let mut packs: Vec<Arc<SkillPack>> = components
+    pub fn from_catalog(catalog: &Catalog) -> Skills {
+        let mut packs: Vec<Arc<SkillPack>> = catalog
+            .components()
             .iter()
             .filter(|c| c.kind == ComponentKind::Skill)
             .filter_map(|c| c.skill.clone())
             .collect();
         packs.sort_by(|a, b| a.name().cmp(b.name()));
-        let incompatible = packs.iter().map(|p| incompatibility(p, components)).collect();
-        Skills { packs, incompatible }
+        let incompatible = packs
+            .iter()
+            .map(|p| {
+                let why = catalog.unmet_requirements(p);
+                if let Some(why) = &why {
+                    tracing::warn!(skill = p.name(), %why, "skill is incompatible with the loaded tools");
+                }
+                why
+            })
+            .collect();
+        Skills { packs, incompatible, usage: None }
+    }
+
+    /// Reports each skill's runs from `usage` in its entry's `_meta`.
+    pub fn with_usage(mut self, usage: Option<Arc<SkillUsage>>) -> Skills {
+        self.usage = usage;
+        self
     }
 
     /// The `skills/list` entries.
     pub fn list(&self) -> Vec<Skill> {
-        self.packs.iter().zip(&self.incompatible).map(|(p, why)| entry(p, why.as_deref())).collect()
+        (0..self.packs.len()).map(|at| self.entry(at)).collect()
+    }
+
+    fn entry(&self, at: usize) -> Skill {
+        let pack = &self.packs[at];
+        let figures = self.usage.as_ref().and_then(|u| u.figures(pack.name()));
+        entry(pack, self.incompatible[at].as_deref(), figures)
     }
 
     /// The `skills/get` answer for the SKILL.md at `uri`; an unknown skill is -32602.
@@ -62,7 +121,7 @@ impl Skills {
             .filter(|(_, path)| *path == SKILL_MD)
             .and_then(|(p, _)| self.packs.iter().position(|q| q.name() == p.name()))
             .ok_or_else(|| unknown(uri, "skills/list shows the skills served"))?;
-        Ok(GetSkillResult::new(entry(&self.packs[at], self.incompatible[at].as_deref())))
+        Ok(GetSkillResult::new(self.entry(at)))
     }
 
     /// One resource per skill's SKILL.md, for `resources/list`.
@@ -170,31 +229,7 @@ pub fn skill_md_uri(name: &str) -> String {
     format!("{SCHEME}{name}/{SKILL_MD}")
 }
 
-/// Why `pack` cannot run with the loaded components: each required tool component that is
-/// missing or loaded at a version outside the skill's range, named with both versions.
-fn incompatibility(pack: &SkillPack, components: &[Arc<LoadedComponent>]) -> Option<String> {
-    let problems: Vec<String> = pack
-        .requires()
-        .iter()
-        .filter_map(|req| {
-            let loaded = components.iter().find(|c| c.name == req.name);
-            let version = loaded.and_then(|c| c.manifest.as_ref()).map(|m| &m.version);
-            match version {
-                Some(v) if req.range.matches(v) => None,
-                Some(v) => Some(format!("needs {req}, but {} {v} is loaded", req.name)),
-                None => Some(format!("needs {req}, but no component `{}` is loaded", req.name)),
-            }
-        })
-        .collect();
-    if problems.is_empty() {
-        return None;
-    }
-    let why = problems.join("; ");
-    tracing::warn!(skill = pack.name(), %why, "skill is incompatible with the loaded tools");
-    Some(why)
-}
-
-fn entry(pack: &SkillPack, incompatible: Option<&str>) -> Skill {
+fn entry(pack: &SkillPack, incompatible: Option<&str>, usage: Option<SkillFigures>) -> Skill {
     let mut frontmatter = SkillFrontmatter::new(pack.name(), pack.description());
     for (k, v) in pack.frontmatter() {
         if k != "name" && k != "description" {
@@ -220,6 +255,15 @@ fn entry(pack: &SkillPack, incompatible: Option<&str>) -> Skill {
     }
     if let Some(why) = incompatible {
         meta.insert(INCOMPATIBLE_META.into(), json!(why));
+    }
+    if let Some(script) = pack.script() {
+        let call = format!("skills.{}(args)", pack.name().replace('-', "_"));
+        let language = wasm_host_code::Language::from(script.language).name();
+        let tool = format!("{}.run", pack.name());
+        meta.insert(RUN_META.into(), json!({"language": language, "tool": tool, "call": call}));
+    }
+    if let Some(figures) = usage {
+        meta.insert(USAGE_META.into(), json!(figures));
     }
     if meta.is_empty() { skill } else { skill.with_meta(MetaObject(meta)) }
 }

@@ -153,6 +153,7 @@ mod tests {
             input_schema: json!({"type": "object", "properties": {"file": {"type": "string"}, "limit": {"type": "integer"}, "op": {"enum": ["=", ">"]}}, "required": ["file"]}),
             output_schema: None,
             hints: Default::default(),
+            skill: false,
         }
     }
 

@@ -24,6 +24,9 @@ use serde_json::{Map, Value};
 
 use crate::{Manifest, sha256_hex};
 
+mod script;
+pub use script::{Example, MAX_EXAMPLES, ScriptLanguage, SkillScript};
+
 /// Name of the custom section that carries a skill's files.
 pub const SKILL_SECTION: &str = "wasm-host:skill";
 /// The file every skill has, at its root.
@@ -116,6 +119,7 @@ pub struct SkillPack {
     body: String,
     requires: Vec<Requirement>,
     files: Vec<SkillFile>,
+    script: Option<SkillScript>,
 }
 
 impl SkillPack {
@@ -150,7 +154,8 @@ impl SkillPack {
         let requires = parse_requires(
             frontmatter.get("metadata").and_then(|m| m.get("requires")).and_then(Value::as_str),
         )?;
-        Ok(SkillPack { frontmatter, body, requires, files: checked })
+        let script = script::parse(frontmatter.get("metadata"), &checked)?;
+        Ok(SkillPack { frontmatter, body, requires, files: checked, script })
     }
 
     /// Reads and checks the skill in `dir` (every file below it; symbolic links and special
@@ -192,6 +197,11 @@ impl SkillPack {
     /// range without spaces, e.g. `csv@^0.1 grep@>=1.2,<2`).
     pub fn requires(&self) -> &[Requirement] {
         &self.requires
+    }
+
+    /// The script `skills.<name>(args)` runs (`metadata.run`), if the skill has one.
+    pub fn script(&self) -> Option<&SkillScript> {
+        self.script.as_ref()
     }
 
     /// Every file, sorted by path (SKILL.md included).

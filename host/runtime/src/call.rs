@@ -81,6 +81,11 @@ pub struct CallStats {
     pub truncated: bool,
     /// Whether the memory limit refused a growth during the call (even if the guest recovered).
     pub memory_refused: bool,
+    /// The components that nested calls used, directly or further down, as `name@version`
+    /// (sorted, each once; a component without a manifest version is left out). What a saved
+    /// skill records as its requirements.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub used: Vec<String>,
 }
 
 /// A call's result, log and figures. A failed call still has its log and figures.
@@ -133,6 +138,11 @@ impl Executor {
         &self.catalog
     }
 
+    /// The runtime calls run in (to load a component into the catalog, e.g. a saved skill).
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
     /// Calls `<component>.<tool>` from the catalog with JSON `arguments`.
     pub async fn call(&self, qualified: &str, arguments: &str) -> CallOutcome {
         self.call_nested(qualified, arguments, 0).await
@@ -178,8 +188,24 @@ impl Executor {
             } else {
                 None
             };
-            self.call_at_depth(&component, &tool, arguments, depth).await
+            let mut outcome = self.call_at_depth(&component, &tool, arguments, depth).await;
+            if let Some(m) = &component.manifest {
+                outcome.stats.used.push(format!("{}@{}", component.name, m.version));
+            }
+            outcome
         })
+    }
+
+    /// Like [`Executor::call_component`], as a nested call `depth` levels down: what a skill's
+    /// script runs as, so its own tool calls count against the call-depth limit.
+    pub async fn call_component_at(
+        &self,
+        component: &LoadedComponent,
+        tool: &str,
+        arguments: &str,
+        depth: u32,
+    ) -> CallOutcome {
+        self.call_at_depth(component, tool, arguments, depth).await
     }
 
     async fn call_at_depth(
@@ -192,6 +218,16 @@ impl Executor {
         let op = match component.kind {
             ComponentKind::Tool => Op::Call { name: tool, arguments },
             ComponentKind::Program if tool == "run" => Op::Run { input: arguments },
+            ComponentKind::Skill if tool == "run" && component.skill_script().is_some() => {
+                return match self.catalog.skill_scripts() {
+                    Some(scripts) => scripts.run(self, component, arguments, depth).await,
+                    None => CallOutcome::failed(CallError::Setup(format!(
+                        "skill `{}` has a script, but this host runs no code (no runner for \
+                         skill scripts: code mode is off)",
+                        component.name
+                    ))),
+                };
+            }
             ComponentKind::Program | ComponentKind::Skill => {
                 return CallOutcome::failed(CallError::UnknownTool(format!(
                     "{}.{tool}",
@@ -217,7 +253,8 @@ impl Executor {
 }
 
 impl CallOutcome {
-    fn failed(error: CallError) -> Self {
+    /// A call that failed before any guest code ran: no log, zero figures.
+    pub fn failed(error: CallError) -> Self {
         CallOutcome {
             result: Err(error),
             log: Vec::new(),
@@ -328,6 +365,7 @@ impl CallSetup {
             nesting: Nesting { executor: executor.clone(), depth },
             nested_bytes: 0,
             nested_calls: 0,
+            used: Default::default(),
         };
         let mut store = Store::new(&executor.runtime.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -471,6 +509,7 @@ impl CallSetup {
             nested_calls: data.nested_calls,
             truncated,
             memory_refused: data.limiter.memory_refused.is_some(),
+            used: data.used.iter().cloned().collect(),
         };
         let denials = data.hooks.denied.lock().map(|d| d.lines()).unwrap_or_default();
         if let Ok(mut log) = self.log.lock() {

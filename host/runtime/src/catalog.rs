@@ -2,6 +2,10 @@
 //! program's `tools.call` and `tools.search` see, and later what the MCP server lists.
 
 use crate::bindings::{ToolDef, program, tool};
+use crate::call::{CallOutcome, Executor};
+use std::future::Future;
+use std::pin::Pin;
+use wasm_host_meta::skill::{SkillPack, SkillScript};
 use crate::error::CallError;
 use crate::gate::{Gate, GateLimits};
 use crate::state::CallState;
@@ -56,6 +60,10 @@ pub struct ToolInfo {
     pub output_schema: Option<Value>,
     /// Behaviour hints.
     pub hints: ToolHints,
+    /// A skill's script (`<skill>.run`, `skills.<skill>` in programs): ranked first among
+    /// equally relevant tools (reuse before new code).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skill: bool,
 }
 
 impl ToolInfo {
@@ -96,6 +104,7 @@ impl ToolInfo {
                 idempotent: h.idempotent,
                 open_world: h.open_world,
             },
+            skill: false,
         })
     }
 
@@ -177,6 +186,11 @@ pub(crate) fn validators(
 }
 
 impl LoadedComponent {
+    /// The script of a skill component, if it has one.
+    pub fn skill_script(&self) -> Option<&SkillScript> {
+        self.skill.as_ref().and_then(|p| p.script())
+    }
+
     /// Checks `arguments` (JSON text) against `tool`'s input schema: the one check every call
     /// gets, direct or nested, before any guest code runs.
     pub fn check_arguments(&self, tool: &str, arguments: &str) -> Result<(), CallError> {
@@ -241,11 +255,27 @@ impl std::fmt::Debug for LoadedComponent {
     }
 }
 
+/// Runs a skill's script: the runtime hands `<skill>.run` calls here, so that the code runner
+/// (which lives above this crate) runs them with a program's limits and grants. `depth` is the
+/// call's own depth; the script's tool calls go one level deeper.
+pub trait SkillScripts: Send + Sync {
+    /// Runs `skill`'s script with `arguments` (a JSON object, already checked against its schema).
+    fn run<'a>(
+        &'a self,
+        executor: &'a Executor,
+        skill: &'a LoadedComponent,
+        arguments: &'a str,
+        depth: u32,
+    ) -> Pin<Box<dyn Future<Output = CallOutcome> + Send + 'a>>;
+}
+
 /// The set of loaded components, by name, with the one search ranking and the one gate that
 /// every call through it (direct or from a program) goes through.
 pub struct Catalog {
     components: RwLock<BTreeMap<String, Arc<LoadedComponent>>>,
     gate: RwLock<Arc<Gate>>,
+    /// Runs skills' scripts (the code runner, when code mode is on).
+    skill_scripts: RwLock<Option<Arc<dyn SkillScripts>>>,
     /// The search index over [`Catalog::tools`], rebuilt after a change.
     search: RwLock<Option<Arc<SearchView>>>,
 }
@@ -263,6 +293,7 @@ impl Default for Catalog {
         Catalog {
             components: RwLock::default(),
             gate: RwLock::new(Arc::new(Gate::new(GateLimits::default()))),
+            skill_scripts: RwLock::default(),
             search: RwLock::default(),
         }
     }
@@ -284,6 +315,7 @@ pub fn search_index(tools: &[ToolInfo]) -> SearchIndex {
                 .and_then(Value::as_object)
                 .map(|p| p.keys().cloned().collect())
                 .unwrap_or_default(),
+            preferred: t.skill,
         })
         .collect();
     SearchIndex::build(&docs)
@@ -303,6 +335,37 @@ impl Catalog {
     /// Replaces the gate with one of `limits` (calls already admitted keep their slots).
     pub fn set_gate_limits(&self, limits: GateLimits) {
         *self.gate.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Gate::new(limits));
+    }
+
+    /// Has `scripts` run the `<skill>.run` calls of skills with a script (see [`SkillScripts`]).
+    pub fn set_skill_scripts(&self, scripts: Arc<dyn SkillScripts>) {
+        *self.skill_scripts.write().unwrap_or_else(|p| p.into_inner()) = Some(scripts);
+    }
+
+    /// What runs skills' scripts, if anything does.
+    pub fn skill_scripts(&self) -> Option<Arc<dyn SkillScripts>> {
+        self.skill_scripts.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Why `pack` cannot run with the components loaded now: each tool component it requires
+    /// that is missing or loaded at a version outside its range, named with both versions.
+    pub fn unmet_requirements(&self, pack: &SkillPack) -> Option<String> {
+        let components = self.read();
+        let problems: Vec<String> = pack
+            .requires()
+            .iter()
+            .filter_map(|req| {
+                let version = components.get(&req.name).and_then(|c| c.manifest.as_ref());
+                match version.map(|m| &m.version) {
+                    Some(v) if req.range.matches(v) => None,
+                    Some(v) => Some(format!("needs {req}, but {} {v} is loaded", req.name)),
+                    None => {
+                        Some(format!("needs {req}, but no component `{}` is loaded", req.name))
+                    }
+                }
+            })
+            .collect();
+        (!problems.is_empty()).then(|| problems.join("; "))
     }
 
     /// Adds or replaces a component; returns the one it replaced.

@@ -37,7 +37,8 @@ mod state;
 pub use cache::{CompileCache, default_cache_dir};
 pub use call::{CallOutcome, CallStats, Executor, LogLine, LogStream, Output};
 pub use catalog::{
-    Catalog, ComponentKind, LoadedComponent, SearchView, ToolHints, ToolInfo, search_index,
+    Catalog, ComponentKind, LoadedComponent, SearchView, SkillScripts, ToolHints, ToolInfo,
+    search_index,
 };
 pub use error::{CallError, LoadError, ToolErrorKind};
 pub use gate::{Admitted, Busy, Gate, GateLimits};

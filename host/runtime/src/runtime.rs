@@ -219,7 +219,7 @@ impl Runtime {
         loaded.tools = match kind {
             ComponentKind::Tool => self.list_tools(&loaded).await?,
             ComponentKind::Program => vec![program_tool(&loaded)],
-            ComponentKind::Skill => Vec::new(),
+            ComponentKind::Skill => skill_tool(&loaded),
         };
         loaded.validators = Arc::new(crate::catalog::validators(&loaded.tools));
         Ok(Arc::new(loaded))
@@ -355,7 +355,24 @@ fn program_tool(loaded: &LoadedComponent) -> ToolInfo {
         input_schema: json!({"type": "object", "description": "The program's input."}),
         output_schema: None,
         hints: ToolHints::default(),
+        skill: false,
     }
+}
+
+/// A skill with a script appears in the catalog as one tool, `run`, with the script's input
+/// schema; its calls go to the code runner (see [`crate::SkillScripts`]).
+fn skill_tool(loaded: &LoadedComponent) -> Vec<ToolInfo> {
+    let Some(script) = loaded.skill.as_ref().and_then(|p| p.script()) else { return Vec::new() };
+    vec![ToolInfo {
+        qualified: format!("{}.run", loaded.name),
+        name: "run".into(),
+        title: None,
+        description: loaded.skill.as_ref().map(|p| p.description().to_string()).unwrap_or_default(),
+        input_schema: script.input_schema.clone(),
+        output_schema: None,
+        hints: ToolHints::default(),
+        skill: true,
+    }]
 }
 
 fn engine_config(config: &RuntimeConfig) -> Config {

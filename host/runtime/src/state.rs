@@ -31,6 +31,8 @@ pub(crate) struct CallState {
     pub nested_bytes: u64,
     /// Nested `tools.call`s made, failed ones included.
     pub nested_calls: u64,
+    /// Components the nested calls used (`name@version`), theirs included.
+    pub used: std::collections::BTreeSet<String>,
 }
 
 impl WasiView for CallState {
@@ -73,6 +75,7 @@ impl program::wasm_host::mcp::tools::Host for CallState {
                 log.push(line.stream, line.level, &format!("{name}: {}", line.text));
             }
         }
+        self.used.extend(outcome.stats.used.iter().cloned());
         match outcome.result {
             Ok(out) => {
                 self.nested_bytes += out.len() as u64;

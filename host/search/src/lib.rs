@@ -9,7 +9,7 @@
 //! ```
 //! use wasm_host_search::{SearchIndex, ToolDoc};
 //!
-//! let doc = |name: &str, description: &str| ToolDoc { name: name.into(), description: description.into(), params: vec![] };
+//! let doc = |name: &str, description: &str| ToolDoc { name: name.into(), description: description.into(), ..ToolDoc::default() };
 //! let docs = [doc("csv.aggregate", "Sum or count a CSV column by group"), doc("grep.count", "Count matching lines")];
 //! let index = SearchIndex::build(&docs);
 //! let hits = index.search("sum a csv column", 10);
@@ -37,7 +37,13 @@ pub struct ToolDoc {
     pub description: String,
     /// Names of its parameters (top-level schema properties).
     pub params: Vec<String>,
+    /// Ranked as if it scored [`PREFERRED_BOOST`] times higher: a skill, so that reusing saved
+    /// work wins over writing new code when both are about equally relevant.
+    pub preferred: bool,
 }
+
+/// Score factor of a [`ToolDoc::preferred`] document.
+pub const PREFERRED_BOOST: f32 = 1.1;
 
 /// One search result: the document's position in the order it was indexed, and its score.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,6 +61,7 @@ pub struct SearchIndex {
     lengths: Vec<f32>,
     avg_length: f32,
     names: Vec<String>,
+    preferred: Vec<bool>,
     successes: Vec<AtomicU32>,
     uses: Vec<AtomicU32>,
 }
@@ -93,6 +100,7 @@ impl SearchIndex {
             lengths,
             avg_length: avg_length.max(1.0),
             names: docs.iter().map(|d| d.name.clone()).collect(),
+            preferred: docs.iter().map(|d| d.preferred).collect(),
             successes: docs.iter().map(|_| AtomicU32::new(0)).collect(),
             uses: docs.iter().map(|_| AtomicU32::new(0)).collect(),
         }
@@ -129,10 +137,14 @@ impl SearchIndex {
             .iter()
             .enumerate()
             .filter(|(_, s)| terms.is_empty() || **s > 0.0)
-            .map(|(doc, &score)| Hit { doc, score })
+            .map(|(doc, &score)| Hit {
+                doc,
+                score: if self.preferred[doc] { score * PREFERRED_BOOST } else { score },
+            })
             .collect();
         let key = |h: &Hit| {
             (
+                self.preferred[h.doc],
                 self.successes[h.doc].load(Ordering::Relaxed),
                 self.uses[h.doc].load(Ordering::Relaxed),
             )
@@ -224,6 +236,7 @@ mod tests {
             name: name.into(),
             description: description.into(),
             params: params.iter().map(|p| p.to_string()).collect(),
+            preferred: false,
         }
     }
 
@@ -312,6 +325,21 @@ mod tests {
             "beta.read",
             "history carried into a rebuilt index"
         );
+    }
+
+    #[test]
+    fn a_preferred_document_wins_over_an_equally_relevant_one_but_not_over_a_clearly_better_one() {
+        let mut docs = vec![
+            doc("csv.sales_by_region", "Total sales per region from a CSV file", &[]),
+            doc("sales-by-region.run", "Total sales per region from a CSV file", &[]),
+            doc("csv.aggregate", "Sum, mean or count a CSV column grouped by another", &["column"]),
+        ];
+        docs[1].preferred = true;
+        let index = SearchIndex::build(&docs);
+        // Same words in name and description: the skill comes first.
+        assert_eq!(first(&index, &docs, "sales per region"), "sales-by-region.run");
+        // A query only the tool matches still finds the tool.
+        assert_eq!(first(&index, &docs, "mean of a column"), "csv.aggregate");
     }
 
     #[test]

@@ -1,5 +1,4 @@
-# input: {"path": "<csv file>", "column": "amount", "group_by": "region"}
-args = input if isinstance(input, dict) else {}  # `input` is the builtin unless set above
+# args: {"path": "<csv file>", "column": "amount", "group_by": "region"} (all optional)
 result = tools.csv.aggregate(
     path=args.get("path", "/data/sales.csv"),
     group_by=args.get("group_by", "region"),

@@ -1,5 +1,4 @@
-// input: {path: "<directory>", top: <number of files to return>}
-const args = typeof input === "undefined" ? {} : input;
+// args: {path: "<directory>", top: <number of files to return>} (both optional)
 const counted = tools.grep.count({ pattern: "\\b(TODO|FIXME)\\b", path: args.path ?? "/data" });
 const files = Object.entries(counted.counts)
   .filter(([, count]) => count > 0)

@@ -6,7 +6,8 @@ Usage: skills_client.py URL
   URL   streamable HTTP endpoint of `wasm-host serve --http ...` serving the example skills,
         csv and grep, with execute_code and /data holding sales.csv and notes.txt.
 Prints one JSON line: {"skill_md": {name: description}, "prompts": [...], "prompt_text": str,
-  "script_bytes": int, "sales": <summary.py's value>, "todos": <report.js's value>}
+  "script_bytes": int, "sales": <summary.py's value>, "todos": <skills.todo_report's value>,
+  "sales_js": <skills.sales_by_region's value, called from JavaScript>}
 """
 
 import asyncio
@@ -44,14 +45,19 @@ async def run(url: str) -> dict:
         prompt = await client.get_prompt("todo-report")
         prompt_text = "\n".join(m.content.text for m in prompt.messages)
         summary = await read_text(client, "skill://sales-by-region/scripts/summary.py")
+        # A client without code-mode skills runs the script it read, its args set on the first line...
         sales = await client.call_tool("execute_code", {
             "language": "python",
-            "code": 'input = {"path": "/data/sales.csv", "column": "units"}\n' + summary,
+            "code": 'args = {"path": "/data/sales.csv", "column": "units"}\n' + summary,
         })
-        report = await read_text(client, "skill://todo-report/scripts/report.js")
+        # ...and in code mode a skill is a function: `skills.<name>(args)`, here from the other language.
         todos = await client.call_tool("execute_code", {
+            "language": "python",
+            "code": 'return skills.todo_report(path="/data", top=3)',
+        })
+        sales_js = await client.call_tool("execute_code", {
             "language": "javascript",
-            "code": 'const input = {path: "/data", top: 3};\n' + report,
+            "code": 'return await skills.sales_by_region({path: "/data/sales.csv", column: "units"});',
         })
         return {
             "skill_md": skill_md,
@@ -60,6 +66,7 @@ async def run(url: str) -> dict:
             "script_bytes": len(summary),
             "sales": value_of(sales),
             "todos": value_of(todos),
+            "sales_js": value_of(sales_js),
         }
 
 

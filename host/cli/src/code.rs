@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_host_code::{
-    CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, SavePolicy, Workspace,
-    WorkspaceLimits, Workspaces,
+    CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, SavePolicy, Workspace, WorkspaceLimits,
+    Workspaces,
 };
 use wasm_host_mcp::{CodeMode, SkillSaving};
 use wasm_host_policy::{Limits, parse_size};

@@ -9,17 +9,17 @@
 //! and serves.
 
 use crate::code::{CodeArgs, code_mode, code_runner, with_home_runners};
-use crate::skill::HomeSkillStore;
-use wasm_host_code::SavePolicy;
-use wasm_host_mcp::SkillSaving;
 use crate::serve_settings::{Listen, ServeSettings};
 use crate::settings::{GlobalArgs, SandboxArgs};
+use crate::skill::HomeSkillStore;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use wasm_host_code::SavePolicy;
+use wasm_host_mcp::SkillSaving;
 use wasm_host_mcp::{HttpOptions, McpServer, Mode, ReloadEvent, Reloader, WatchedDir};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions, Runtime};
 
@@ -94,16 +94,10 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
             .await?;
     let languages: Vec<&str> = runner.languages().into_iter().map(|l| l.name()).collect();
     let policy = settings.code.save_skills;
-    let saving = (policy != SavePolicy::Off).then(|| SkillSaving {
-        store: Arc::new(HomeSkillStore::new(global)),
-        policy,
-    });
-    let code = code_mode(
-        runner,
-        settings.workspaces.as_deref(),
-        settings.code.workspace.clone(),
-        saving,
-    )?;
+    let saving = (policy != SavePolicy::Off)
+        .then(|| SkillSaving { store: Arc::new(HomeSkillStore::new(global)), policy });
+    let code =
+        code_mode(runner, settings.workspaces.as_deref(), settings.code.workspace.clone(), saving)?;
     match &settings.workspaces {
         Some(r) => eprintln!(
             "wasm-host: execute_code languages: {languages:?}; workspaces under {}",
@@ -176,7 +170,9 @@ async fn load_one(
 async fn load_saved_skills(global: &GlobalArgs, runtime: &Arc<Runtime>, catalog: &Catalog) {
     let specs = match crate::skill::stored_skills(global, &[]) {
         Ok(s) => s,
-        Err(e) => return tracing::warn!(error = %format!("{e:#}"), "cannot list the skills in HOME"),
+        Err(e) => {
+            return tracing::warn!(error = %format!("{e:#}"), "cannot list the skills in HOME");
+        }
     };
     for spec in specs {
         let name = spec.split('@').next().unwrap_or_default();

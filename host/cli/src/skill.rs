@@ -202,7 +202,8 @@ impl SkillEnv {
     ) -> anyhow::Result<Self> {
         let runtime = global.runtime()?;
         let catalog = Arc::new(Catalog::new());
-        let settings = crate::code::with_home_runners(global, code.settings(&CodeConfig::default()));
+        let settings =
+            crate::code::with_home_runners(global, code.settings(&CodeConfig::default()));
         let executor = Executor::new(runtime.clone(), catalog.clone());
         let runner = code_runner(&runtime, executor, &settings, sandbox.limits()).await?;
         anyhow::ensure!(
@@ -257,10 +258,10 @@ async fn save(global: &GlobalArgs, args: &SaveArgs) -> anyhow::Result<ExitCode> 
     map.insert("language".into(), json!(args.lang));
     map.insert("code".into(), json!(code));
     if let Some(path) = &args.input_schema {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let schema: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not JSON", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let schema: Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
         map.insert("input_schema".into(), schema);
     }
     let examples: Vec<Value> = args
@@ -390,7 +391,8 @@ async fn check_one(env: &SkillEnv, name: &str, pack: &SkillPack) -> Value {
             }
         };
         ok &= problem.is_none();
-        results.push(json!({"example": i + 1, "ok": problem.is_none(), "ms": ms, "problem": problem}));
+        results
+            .push(json!({"example": i + 1, "ok": problem.is_none(), "ms": ms, "problem": problem}));
     }
     with(if ok { "ok" } else { "failed" }, Value::Array(results))
 }
@@ -408,7 +410,11 @@ fn check_line(r: &Value) -> String {
             let parts: Vec<String> = examples
                 .iter()
                 .map(|e| match e["problem"].as_str() {
-                    None => format!("example {} ok ({:.1} ms)", e["example"], e["ms"].as_f64().unwrap_or(0.0)),
+                    None => format!(
+                        "example {} ok ({:.1} ms)",
+                        e["example"],
+                        e["ms"].as_f64().unwrap_or(0.0)
+                    ),
                     Some(p) => format!("example {} FAILED: {p}", e["example"]),
                 })
                 .collect();

@@ -64,6 +64,24 @@ fn official_python_client_reads_skills_as_resources_and_prompts_and_runs_their_s
     // notes.txt has two TODO lines.
     assert_eq!(v["todos"]["total"], 2, "{v}");
     assert_eq!(v["todos"]["top"][0]["count"], 2, "{v}");
+    // Called from JavaScript, whose JSON has no 5.0, only 5: compare the numbers as numbers.
+    let rows = |v: &Value| -> Vec<(String, f64, f64)> {
+        let rows = v.as_array().expect("a list of regions");
+        rows.iter()
+            .map(|r| {
+                (
+                    r["region"].to_string(),
+                    r["total"].as_f64().expect("n"),
+                    r["mean"].as_f64().expect("n"),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        rows(&v["sales_js"]),
+        rows(&v["sales"]),
+        "the skill's script gives what it gave run by hand"
+    );
     child.0.kill().expect("kill");
 }
 
@@ -88,7 +106,11 @@ async fn the_skills_extension_lists_gets_and_reads_directories_with_digests_of_t
         assert_eq!(f.digest, format!("sha256:{}", wasm_host_meta::sha256_hex(&bytes)), "{path}");
         assert_eq!(f.size, bytes.len() as u64);
     }
-    assert_eq!(files.len(), 3, "SKILL.md, references/patterns.md, scripts/report.js");
+    assert_eq!(
+        files.len(),
+        4,
+        "SKILL.md, references/patterns.md, scripts/report.js and input.schema.json"
+    );
     assert_eq!(skills[0].frontmatter.extra["metadata"]["requires"], "csv@^0.1");
     let incompatible = |s: &rmcp::model::Skill| {
         s.meta.as_ref().is_some_and(|m| m.0.contains_key("dev.wasm-host/incompatible"))
@@ -138,7 +160,10 @@ fn a_skill_builds_without_a_toolchain_and_publishes_like_any_component() {
     let v: Value = serde_json::from_slice(&inspected.stdout).expect("json");
     assert_eq!(v["kind"], "skill", "{v}");
     assert_eq!(v["skill"]["frontmatter"]["name"], "todo-report");
-    assert_eq!(v["skill"]["files"].as_array().map(Vec::len), Some(3));
+    assert_eq!(v["skill"]["files"].as_array().map(Vec::len), Some(4));
+    // Its script is its one tool, `run`, with the script's input schema.
+    assert_eq!(v["tools"][0]["qualified"], "todo-report.run", "{v}");
+    assert_eq!(v["tools"][0]["input_schema"]["properties"]["top"]["type"], "integer", "{v}");
     let published = wasm_host(home.path(), &["publish", out.to_str().expect("utf8")]);
     assert!(published.status.success(), "{}", stderr(&published));
     let listed = wasm_host(home.path(), &["list"]);
@@ -231,4 +256,230 @@ async fn a_skill_whose_tools_are_missing_or_of_another_major_version_is_listed_a
     assert_eq!(meta(1)["dev.wasm-host/requires"], json!(["grep@^0.1"]));
     client.cancel().await.expect("close");
     child.0.kill().expect("kill");
+}
+
+/// `serve --http` over HOME with grep from HOME and the runners, skills saved on `policy`.
+fn home_server(home: &Path, d: &Path, tool: &str, policy: &str) -> (ServerChild, String) {
+    let mut args: Vec<String> = vec!["--home".into(), home.display().to_string(), "serve".into()];
+    args.push(tool.into());
+    args.extend(["--dir".into(), format!("{}::/data", d.display())]);
+    args.extend(runner_args());
+    args.extend(
+        ["--no-workspaces", "--http", "127.0.0.1:0", "--save-skills", policy].map(String::from),
+    );
+    http_server(&args)
+}
+
+fn count_todos() -> Value {
+    json!({
+        "name": "count-todos",
+        "description": "Count the TODO lines in the text files of a directory.",
+        "language": "python",
+        "code": "return tools.grep.count(pattern=r\"\\bTODO\\b\", path=args[\"path\"])[\"total\"]",
+        "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]},
+        "examples": [{"input": {"path": "/data"}, "output": 2}],
+    })
+}
+
+/// grep's component with its manifest's version set to `version`, in `dir`.
+fn grep_at(dir: &Path, version: semver::Version) -> std::path::PathBuf {
+    let bytes = std::fs::read(guest("grep")).expect("grep");
+    let mut manifest = wasm_host_meta::inspect(&bytes).expect("inspect").manifest.expect("m");
+    manifest.version = version;
+    let out = dir.join(format!("grep-{}.wasm", manifest.version));
+    std::fs::write(&out, wasm_host_meta::embed_manifest(&bytes, &manifest).expect("embed"))
+        .expect("write");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_skill_is_found_run_and_reported_incompatible_after_a_major_bump() {
+    warm_cache();
+    let (home, d, tmp) = (scratch(), data(), scratch());
+    let grep01 = grep_at(tmp.path(), semver::Version::new(0, 1, 7));
+    let published = wasm_host(home.path(), &["publish", &grep01.display().to_string()]);
+    assert!(published.status.success(), "{}", stderr(&published));
+    let (mut child, url) = home_server(home.path(), d.path(), "grep@^0.1", "on");
+    let client = Client::default()
+        .serve(StreamableHttpClientTransport::from_uri(url.clone()))
+        .await
+        .expect("connect");
+    // An example whose output is wrong: refused, nothing stored.
+    let mut wrong = count_todos();
+    wrong["examples"][0]["output"] = json!(3);
+    let refused = call(&client, "save_skill", wrong).await;
+    assert_eq!(refused.is_error, Some(true), "{refused:?}");
+    assert!(
+        text(&refused).contains("example 1 returned 2, but its expected output is 3"),
+        "{}",
+        text(&refused)
+    );
+    let saved = call(&client, "save_skill", count_todos()).await;
+    assert_eq!(saved.is_error, Some(false), "{}", text(&saved));
+    assert!(text(&saved).contains("saved skill count-todos@0.1.0"), "{}", text(&saved));
+    assert!(
+        text(&saved).contains("requires grep@^0.1.7"),
+        "the version the run used: {}",
+        text(&saved)
+    );
+    // Search finds it first, with the call that runs it.
+    let found = call(&client, "search_tools", json!({"query": "count TODO lines in files"})).await;
+    let found: Value = serde_json::from_str(&text(&found)).expect("search JSON");
+    assert_eq!(found["tools"][0]["name"], "count-todos.run", "{found}");
+    assert_eq!(found["tools"][0]["call"], "skills.count_todos(args)", "{found}");
+    let ran = call(&client, "execute_code", json!({"language": "javascript", "code": "return skills.count_todos({path: '/data'}) * 10"})).await;
+    assert!(text(&ran).contains("result: 20"), "{}", text(&ran));
+    let skills = client.list_all_skills().await.expect("skills/list");
+    let entry = skills.iter().find(|s| s.frontmatter.name == "count-todos").expect("listed");
+    let meta = serde_json::to_value(&entry.meta).expect("json");
+    assert_eq!(meta["dev.wasm-host/usage"]["runs"], 1, "{meta}");
+    assert_eq!(meta["dev.wasm-host/usage"]["success_rate"], 1.0, "{meta}");
+    assert_eq!(meta["dev.wasm-host/requires"], json!(["grep@^0.1.7"]), "{meta}");
+    let metrics = http_get(&url.replace("/mcp", "/metrics"));
+    assert!(metrics.contains("wasm_host_skill_runs_total{skill=\"count-todos\"} 1"), "{metrics}");
+    client.cancel().await.expect("close");
+    drop(child.0.kill());
+    // From the CLI: the stored skill runs, and its example passes against the tools in HOME.
+    let grant = format!("{}::/data", d.path().display());
+    let mut cli: Vec<String> = runner_args();
+    cli.extend(["--dir".to_string(), grant]);
+    let with = |head: &[&str]| -> Vec<String> {
+        head.iter().map(|s| s.to_string()).chain(cli.iter().cloned()).collect()
+    };
+    let run = wasm_host(
+        home.path(),
+        &as_strs(&with(&["skill", "run", "count-todos@^0.1", "--with", r#"{"path":"/data"}"#])),
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "2");
+    let check = wasm_host(home.path(), &as_strs(&with(&["skill", "check"])));
+    let report = String::from_utf8_lossy(&check.stdout).to_string();
+    assert!(check.status.success(), "{report}{}", stderr(&check));
+    assert!(report.contains("count-todos 0.1.0: ok: example 1 ok"), "{report}");
+    // grep's major version changes: listed incompatible when served, and `skill check` says why.
+    let grep1 = grep_at(tmp.path(), semver::Version::new(1, 0, 0));
+    let published = wasm_host(home.path(), &["publish", &grep1.display().to_string()]);
+    assert!(published.status.success(), "{}", stderr(&published));
+    let check = wasm_host(home.path(), &as_strs(&with(&["skill", "check"])));
+    let report = String::from_utf8_lossy(&check.stdout).to_string();
+    assert!(!check.status.success(), "{report}");
+    assert!(
+        report.contains(
+            "count-todos 0.1.0: incompatible (needs grep@^0.1.7, but grep 1.0.0 is loaded)"
+        ),
+        "{report}"
+    );
+    let (mut child, url) = home_server(home.path(), d.path(), "grep", "on");
+    let client = Client::default()
+        .serve(StreamableHttpClientTransport::from_uri(url))
+        .await
+        .expect("connect");
+    let skills = client.list_all_skills().await.expect("skills/list");
+    let meta = serde_json::to_value(&skills[0].meta).expect("json");
+    assert_eq!(meta["dev.wasm-host/incompatible"], "needs grep@^0.1.7, but grep 1.0.0 is loaded");
+    let ran = call(
+        &client,
+        "execute_code",
+        json!({"language": "python", "code": "return skills.count_todos(path='/data')"}),
+    )
+    .await;
+    assert!(
+        text(&ran).contains("cannot run with the tools loaded here: needs grep@^0.1.7"),
+        "{}",
+        text(&ran)
+    );
+    client.cancel().await.expect("close");
+    child.0.kill().expect("kill");
+}
+
+fn as_strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_skills_can_wait_for_approval_or_be_off() {
+    warm_cache();
+    let (home, d) = (scratch(), data());
+    let (mut child, url) =
+        home_server(home.path(), d.path(), &guest("grep").display().to_string(), "approve");
+    let client = Client::default()
+        .serve(StreamableHttpClientTransport::from_uri(url))
+        .await
+        .expect("connect");
+    let saved = call(&client, "save_skill", count_todos()).await;
+    assert!(
+        text(&saved)
+            .contains("waits for the operator's approval: wasm-host skill approve count-todos"),
+        "{}",
+        text(&saved)
+    );
+    assert!(
+        client.list_all_skills().await.expect("skills/list").is_empty(),
+        "not served before approval"
+    );
+    client.cancel().await.expect("close");
+    child.0.kill().expect("kill");
+    let listed = wasm_host(home.path(), &["list"]);
+    assert!(
+        !String::from_utf8_lossy(&listed.stdout).contains("count-todos"),
+        "not stored before approval"
+    );
+    let approved = wasm_host(home.path(), &["skill", "approve", "count-todos"]);
+    assert!(approved.status.success(), "{}", stderr(&approved));
+    let listed = wasm_host(home.path(), &["list"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("count-todos"),
+        "stored after approval"
+    );
+    let (mut child, url) =
+        home_server(home.path(), d.path(), &guest("grep").display().to_string(), "off");
+    let client = Client::default()
+        .serve(StreamableHttpClientTransport::from_uri(url))
+        .await
+        .expect("connect");
+    let tools = client.list_all_tools().await.expect("tools/list");
+    assert!(!tools.iter().any(|t| t.name == "save_skill"), "off: no save_skill");
+    let refused = client
+        .call_tool(
+            rmcp::model::CallToolRequestParams::new("save_skill")
+                .with_arguments(count_todos().as_object().cloned().expect("object")),
+        )
+        .await;
+    assert!(format!("{refused:?}").contains("unknown tool `save_skill`"), "{refused:?}");
+    client.cancel().await.expect("close");
+    child.0.kill().expect("kill");
+}
+
+#[test]
+fn a_skill_script_that_loops_is_stopped_at_the_deadline_and_nothing_is_stored() {
+    let (home, d, tmp) = (scratch(), data(), scratch());
+    let code = tmp.path().join("loop.py");
+    std::fs::write(&code, "while True:\n    pass\n").expect("write");
+    let mut args: Vec<String> =
+        ["skill", "save", "--name", "spin", "--description", "Loops."].map(String::from).into();
+    args.extend(["--lang", "python", "--code", &code.display().to_string()].map(String::from));
+    args.extend(
+        ["--example", r#"{"input": {}, "output": 1}"#, "--timeout", "1s"].map(String::from),
+    );
+    args.extend(runner_args());
+    args.extend(["--dir".to_string(), format!("{}::/data", d.path().display())]);
+    let started = std::time::Instant::now();
+    let out = wasm_host(home.path(), &as_strs(&args));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("example 1 failed: deadline exceeded"), "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "stopped, not hung");
+    let listed = wasm_host(home.path(), &["list"]);
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains("spin"), "nothing stored");
+    // A skill naming a script it does not have is refused at build, naming the key.
+    let dir = skill_dir(
+        tmp.path(),
+        "no-script",
+        "name: no-script\ndescription: x\nmetadata:\n  run: scripts/run.py\n",
+    );
+    let out = wasm_host(home.path(), &["build", &dir.display().to_string()]);
+    assert!(
+        stderr(&out).contains("metadata.run: `scripts/run.py` is not a file of this skill"),
+        "{}",
+        stderr(&out)
+    );
 }

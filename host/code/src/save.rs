@@ -103,11 +103,14 @@ impl SkillDraft {
         let input_schema = match args.get("input_schema") {
             None | Some(Value::Null) => json!({"type": "object"}),
             Some(v @ Value::Object(_)) => v.clone(),
-            Some(other) => return Err(format!("`input_schema` must be a JSON Schema object, got {other}")),
+            Some(other) => {
+                return Err(format!("`input_schema` must be a JSON Schema object, got {other}"));
+            }
         };
         let examples: Vec<Example> = match args.get("examples") {
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|e| format!("`examples`: {e} (expected [{{\"input\": {{…}}, \"output\": …}}])"))?,
+            Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+                format!("`examples`: {e} (expected [{{\"input\": {{…}}, \"output\": …}}])")
+            })?,
             None => Vec::new(),
         };
         if examples.is_empty() || examples.len() > MAX_EXAMPLES {

@@ -181,7 +181,8 @@ impl ScriptHost {
             "output_cap": cap,
         });
         let component = runner.with_call_grant(Vec::new(), limits);
-        let outcome = executor.call_component_at(&component, "run", &input.to_string(), depth).await;
+        let outcome =
+            executor.call_component_at(&component, "run", &input.to_string(), depth).await;
         script_result(outcome, what)
     }
 }
@@ -213,7 +214,9 @@ fn script_result(mut outcome: CallOutcome, what: &str) -> CallOutcome {
     let reply: RunnerReply = match serde_json::from_str(&text) {
         Ok(r) => r,
         Err(e) => {
-            outcome.result = Err(CallError::Trap(format!("{what}: the runner's reply is not what it should be: {e}")));
+            outcome.result = Err(CallError::Trap(format!(
+                "{what}: the runner's reply is not what it should be: {e}"
+            )));
             return outcome;
         }
     };

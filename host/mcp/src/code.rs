@@ -138,11 +138,8 @@ pub(crate) async fn save_skill(
     let draft = SkillDraft::from_args(args)?;
     let saved =
         wasm_host_code::save(&code.runner, saving.store.as_ref(), saving.policy, &draft).await?;
-    let requires = if saved.requires.is_empty() {
-        "no tools".to_string()
-    } else {
-        saved.requires.join(", ")
-    };
+    let requires =
+        if saved.requires.is_empty() { "no tools".to_string() } else { saved.requires.join(", ") };
     let head = format!(
         "saved skill {}@{} ({} example(s) passed; requires {requires})",
         saved.name,

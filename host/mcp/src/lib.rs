@@ -38,7 +38,9 @@ mod stdio;
 mod stubs;
 mod transport;
 
-pub use code::{ACCOUNTING_META, CHECKPOINT, CodeMode, EXECUTE_CODE, RESTORE, SAVE_SKILL, SkillSaving};
+pub use code::{
+    ACCOUNTING_META, CHECKPOINT, CodeMode, EXECUTE_CODE, RESTORE, SAVE_SKILL, SkillSaving,
+};
 pub use meta::Mode;
 pub use reload::{ReloadEvent, Reloader, WatchedDir};
 pub use server::{McpServer, McpServerBuilder};

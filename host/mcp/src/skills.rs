@@ -17,8 +17,8 @@ use rmcp::model::{
     SkillResource, SkillResources,
 };
 use serde_json::json;
-use wasm_host_meta::skill::{SKILL_MD, SkillPack};
 use wasm_host_code::{SkillFigures, SkillUsage};
+use wasm_host_meta::skill::{SKILL_MD, SkillPack};
 use wasm_host_runtime::{Catalog, ComponentKind};
 
 /// The URI scheme of skill files.
@@ -46,7 +46,9 @@ pub fn usage_metrics(usage: &SkillUsage) -> String {
     let all = usage.all();
     let mut out = String::new();
     let families: [(&str, &str, &str, fn(&SkillFigures) -> String); 3] = [
-        ("wasm_host_skill_runs_total", "counter", "Runs of each skill's script.", |f| f.runs.to_string()),
+        ("wasm_host_skill_runs_total", "counter", "Runs of each skill's script.", |f| {
+            f.runs.to_string()
+        }),
         ("wasm_host_skill_successes_total", "counter", "Runs that returned a result.", |f| {
             f.successes.to_string()
         }),

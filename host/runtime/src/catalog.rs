@@ -3,17 +3,17 @@
 
 use crate::bindings::{ToolDef, program, tool};
 use crate::call::{CallOutcome, Executor};
-use std::future::Future;
-use std::pin::Pin;
-use wasm_host_meta::skill::{SkillPack, SkillScript};
 use crate::error::CallError;
 use crate::gate::{Gate, GateLimits};
 use crate::state::CallState;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use wasm_host_meta::skill::{SkillPack, SkillScript};
 use wasm_host_meta::{Interfaces, Manifest};
 use wasm_host_policy::{EffectiveGrant, Limits};
 use wasm_host_search::{SearchIndex, ToolDoc};
@@ -359,9 +359,7 @@ impl Catalog {
                 match version.map(|m| &m.version) {
                     Some(v) if req.range.matches(v) => None,
                     Some(v) => Some(format!("needs {req}, but {} {v} is loaded", req.name)),
-                    None => {
-                        Some(format!("needs {req}, but no component `{}` is loaded", req.name))
-                    }
+                    None => Some(format!("needs {req}, but no component `{}` is loaded", req.name)),
                 }
             })
             .collect();

@@ -106,9 +106,13 @@ pub(super) fn parse(
     };
     let examples = match get("examples") {
         Some(p) => {
-            let examples: Vec<Example> = serde_json::from_str(&text("examples", p)?).map_err(
-                |e| bad("examples", format!("`{p}`: {e} (expected [{{\"input\": {{…}}, \"output\": …}}])")),
-            )?;
+            let examples: Vec<Example> =
+                serde_json::from_str(&text("examples", p)?).map_err(|e| {
+                    bad(
+                        "examples",
+                        format!("`{p}`: {e} (expected [{{\"input\": {{…}}, \"output\": …}}])"),
+                    )
+                })?;
             if examples.len() > MAX_EXAMPLES {
                 return Err(bad(
                     "examples",

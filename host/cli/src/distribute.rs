@@ -60,7 +60,8 @@ pub struct PullArgs {
     pub json: bool,
 }
 
-/// `bundle NAME@RANGE ... -o FILE`.
+/// `bundle NAME@RANGE ... -o FILE`. A skill brings the tools it requires (by its ranges) and the
+/// runner its script needs, so the bundle runs on a machine with nothing else.
 #[derive(clap::Args, Debug)]
 pub struct BundleArgs {
     /// Packages to pack: NAME, NAME@1.2.3, NAME@^1.2 ...
@@ -113,7 +114,8 @@ pub async fn pull(reg: &Registry, args: &PullArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `bundle`.
 pub fn bundle(reg: &Registry, args: &BundleArgs) -> anyhow::Result<ExitCode> {
-    let packed = bundle::create(reg, &args.packages, &args.output)
+    let packages = with_skill_needs(reg, &args.packages)?;
+    let packed = bundle::create(reg, &packages, &args.output)
         .with_context(|| format!("writing {}", args.output.display()))?;
     if args.json {
         println!("{}", json!({"bundle": args.output, "components": packed}));
@@ -130,6 +132,51 @@ pub fn bundle(reg: &Registry, args: &BundleArgs) -> anyhow::Result<ExitCode> {
         println!("wrote {}", args.output.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `packages` plus, for each skill among them, the tool components it requires (`NAME@RANGE`)
+/// and the runner of its script's language (`runner-js`, `runner-python`; published into the
+/// registry from beside the binary when it is not there yet).
+fn with_skill_needs(reg: &Registry, packages: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut out = packages.to_vec();
+    let listed = |out: &[String], name: &str| out.iter().any(|p| p.split('@').next() == Some(name));
+    for package in packages {
+        let resolved = reg.resolve(package).with_context(|| format!("resolving {package}"))?;
+        let bytes = std::fs::read(&resolved.path)
+            .with_context(|| format!("reading {}", resolved.path.display()))?;
+        let Some(pack) = wasm_host_meta::inspect(&bytes)?.skill else { continue };
+        for req in pack.requires() {
+            if !listed(&out, &req.name) {
+                out.push(format!("{}@{}", req.name, req.range));
+            }
+        }
+        let Some(script) = pack.script() else { continue };
+        let file = wasm_host_code::Language::from(script.language).runner_file();
+        let runner = file.trim_end_matches(".wasm");
+        if listed(&out, runner) {
+            continue;
+        }
+        if reg.resolve(runner).is_err() {
+            let path = crate::code::beside_binary(file).with_context(|| {
+                format!(
+                    "skill {} needs the {runner} runner, which is neither in the registry nor beside the binary: publish it (wasm-host publish {file})",
+                    pack.name()
+                )
+            })?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let done = reg.publish(Incoming { bytes, ..Incoming::default() })?;
+            eprintln!(
+                "published {}@{} from {} (skill {} runs on it)",
+                done.name,
+                done.version,
+                path.display(),
+                pack.name()
+            );
+        }
+        out.push(runner.to_string());
+    }
+    Ok(out)
 }
 
 /// Runs `install`: each source is checked in full, then installed all-or-nothing.

@@ -483,3 +483,82 @@ fn a_skill_script_that_loops_is_stopped_at_the_deadline_and_nothing_is_stored() 
         stderr(&out)
     );
 }
+
+/// `wasm-host` copied where no runner lies beside it (so runners come from HOME), and the
+/// command prefix that cuts the network (`unshare -rn`: a new user and network namespace with
+/// only a downed loopback), if this machine allows it.
+fn offline_binary(dir: &Path) -> (std::path::PathBuf, Vec<String>) {
+    let bin = dir.join("bin/wasm-host");
+    std::fs::create_dir_all(dir.join("bin")).expect("mkdir");
+    std::fs::copy(env!("CARGO_BIN_EXE_wasm-host"), &bin).expect("copy the binary");
+    let unshare = Command::new("unshare").args(["-rn", "true"]).status();
+    let prefix = if unshare.is_ok_and(|s| s.success()) {
+        vec!["unshare".to_string(), "-rn".to_string()]
+    } else {
+        eprintln!("unshare -rn is not allowed here: the installing side runs with the network");
+        Vec::new()
+    };
+    (bin, prefix)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_carries_a_skill_its_tools_and_runner_into_an_offline_home() {
+    let (alice, carol, tmp, d) = (scratch(), scratch(), scratch(), data());
+    for g in ["csv", "sales-by-region"] {
+        let out = wasm_host(alice.path(), &["publish", &guest(g).display().to_string()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let bundle = tmp.path().join("skill.bundle");
+    let out = wasm_host(
+        alice.path(),
+        &["bundle", "sales-by-region@^0.1", "-o", &bundle.display().to_string()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let packed = String::from_utf8_lossy(&out.stdout).to_string();
+    for c in ["sales-by-region@0.1.0", "csv@0.1.0", "runner-python@0.1.0"] {
+        assert!(packed.contains(&format!("packed {c}")), "{c}: {packed}");
+    }
+    let (bin, prefix) = offline_binary(tmp.path());
+    let offline = |args: &[&str]| -> Output {
+        let mut all: Vec<String> = prefix.clone();
+        all.push(bin.display().to_string());
+        all.extend(["--home".to_string(), carol.path().display().to_string()]);
+        all.extend(args.iter().map(|s| s.to_string()));
+        Command::new(&all[0])
+            .args(&all[1..])
+            .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+            .output()
+            .expect("run offline")
+    };
+    let out = offline(&["install", &bundle.display().to_string()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let grant = format!("{}::/data:ro", d.path().display());
+    let args = r#"{"path": "/data/sales.csv", "column": "units"}"#;
+    let out = offline(&["skill", "run", "sales-by-region@^0.1", "--with", args, "--dir", &grant]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v[0]["region"], "eu", "{v}");
+    assert_eq!(v[0]["total"], 10, "{v}");
+    // `serve` on the same machine: the skill, its tool and the runner all come from HOME.
+    let mut command =
+        tokio::process::Command::new(prefix.first().unwrap_or(&bin.display().to_string()));
+    let mut rest: Vec<String> = prefix.iter().skip(1).cloned().collect();
+    if !prefix.is_empty() {
+        rest.push(bin.display().to_string());
+    }
+    rest.extend([
+        "--home".into(),
+        carol.path().display().to_string(),
+        "serve".into(),
+        "csv".into(),
+    ]);
+    rest.extend(["--dir".into(), grant, "--no-workspaces".into(), "--stdio".into()]);
+    command.args(rest).env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"));
+    let transport = rmcp::transport::TokioChildProcess::new(command).expect("spawn");
+    let client = Client::default().serve(transport).await.expect("initialize over stdio");
+    let skills = client.list_all_skills().await.expect("skills/list");
+    assert_eq!(skills.len(), 1, "the saved skill from HOME: {skills:?}");
+    let ran = call(&client, "execute_code", json!({"language": "python", "code": "return skills.sales_by_region(path='/data/sales.csv', column='units')[0]['total']"})).await;
+    assert!(text(&ran).contains("result: 10"), "{}", text(&ran));
+    client.cancel().await.expect("close");
+}

@@ -149,3 +149,53 @@ fn frontmatter_that_expands_aliases_without_bound_is_refused() {
     let wrapped = crate::MetaError::from(err);
     assert!(std::error::Error::source(&wrapped).is_none(), "{wrapped}");
 }
+
+fn with_files(frontmatter: &str, files: &[(&str, &str)]) -> Result<SkillPack, SkillError> {
+    let mut all = vec![md(frontmatter)];
+    all.extend(files.iter().map(|(p, b)| (p.to_string(), b.as_bytes().to_vec())));
+    SkillPack::from_files(None, all)
+}
+
+#[test]
+fn a_script_named_in_metadata_is_read_with_its_schema_and_examples() {
+    let fm = "name: a\ndescription: x\nmetadata:\n  run: scripts/run.py\n  input-schema: scripts/in.json\n  examples: scripts/ex.json";
+    let files = [
+        ("scripts/run.py", "return args['n'] * 2"),
+        ("scripts/in.json", r#"{"type": "object", "properties": {"n": {"type": "integer"}}}"#),
+        ("scripts/ex.json", r#"[{"input": {"n": 2}, "output": 4}]"#),
+    ];
+    let pack = with_files(fm, &files).expect("ok");
+    let script = pack.script().expect("a script");
+    assert_eq!(script.language, ScriptLanguage::Python);
+    assert_eq!(script.code, "return args['n'] * 2");
+    assert_eq!(script.input_schema["properties"]["n"]["type"], "integer");
+    assert_eq!(script.examples[0].output, serde_json::json!(4));
+    assert_eq!(SkillPack::decode(&pack.encode()).expect("decodes"), pack, "survives packing");
+    let plain = one("name: a\ndescription: x").expect("ok");
+    assert!(plain.script().is_none(), "no metadata.run, no script");
+}
+
+#[test]
+fn a_script_that_is_missing_misnamed_or_malformed_is_refused_naming_the_key() {
+    let cases: [(&str, &[(&str, &str)], &str); 6] = [
+        ("run: scripts/run.py", &[], "metadata.run: `scripts/run.py` is not a file of this skill"),
+        ("run: scripts/run.rb", &[("scripts/run.rb", "")], "must end in .js or .py"),
+        ("run: run.py", &[("run.py", "")], "must be under scripts/"),
+        ("examples: scripts/e.json", &[("scripts/e.json", "[]")], "needs `metadata.run`"),
+        (
+            "run: scripts/r.js\n  input-schema: scripts/s.json",
+            &[("scripts/r.js", ""), ("scripts/s.json", "[1]")],
+            "metadata.input-schema: `scripts/s.json` must hold a JSON object",
+        ),
+        (
+            "run: scripts/r.js\n  examples: scripts/e.json",
+            &[("scripts/r.js", ""), ("scripts/e.json", r#"[{"input": 1, "output": 2}]"#)],
+            "metadata.examples: `scripts/e.json`",
+        ),
+    ];
+    for (metadata, files, expected) in cases {
+        let fm = format!("name: a\ndescription: x\nmetadata:\n  {metadata}");
+        let err = with_files(&fm, files).expect_err("refused");
+        assert!(err.to_string().contains(expected), "{metadata}: {err}");
+    }
+}

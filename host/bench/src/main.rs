@@ -10,6 +10,7 @@ mod calls;
 mod engine;
 mod native_tools;
 mod registry;
+mod reuse;
 mod search;
 mod serve;
 mod soak;

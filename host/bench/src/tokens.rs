@@ -22,8 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use wasm_host_code::{CodeRunner, Language, WorkspaceLimits, Workspaces};
-use wasm_host_mcp::CodeMode;
+use wasm_host_code::{CodeRunner, Language, SavePolicy, WorkspaceLimits, Workspaces};
+use wasm_host_mcp::{CodeMode, SkillSaving};
 use wasm_host_mcp::{HttpOptions, McpServer, Mode};
 use wasm_host_policy::{DirGrant, Grants, Limits};
 use wasm_host_runtime::{Catalog, Executor, LoadOptions};
@@ -50,32 +50,32 @@ pub struct TokenBenchArgs {
 
 /// Tokens per part of one mode's context.
 #[derive(Default, serde::Serialize)]
-struct Tally {
-    definitions: usize,
-    calls: usize,
-    results: usize,
+pub(crate) struct Tally {
+    pub(crate) definitions: usize,
+    pub(crate) calls: usize,
+    pub(crate) results: usize,
     answer: usize,
 }
 
 impl Tally {
-    fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.definitions + self.calls + self.results + self.answer
     }
 }
 
 /// One scenario's outcome.
 #[derive(serde::Serialize)]
-struct Scenario {
+pub(crate) struct Scenario {
     name: &'static str,
     direct: Tally,
-    code: Tally,
+    pub(crate) code: Tally,
     reduction_pct: f64,
 }
 
-type Client = RunningService<RoleClient, ()>;
+pub(crate) type Client = RunningService<RoleClient, ()>;
 
 /// Counts tokens with cl100k.
-struct Counter(tiktoken_rs::CoreBPE);
+pub(crate) struct Counter(tiktoken_rs::CoreBPE);
 
 impl Counter {
     fn count(&self, text: &str) -> usize {
@@ -84,14 +84,14 @@ impl Counter {
 }
 
 /// A model session against one server: calls tools and tallies what enters the context.
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     client: &'a Client,
     counter: &'a Counter,
     tally: Tally,
 }
 
 impl<'a> Session<'a> {
-    async fn new(client: &'a Client, counter: &'a Counter) -> anyhow::Result<Self> {
+    pub(crate) async fn new(client: &'a Client, counter: &'a Counter) -> anyhow::Result<Self> {
         // What a client forwards to the model for each tool: name, description, input schema.
         let tools: Vec<Value> = client
             .list_all_tools()
@@ -105,7 +105,7 @@ impl<'a> Session<'a> {
     }
 
     /// Calls `tool`; the call and its result enter the context. Returns the result text.
-    async fn call(&mut self, tool: &str, args: Value) -> anyhow::Result<String> {
+    pub(crate) async fn call(&mut self, tool: &str, args: Value) -> anyhow::Result<String> {
         self.tally.calls +=
             self.counter.count(&json!({"name": tool, "arguments": args}).to_string());
         let Value::Object(map) = args else { anyhow::bail!("arguments must be an object") };
@@ -135,7 +135,7 @@ impl<'a> Session<'a> {
     }
 
     /// Runs a program; returns the JSON on its `result:` line.
-    async fn program(&mut self, language: &str, code: &str) -> anyhow::Result<Value> {
+    pub(crate) async fn program(&mut self, language: &str, code: &str) -> anyhow::Result<Value> {
         let text = self.call("execute_code", json!({"language": language, "code": code})).await?;
         let line = text
             .lines()
@@ -144,7 +144,12 @@ impl<'a> Session<'a> {
         Ok(serde_json::from_str(line)?)
     }
 
-    fn answer(mut self, text: &str) -> Tally {
+    /// Tokens of calls and results so far.
+    pub(crate) fn tally_calls_and_results(&self) -> usize {
+        self.tally.calls + self.tally.results
+    }
+
+    pub(crate) fn answer(mut self, text: &str) -> Tally {
         self.tally.answer = self.counter.count(text);
         self.tally
     }
@@ -159,29 +164,37 @@ pub async fn run(global: &EngineArgs, args: &TokenBenchArgs) -> anyhow::Result<E
     );
     let truth = generate(data.path(), args.files)?;
     let counter = Counter(tiktoken_rs::cl100k_base().context("loading cl100k_base")?);
-    let (direct_url, code_url, workspaces) = start_servers(global, args, data.path()).await?;
+    let (direct_url, code_url, saving_url, workspaces, _home) =
+        start_servers(global, args, data.path()).await?;
     let connect = |url: String| async move {
         ().serve(StreamableHttpClientTransport::from_uri(url)).await.context("connecting")
     };
     let (direct, code) = (connect(direct_url).await?, connect(code_url).await?);
+    let saving = connect(saving_url).await?;
     let meta_tools = Session::new(&code, &counter).await?.tally.definitions;
+    let with_save = Session::new(&saving, &counter).await?.tally.definitions;
     let mut scenarios = Vec::new();
     scenarios.push(files_scenario(&direct, &code, &counter, &truth).await?);
     scenarios.push(transcript_scenario(&direct, &code, &counter, &truth, workspaces.path()).await?);
     scenarios.push(csv_scenario(&direct, &code, &counter, &truth).await?);
     scenarios.push(records_scenario(&direct, &code, &counter, &truth).await?);
-    report(&scenarios, meta_tools, args.json)?;
+    let reuse = crate::reuse::run(&saving, &counter, &truth, &scenarios).await?;
+    report(&scenarios, &reuse, [meta_tools, with_save], args.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(scenarios: &[Scenario], meta_tools: usize, as_json: bool) -> anyhow::Result<()> {
+fn report(
+    scenarios: &[Scenario],
+    reuse: &[crate::reuse::Reuse],
+    [meta_tools, with_save]: [usize; 2],
+    as_json: bool,
+) -> anyhow::Result<()> {
     if as_json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &json!({"meta_tool_definitions": meta_tools, "scenarios": scenarios})
-            )?
-        );
+        let all = json!({
+            "meta_tool_definitions": meta_tools, "with_save_skill": with_save,
+            "scenarios": scenarios, "reuse": reuse,
+        });
+        println!("{}", serde_json::to_string_pretty(&all)?);
         return Ok(());
     }
     println!("tokens entering the model's context (cl100k), direct mode vs code mode:\n");
@@ -204,8 +217,9 @@ fn report(scenarios: &[Scenario], meta_tools: usize, as_json: bool) -> anyhow::R
     }
     let verdict = if meta_tools <= 350 { "met" } else { "NOT met" };
     println!(
-        "\nmeta-tool definitions (search_tools, execute_code, checkpoint, restore): {meta_tools} tokens (target <= 350: {verdict})"
+        "\nmeta-tool definitions (search_tools, execute_code, checkpoint, restore): {meta_tools} tokens (target <= 350: {verdict}); with save_skill (--save-skills on): {with_save}"
     );
+    crate::reuse::report(reuse);
     Ok(())
 }
 
@@ -215,12 +229,12 @@ fn scenario(name: &'static str, direct: Tally, code: Tally) -> Scenario {
 }
 
 /// What the generated data should give, computed here to check both modes' answers.
-struct Truth {
-    test_files: Vec<String>,
+pub(crate) struct Truth {
+    pub(crate) test_files: Vec<String>,
     action_items: String,
     action_count: usize,
-    revenue: serde_json::Map<String, Value>,
-    record_sums: serde_json::Map<String, Value>,
+    pub(crate) revenue: serde_json::Map<String, Value>,
+    pub(crate) record_sums: serde_json::Map<String, Value>,
 }
 
 /// A small deterministic generator (64-bit LCG), so every run sees the same data.
@@ -381,7 +395,7 @@ async fn start_servers(
     global: &EngineArgs,
     args: &TokenBenchArgs,
     data: &Path,
-) -> anyhow::Result<(String, String, tempfile::TempDir)> {
+) -> anyhow::Result<(String, String, String, tempfile::TempDir, tempfile::TempDir)> {
     let runtime = global.runtime()?;
     let components = if args.components.is_empty() {
         ["grep.wasm", "csv.wasm", "json-query.wasm"]
@@ -428,10 +442,18 @@ async fn start_servers(
     let workspaces = tempfile::tempdir()?;
     let root =
         Workspaces::new(workspaces.path(), WorkspaceLimits::default()).context("workspace root")?;
-    let code = CodeMode { runner, workspaces: Some(Arc::new(root)), saving: None };
+    // The scenarios run with saving off (the default); the reuse figures on a third server that
+    // saves skills into a registry in a temporary home, as `serve --save-skills on` does.
+    let home = tempfile::tempdir()?;
+    let store = crate::reuse::RegistryStore::open(home.path())?;
+    let saving = SkillSaving { store: Arc::new(store), policy: SavePolicy::On };
+    let spaces = Some(Arc::new(root));
+    let plain = CodeMode { runner: runner.clone(), workspaces: spaces.clone(), saving: None };
+    let saving = CodeMode { runner, workspaces: spaces, saving: Some(saving) };
     let direct = McpServer::builder(executor.clone()).mode(Some(Mode::Direct)).build();
-    let code = McpServer::builder(executor).mode(Some(Mode::Code)).code(code).build();
-    Ok((serve(direct).await?, serve(code).await?, workspaces))
+    let code = McpServer::builder(executor.clone()).mode(Some(Mode::Code)).code(plain).build();
+    let saving = McpServer::builder(executor).mode(Some(Mode::Code)).code(saving).build();
+    Ok((serve(direct).await?, serve(code).await?, serve(saving).await?, workspaces, home))
 }
 
 async fn serve(server: McpServer) -> anyhow::Result<String> {
@@ -456,14 +478,26 @@ async fn serve(server: McpServer) -> anyhow::Result<String> {
     Ok(format!("http://{}/mcp", rx.await.context("the server did not start")?))
 }
 
+/// The final answers of scenarios 1, 3 and 4 (the same in every mode).
+pub(crate) fn files_answer(truth: &Truth) -> String {
+    format!("The {} test files:\n{}", truth.test_files.len(), truth.test_files.join("\n"))
+}
+
+pub(crate) fn revenue_answer(truth: &Truth) -> String {
+    format!("Revenue (units x price) by region: {}", Value::Object(truth.revenue.clone()))
+}
+
+pub(crate) fn records_answer(truth: &Truth) -> String {
+    format!("Units per record file: {}", Value::Object(truth.record_sums.clone()))
+}
+
 async fn files_scenario(
     direct: &Client,
     code: &Client,
     counter: &Counter,
     truth: &Truth,
 ) -> anyhow::Result<Scenario> {
-    let answer =
-        format!("The {} test files:\n{}", truth.test_files.len(), truth.test_files.join("\n"));
+    let answer = files_answer(truth);
     let mut d = Session::new(direct, counter).await?;
     let mut found = Vec::new();
     for offset in (0..).step_by(10_000) {
@@ -554,8 +588,7 @@ async fn csv_scenario(
     counter: &Counter,
     truth: &Truth,
 ) -> anyhow::Result<Scenario> {
-    let answer =
-        format!("Revenue (units x price) by region: {}", Value::Object(truth.revenue.clone()));
+    let answer = revenue_answer(truth);
     let mut d = Session::new(direct, counter).await?;
     let mut revenue = serde_json::Map::new();
     for offset in (0..10_000).step_by(1000) {
@@ -601,7 +634,7 @@ async fn records_scenario(
     counter: &Counter,
     truth: &Truth,
 ) -> anyhow::Result<Scenario> {
-    let answer = format!("Units per record file: {}", Value::Object(truth.record_sums.clone()));
+    let answer = records_answer(truth);
     let mut d = Session::new(direct, counter).await?;
     for r in 1..=15 {
         d.call("csv.aggregate", json!({"path": format!("/data/records/r{r:02}.csv"), "column": "units", "ops": ["sum"]})).await?;

@@ -25,6 +25,15 @@ fn bench_tokens_counts_both_modes_and_code_mode_cuts_the_context() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("--json");
     let meta = report["meta_tool_definitions"].as_u64().expect("meta tokens");
     assert!(meta > 100 && meta <= 350, "meta-tool definitions: {meta} tokens");
+    let with_save = report["with_save_skill"].as_u64().expect("with save_skill");
+    assert!(with_save > meta, "save_skill is listed when saving is on: {with_save} vs {meta}");
+    // A task done again through the skill saved the first time costs less work than from scratch.
+    let reuse = report["reuse"].as_array().expect("reuse figures");
+    assert_eq!(reuse.len(), 3, "{reuse:?}");
+    for r in reuse {
+        assert!(r["work_skill"].as_u64() < r["work_again"].as_u64(), "{r}");
+        assert!(r["save"].as_u64().is_some_and(|s| s > 0), "{r}");
+    }
     let scenarios = report["scenarios"].as_array().expect("scenarios");
     assert_eq!(scenarios.len(), 4);
     for s in scenarios {

@@ -47,8 +47,9 @@ pub struct CodeArgs {
     /// Workspaces the server keeps at once (default 1000).
     #[arg(long, env = "WASM_HOST_MAX_WORKSPACES", value_name = "N")]
     pub max_workspaces: Option<usize>,
-    /// The save_skill meta-tool: on (default: saved skills are stored in HOME and served at
-    /// once), approve (they wait for `wasm-host skill approve NAME`) or off.
+    /// The save_skill meta-tool: off (default), on (saved skills are stored in HOME and served
+    /// at once; `serve` also serves the skills saved in HOME) or approve (they wait for
+    /// `wasm-host skill approve NAME`).
     #[arg(long, env = "WASM_HOST_SAVE_SKILLS", value_name = "on|approve|off", value_parser = |s: &str| s.parse::<SavePolicy>())]
     pub save_skills: Option<SavePolicy>,
 }

@@ -70,7 +70,7 @@ pub struct CodeConfig {
     pub max_workspaces: Option<usize>,
     /// `output`: bytes of printed output (and, separately, of the returned value) per run.
     pub output: Option<u64>,
-    /// `save_skills`: off, on (default) or approve (`save_skill` waits for `skill approve`).
+    /// `save_skills`: off (default), on, or approve (`save_skill` waits for `skill approve`).
     pub save_skills: Option<SavePolicy>,
 }
 

@@ -551,13 +551,14 @@ async fn a_bundle_carries_a_skill_its_tools_and_runner_into_an_offline_home() {
         carol.path().display().to_string(),
         "serve".into(),
         "csv".into(),
+        "sales-by-region@^0.1".into(),
     ]);
     rest.extend(["--dir".into(), grant, "--no-workspaces".into(), "--stdio".into()]);
     command.args(rest).env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"));
     let transport = rmcp::transport::TokioChildProcess::new(command).expect("spawn");
     let client = Client::default().serve(transport).await.expect("initialize over stdio");
     let skills = client.list_all_skills().await.expect("skills/list");
-    assert_eq!(skills.len(), 1, "the saved skill from HOME: {skills:?}");
+    assert_eq!(skills.len(), 1, "the skill from HOME: {skills:?}");
     let ran = call(&client, "execute_code", json!({"language": "python", "code": "return skills.sales_by_region(path='/data/sales.csv', column='units')[0]['total']"})).await;
     assert!(text(&ran).contains("result: 10"), "{}", text(&ran));
     client.cancel().await.expect("close");

@@ -13,14 +13,16 @@ use wasm_host_runtime::Output;
 /// Longest description a skill may have (the Agent Skills limit), in characters.
 const MAX_DESCRIPTION: usize = 1024;
 
-/// Whether the server may save skills: the operator's choice (`[skills] save`).
+/// Whether the server may save skills: the operator's choice (`[code] save_skills`). Off by
+/// default: a saved skill changes what every later session is offered, so the operator opts in
+/// (and `save_skill`'s definition costs every conversation about 80 tokens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SavePolicy {
     /// `save_skill` is not offered.
+    #[default]
     Off,
     /// Saved skills are stored and served at once.
-    #[default]
     On,
     /// Saved skills wait until the operator runs `wasm-host skill approve NAME`.
     Approve,

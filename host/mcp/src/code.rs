@@ -108,18 +108,18 @@ fn save_skill_definition(languages: &[&str]) -> Tool {
     let schema = json!({
         "type": "object",
         "properties": {
-            "name": {"type": "string", "description": "a-z, 0-9, single -"},
-            "description": {"type": "string", "description": "What it does; when to use it"},
+            "name": {"type": "string"},
+            "description": {"type": "string"},
             "language": {"enum": languages},
-            "code": {"type": "string", "description": "Program body reading `args`; returns the result"},
-            "input_schema": {"type": "object", "description": "JSON Schema of args"},
-            "examples": {"type": "array", "items": {"type": "object", "properties": {"input": {"type": "object"}, "output": {}}, "required": ["input", "output"]}}
+            "code": {"type": "string"},
+            "input_schema": {"type": "object"},
+            "examples": {"type": "array"}
         },
         "required": ["name", "description", "language", "code", "examples"]
     });
     Tool::new(
         SAVE_SKILL,
-        "Save working code as a skill, run later as `skills.<name>(args)`. Each example is run first and must match.",
+        "Save code that reads `args` as skills.<name>(args). Examples: [{input, output}], run first.",
         object(schema),
     )
     .with_annotations(

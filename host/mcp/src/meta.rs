@@ -125,9 +125,14 @@ pub fn search(
         .map(|h| {
             let t = &tools[h.doc];
             let mut v = item(t);
-            if let (true, Some(o)) = (t.skill, v.as_object_mut()) {
+            if t.skill {
                 let skill = t.qualified.trim_end_matches(".run").replace('-', "_");
-                o.insert("call".into(), json!(format!("skills.{skill}(args)")));
+                let call = json!(format!("skills.{skill}(args)"));
+                match v.as_object_mut() {
+                    Some(o) => drop(o.insert("call".into(), call)),
+                    // `detail: name`: a skill is named by the call that runs it.
+                    None => v = call,
+                }
             }
             v
         })

@@ -41,11 +41,14 @@ pub fn skill_weight(figures: Option<SkillFigures>) -> f32 {
     figures.map_or(1.0, |f| 0.6 + 0.4 * f.success_rate as f32)
 }
 
+/// A metric family: name, type, help, and the value it reads from a skill's figures.
+type Family = (&'static str, &'static str, &'static str, fn(&SkillFigures) -> String);
+
 /// Each skill's runs in Prometheus text format (appended to `/metrics`).
 pub fn usage_metrics(usage: &SkillUsage) -> String {
     let all = usage.all();
     let mut out = String::new();
-    let families: [(&str, &str, &str, fn(&SkillFigures) -> String); 3] = [
+    let families: [Family; 3] = [
         ("wasm_host_skill_runs_total", "counter", "Runs of each skill's script.", |f| {
             f.runs.to_string()
         }),

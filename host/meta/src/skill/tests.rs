@@ -177,7 +177,8 @@ fn a_script_named_in_metadata_is_read_with_its_schema_and_examples() {
 
 #[test]
 fn a_script_that_is_missing_misnamed_or_malformed_is_refused_naming_the_key() {
-    let cases: [(&str, &[(&str, &str)], &str); 6] = [
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 6] = [
         ("run: scripts/run.py", &[], "metadata.run: `scripts/run.py` is not a file of this skill"),
         ("run: scripts/run.rb", &[("scripts/run.rb", "")], "must end in .js or .py"),
         ("run: run.py", &[("run.py", "")], "must be under scripts/"),

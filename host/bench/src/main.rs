@@ -8,6 +8,7 @@
 
 mod calls;
 mod engine;
+mod fastmcp_tokens;
 mod native_tools;
 mod registry;
 mod reuse;

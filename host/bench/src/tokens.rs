@@ -43,6 +43,13 @@ pub struct TokenBenchArgs {
     /// The Python runner component (default: runner-python.wasm beside the binary or in ../guests/).
     #[arg(long, value_name = "FILE")]
     pub python_runner: Option<PathBuf>,
+    /// Also count the scenarios through FastMCP 4.1.6 CodeMode, run by this Python (one with
+    /// `fastmcp[code-mode]==4.1.6`, e.g. .venv-fastmcp/bin/python from scripts/bench-code-mode).
+    #[arg(long, value_name = "PYTHON")]
+    pub fastmcp: Option<PathBuf>,
+    /// FastMCP's server for `--fastmcp`.
+    #[arg(long, value_name = "FILE", default_value = "scripts/fastmcp_tokens_server.py")]
+    pub fastmcp_server: PathBuf,
     /// Print the results as JSON.
     #[arg(long)]
     pub json: bool,
@@ -69,6 +76,9 @@ pub(crate) struct Scenario {
     name: &'static str,
     direct: Tally,
     pub(crate) code: Tally,
+    /// The same through FastMCP CodeMode (with `--fastmcp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fastmcp: Option<Tally>,
     reduction_pct: f64,
 }
 
@@ -179,6 +189,15 @@ pub async fn run(global: &EngineArgs, args: &TokenBenchArgs) -> anyhow::Result<E
     scenarios.push(csv_scenario(&direct, &code, &counter, &truth).await?);
     scenarios.push(records_scenario(&direct, &code, &counter, &truth).await?);
     let reuse = crate::reuse::run(&saving, &counter, &truth, &scenarios).await?;
+    if let Some(python) = &args.fastmcp {
+        eprintln!("bench tokens: the same scenarios through FastMCP CodeMode");
+        let fastmcp =
+            crate::fastmcp_tokens::connect(python, &args.fastmcp_server, data.path()).await?;
+        let tallies = crate::fastmcp_tokens::scenarios(&fastmcp, &counter, &truth).await?;
+        for (s, t) in scenarios.iter_mut().zip(tallies) {
+            s.fastmcp = Some(t);
+        }
+    }
     report(&scenarios, &reuse, [meta_tools, with_save], args.json)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -215,6 +234,24 @@ fn report(
             s.reduction_pct
         );
     }
+    if scenarios.iter().any(|s| s.fastmcp.is_some()) {
+        println!(
+            "\ncode mode vs FastMCP 4.1.6 CodeMode (search, get_schema, execute), same scenarios and answers:\n"
+        );
+        println!("{:<44} {:>9} {:>9} {:>7}  target", "scenario", "code", "FastMCP", "ratio");
+        for s in scenarios {
+            let Some(f) = &s.fastmcp else { continue };
+            let ratio = s.code.total() as f64 / f.total().max(1) as f64;
+            let verdict = if s.code.total() < f.total() { "fewer: met" } else { "fewer: NOT met" };
+            println!(
+                "{:<44} {:>9} {:>9} {:>6.2}x  {verdict}",
+                s.name,
+                s.code.total(),
+                f.total(),
+                ratio
+            );
+        }
+    }
     let verdict = if meta_tools <= 350 { "met" } else { "NOT met" };
     println!(
         "\nmeta-tool definitions (search_tools, execute_code, checkpoint, restore): {meta_tools} tokens (target <= 350: {verdict}); with save_skill (--save-skills on): {with_save}"
@@ -225,14 +262,14 @@ fn report(
 
 fn scenario(name: &'static str, direct: Tally, code: Tally) -> Scenario {
     let reduction_pct = 100.0 * (1.0 - code.total() as f64 / direct.total().max(1) as f64);
-    Scenario { name, direct, code, reduction_pct }
+    Scenario { name, direct, code, fastmcp: None, reduction_pct }
 }
 
 /// What the generated data should give, computed here to check both modes' answers.
 pub(crate) struct Truth {
     pub(crate) test_files: Vec<String>,
     action_items: String,
-    action_count: usize,
+    pub(crate) action_count: usize,
     pub(crate) revenue: serde_json::Map<String, Value>,
     pub(crate) record_sums: serde_json::Map<String, Value>,
 }

@@ -154,6 +154,9 @@ pub fn signature(t: &ToolInfo) -> String {
     format!("{}(args: {}): {out}", t.qualified, ts_type(&t.input_schema))
 }
 
+/// The generic a stub declares for "one or many": `type Many<T> = T | T[];`.
+pub const MANY: &str = "Many";
+
 /// The TypeScript type a JSON Schema describes (objects, arrays, enums, unions, primitives).
 pub fn ts_type(schema: &Value) -> String {
     if let Some(values) = schema.get("enum").and_then(Value::as_array) {
@@ -162,6 +165,13 @@ pub fn ts_type(schema: &Value) -> String {
     if let Some(options) =
         schema.get("anyOf").or_else(|| schema.get("oneOf")).and_then(Value::as_array)
     {
+        // `X | X[]` (one or many, as csv's `where`) names X once.
+        if let [one, many] = options.as_slice()
+            && many.get("type") == Some(&json!("array"))
+            && many.get("items") == Some(one)
+        {
+            return format!("{MANY}<{}>", ts_type(one));
+        }
         return options.iter().map(ts_type).collect::<Vec<_>>().join(" | ");
     }
     match schema.get("type") {

@@ -6,7 +6,7 @@
 //! and tool names with `-` become `_` (`json-query` → `tools.json_query`), the one rule both
 //! languages (and `guests/runners/*`) share.
 
-use crate::meta::ts_type;
+use crate::meta::{MANY, ts_type};
 use serde_json::Value;
 use std::fmt::Write;
 use wasm_host_runtime::ToolInfo;
@@ -74,13 +74,18 @@ pub fn read(tools: &[ToolInfo], uri: &str) -> Option<String> {
 pub fn typescript(t: &ToolInfo) -> String {
     let (c, n) = split(t);
     let out = t.output_schema.as_ref().map_or_else(|| "string".to_string(), ts_type);
+    let args = ts_type(&t.input_schema);
+    let many = if format!("{args}{out}").contains(&format!("{MANY}<")) {
+        format!("type {MANY}<T> = T | T[];\n")
+    } else {
+        String::new()
+    };
     format!(
-        "// tools.{}.{}\n/** {} */\nexport declare function {}(args: {}): {out};\n",
+        "// tools.{}.{}\n{many}/** {} */\nexport declare function {}(args: {args}): {out};\n",
         ident(c),
         ident(n),
         escape_hidden(&t.description).replace("*/", "* /"),
         ident(n),
-        ts_type(&t.input_schema)
     )
 }
 
@@ -179,5 +184,19 @@ mod tests {
         assert!(py.contains("# tools.json_query.query"), "{py}");
         assert!(read(std::slice::from_ref(&t), "wasm-host://tools/json-query/nope.pyi").is_none());
         assert!(index(&[t]).contains("`tools.json_query.query` — Select items"));
+    }
+
+    #[test]
+    fn one_or_many_names_its_type_once() {
+        let filter = json!({"type": "object", "properties": {"column": {"type": "string"}}, "required": ["column"]});
+        let mut t = tool();
+        t.input_schema = json!({"type": "object", "properties": {
+            "where": {"anyOf": [filter, {"type": "array", "items": filter}]}
+        }});
+        let ts = typescript(&t);
+        assert!(ts.contains("type Many<T> = T | T[];"), "{ts}");
+        assert!(ts.contains("where?: Many<{column: string}>"), "{ts}");
+        assert_eq!(ts.matches("column: string").count(), 1, "{ts}");
+        assert!(!typescript(&tool()).contains("Many"), "declared only when used");
     }
 }

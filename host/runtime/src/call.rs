@@ -156,7 +156,7 @@ impl Executor {
         tool: &str,
         arguments: &str,
     ) -> CallOutcome {
-        self.call_at_depth(component, tool, arguments, 0).await
+        self.call_component_at(component, tool, arguments, 0).await
     }
 
     /// A call from inside a program (`tools.call`), one level deeper.
@@ -188,7 +188,7 @@ impl Executor {
             } else {
                 None
             };
-            let mut outcome = self.call_at_depth(&component, &tool, arguments, depth).await;
+            let mut outcome = self.call_component_at(&component, &tool, arguments, depth).await;
             if let Some(m) = &component.manifest {
                 outcome.stats.used.push(format!("{}@{}", component.name, m.version));
             }
@@ -199,16 +199,6 @@ impl Executor {
     /// Like [`Executor::call_component`], as a nested call `depth` levels down: what a skill's
     /// script runs as, so its own tool calls count against the call-depth limit.
     pub async fn call_component_at(
-        &self,
-        component: &LoadedComponent,
-        tool: &str,
-        arguments: &str,
-        depth: u32,
-    ) -> CallOutcome {
-        self.call_at_depth(component, tool, arguments, depth).await
-    }
-
-    async fn call_at_depth(
         &self,
         component: &LoadedComponent,
         tool: &str,

@@ -133,7 +133,18 @@ impl HomeSkillStore {
 
 impl SkillStore for HomeSkillStore {
     fn latest(&self, name: &str) -> Result<Option<semver::Version>, String> {
-        let listed = self.registry()?.list().map_err(|e| e.to_string())?;
+        let registry = self.registry()?;
+        if let Ok(newest) = registry.resolve(&format!("{name}@*")) {
+            let bytes = std::fs::read(&newest.path).map_err(|e| e.to_string())?;
+            let info = wasm_host_meta::inspect(&bytes).map_err(|e| e.to_string())?;
+            if info.skill.is_none() {
+                return Err(format!(
+                    "`{name}` is a component in {} that is not a skill; a skill cannot take its name",
+                    self.global.home().display()
+                ));
+            }
+        }
+        let listed = registry.list().map_err(|e| e.to_string())?;
         let stored = listed
             .get(name)
             .into_iter()

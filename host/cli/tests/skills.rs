@@ -406,6 +406,13 @@ async fn saving_skills_can_wait_for_approval_or_be_off() {
         .serve(StreamableHttpClientTransport::from_uri(url))
         .await
         .expect("connect");
+    // A skill may not take a tool's name (it would replace grep here and in HOME).
+    let mut shadow = count_todos();
+    shadow["name"] = json!("grep");
+    let refused = call(&client, "save_skill", shadow).await;
+    assert_eq!(refused.is_error, Some(true), "{refused:?}");
+    let why = text(&refused);
+    assert!(why.contains("`grep` is the name of a loaded tool component"), "{why}");
     let saved = call(&client, "save_skill", count_todos()).await;
     assert!(
         text(&saved)

@@ -8,7 +8,7 @@ use crate::runner::{CodeRunner, Language};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use wasm_host_meta::skill::{Example, MAX_EXAMPLES, SkillPack, check_name};
-use wasm_host_runtime::Output;
+use wasm_host_runtime::{ComponentKind, Output};
 
 /// Longest description a skill may have (the Agent Skills limit), in characters.
 const MAX_DESCRIPTION: usize = 1024;
@@ -43,7 +43,8 @@ impl std::str::FromStr for SavePolicy {
 
 /// Where saved skills go (the registry in the server's home).
 pub trait SkillStore: Send + Sync {
-    /// The newest stored (or pending) version of `name`.
+    /// The newest stored (or pending) version of `name`; an error if `name` is taken by a
+    /// component that is not a skill.
     fn latest(&self, name: &str) -> Result<Option<semver::Version>, String>;
     /// Stores `bytes` (a skill component) as a new version, served from now on. Returns where.
     fn store(&self, bytes: &[u8]) -> Result<String, String>;
@@ -208,6 +209,17 @@ pub async fn save(
 ) -> Result<SavedSkill, String> {
     if policy == SavePolicy::Off {
         return Err("saving skills is off on this server (the operator's [skills] save)".into());
+    }
+    // A skill must not take the name of a tool or program: it would replace it in the catalog
+    // and, stored under that package name, be what `NAME@RANGE` resolves to.
+    if let Some(c) = runner.executor().catalog().get(&draft.name)
+        && c.kind != ComponentKind::Skill
+    {
+        return Err(format!(
+            "`{}` is the name of a loaded {} component; a skill cannot take it",
+            draft.name,
+            if c.kind == ComponentKind::Tool { "tool" } else { "program" }
+        ));
     }
     let requires = run_examples(runner, draft).await?;
     let version = match store.latest(&draft.name)? {

@@ -103,12 +103,16 @@ impl CodeArgs {
 /// `settings` with a runner from HOME (`runner-js`, `runner-python`, as a bundle installs them)
 /// for each language that has none yet: an installed machine needs no repository.
 pub fn with_home_runners(global: &GlobalArgs, mut settings: CodeSettings) -> CodeSettings {
-    for language in Language::ALL {
-        if settings.runners.iter().any(|(l, _, _)| *l == language) {
-            continue;
-        }
+    let missing: Vec<Language> = Language::ALL
+        .into_iter()
+        .filter(|language| !settings.runners.iter().any(|(l, _, _)| l == language))
+        .collect();
+    if missing.is_empty() {
+        return settings;
+    }
+    let Ok(registry) = crate::registry::open(global) else { return settings };
+    for language in missing {
         let name = language.runner_file().trim_end_matches(".wasm");
-        let Ok(registry) = crate::registry::open(global) else { return settings };
         if let Ok(resolved) = registry.resolve(name) {
             settings.runners.push((language, resolved.path, false));
         }

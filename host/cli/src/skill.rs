@@ -18,7 +18,7 @@ use std::time::Instant;
 use wasm_host_code::{CodeRunner, SkillDraft, SkillStore};
 use wasm_host_meta::skill::SkillPack;
 use wasm_host_registry::{Incoming, Registry};
-use wasm_host_runtime::{Catalog, Executor, LoadOptions, LoadedComponent, Output};
+use wasm_host_runtime::{Catalog, Executor, LoadOptions, LoadedComponent};
 
 /// Where skills saved with `[code] save_skills = "approve"` wait, under the home.
 const PENDING: &str = "skills-pending";
@@ -393,10 +393,7 @@ async fn check_one(env: &SkillEnv, name: &str, pack: &SkillPack) -> Value {
         let problem = match &outcome.result {
             Err(e) => Some(e.to_string()),
             Ok(out) => {
-                let got = match out {
-                    Output::Json(t) => serde_json::from_str(t).unwrap_or(Value::Null),
-                    Output::Text(t) => Value::String(t.clone()),
-                };
+                let got = wasm_host_code::output_value(out);
                 (got != example.output)
                     .then(|| format!("returned {got}, expected {}", example.output))
             }

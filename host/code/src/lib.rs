@@ -33,7 +33,7 @@ pub use runner::{
     Accounting, BYTES_PER_TOKEN, CodeRunner, ExecRequest, Execution, FileChange, Language,
     MAX_FILES_LISTED, ProgramError,
 };
-pub use save::{SavePolicy, SavedSkill, SkillDraft, SkillStore, run_examples, save};
+pub use save::{SavePolicy, SavedSkill, SkillDraft, SkillStore, output_value, run_examples, save};
 pub use skills::{SkillFigures, SkillUsage};
 pub use workspace::{
     DEFAULT_QUOTA_BYTES, GUEST_PATH, Listing, Workspace, WorkspaceError, WorkspaceLimits,

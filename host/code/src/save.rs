@@ -170,6 +170,15 @@ impl SkillDraft {
     }
 }
 
+/// A script's result as an example's expected output is compared with: the JSON value, or the
+/// text as a string.
+pub fn output_value(out: &Output) -> Value {
+    match out {
+        Output::Json(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+        Output::Text(text) => Value::String(text.clone()),
+    }
+}
+
 /// Runs each example of `draft` in the sandbox; every one must return its expected output.
 /// Returns the components the runs called, as caret ranges of the versions used.
 pub async fn run_examples(runner: &CodeRunner, draft: &SkillDraft) -> Result<Vec<String>, String> {
@@ -179,8 +188,7 @@ pub async fn run_examples(runner: &CodeRunner, draft: &SkillDraft) -> Result<Vec
         let outcome = runner.try_script(draft.language, &draft.code, args).await;
         let n = i + 1;
         let got = match &outcome.result {
-            Ok(Output::Json(text)) => serde_json::from_str(text).unwrap_or(Value::Null),
-            Ok(Output::Text(text)) => Value::String(text.clone()),
+            Ok(out) => output_value(out),
             Err(e) => return Err(format!("example {n} failed: {e}")),
         };
         if got != example.output {

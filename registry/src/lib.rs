@@ -27,6 +27,7 @@ pub mod bundle;
 mod index;
 pub mod index_file;
 pub mod lock;
+#[cfg(feature = "oci")]
 pub mod oci;
 pub mod resolve;
 pub mod sign;

@@ -7,6 +7,7 @@
 //! next to a baseline measured in the same run. Logs go to stderr; figures to stdout.
 
 mod calls;
+mod edge;
 mod engine;
 mod fastmcp_tokens;
 mod native_tools;
@@ -45,6 +46,9 @@ enum Mode {
     Registry(registry::RegistryBenchArgs),
     /// Many concurrent clients, some hostile, against one `wasm-host serve`: latency, RSS, fds, disk.
     Soak(soak::SoakArgs),
+    /// The runtime-only host against the full one: stripped size, cold start to the first
+    /// answered tools/call with three precompiled components, RSS.
+    Edge(edge::EdgeArgs),
     /// Serve native rmcp versions of the example tools over stdio (the `serve` baseline).
     #[command(hide = true)]
     NativeServer(native_tools::NativeServerArgs),
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
             Some(Mode::Search(args)) => search::run(&args),
             Some(Mode::Tokens(args)) => tokens::run(&engine, &args).await,
             Some(Mode::Registry(args)) => registry::run(&args),
+            Some(Mode::Edge(args)) => edge::run(&engine, &args),
             Some(Mode::Soak(args)) => soak::run(&engine, &args).await,
             Some(Mode::NativeServer(args)) => native_tools::run(&args).await,
         }

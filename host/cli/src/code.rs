@@ -120,9 +120,15 @@ pub fn with_home_runners(global: &GlobalArgs, mut settings: CodeSettings) -> Cod
     settings
 }
 
-/// `runner-*.wasm` beside the executable, or in `../guests/` from it.
+/// `runner-*.wasm` beside the executable, or in `../guests/` from it; the runtime-only host
+/// (no compiler) takes only a precompiled `runner-*.cwasm` from there.
 fn default_runner(language: Language) -> Option<PathBuf> {
-    beside_binary(language.runner_file())
+    let wasm = language.runner_file();
+    if cfg!(feature = "compiler") {
+        beside_binary(wasm)
+    } else {
+        beside_binary(&wasm.replace(".wasm", ".cwasm"))
+    }
 }
 
 /// `file` beside the executable, or in `../guests/` from it (`target/guests/` for a build in

@@ -2,24 +2,26 @@
 
 use crate::settings::{GlobalArgs, SandboxArgs};
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use wasm_host_runtime::aot;
 use wasm_host_runtime::{
     CallOutcome, Catalog, Executor, LoadOptions, LoadedComponent, Output, is_hidden_character,
     sanitize_for_terminal,
 };
 
 /// `wasm-host build DIR [-o OUT]`.
+#[cfg(feature = "builders")]
 pub fn build(
     env: &wasm_host_build::BuildEnv,
     dir: &Path,
     output: Option<&Path>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use std::time::Duration;
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {elapsed:>3} {msg}")
@@ -51,19 +53,29 @@ pub fn build(
 
 /// `wasm-host inspect FILE`.
 pub async fn inspect(global: &GlobalArgs, file: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let info = wasm_host_meta::inspect(&bytes)
+    let artifact = aot::is_artifact(file)
+        .then(|| aot::read_artifact_info(file))
+        .transpose()
         .with_context(|| format!("inspecting {}", file.display()))?;
+    let (info, bytes) = match &artifact {
+        Some(a) => (a.component_info(), None),
+        None => {
+            let bytes =
+                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+            let info = wasm_host_meta::inspect(&bytes)
+                .with_context(|| format!("inspecting {}", file.display()))?;
+            (info, Some(bytes))
+        }
+    };
     let compat = info.check_imports().err().map(|e| e.to_string());
     let runtime = global.runtime()?;
     let loaded = if compat.is_none() {
         let opts = LoadOptions { inspect_only: true, name: stem(file), ..Default::default() };
-        Some(
-            runtime
-                .load_bytes(&bytes, opts)
-                .await
-                .with_context(|| format!("loading {}", file.display()))?,
-        )
+        let loaded = match &bytes {
+            Some(bytes) => runtime.load_bytes(bytes, opts).await,
+            None => runtime.load_file(file, opts).await,
+        };
+        Some(loaded.with_context(|| format!("loading {}", file.display()))?)
     } else {
         None
     };
@@ -96,11 +108,15 @@ pub async fn inspect(global: &GlobalArgs, file: &Path, json: bool) -> anyhow::Re
             "file": file, "sha256": info.sha256, "size": info.size, "manifest": info.manifest,
             "kind": loaded.as_ref().map(|l| l.kind), "imports": info.interfaces.imports, "exports": info.interfaces.exports,
             "incompatible": compat, "tools": tools, "skill": skill, "flags": flags,
+            "precompiled": artifact.as_ref().map(|a| json!({"target": a.target, "wasmtime": a.wasmtime})),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(if compat.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS });
     }
     println!("{}  ({} bytes, sha256 {})", file.display(), info.size, info.sha256);
+    if let Some(a) = &artifact {
+        println!("precompiled: for {} by wasmtime {} ({})", a.target, a.wasmtime, a.settings);
+    }
     match &info.manifest {
         Some(m) => {
             println!(

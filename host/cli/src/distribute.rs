@@ -7,6 +7,7 @@ use anyhow::Context;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
+#[cfg(feature = "oci")]
 use wasm_host_registry::oci::{self, OciOptions};
 use wasm_host_registry::{Incoming, PublishOutcome, Registry, bundle};
 
@@ -24,6 +25,7 @@ pub struct OciArgs {
     pub password: Option<String>,
 }
 
+#[cfg(feature = "oci")]
 impl OciArgs {
     fn options(&self) -> OciOptions {
         OciOptions {
@@ -89,6 +91,7 @@ pub struct InstallArgs {
 }
 
 /// Runs `push`.
+#[cfg(feature = "oci")]
 pub async fn push(reg: &Registry, args: &PushArgs) -> anyhow::Result<ExitCode> {
     let pushed = oci::push(reg, &args.package, &args.target, &args.oci.options())
         .await
@@ -105,8 +108,9 @@ pub async fn push(reg: &Registry, args: &PushArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs `pull`.
+#[cfg(feature = "oci")]
 pub async fn pull(reg: &Registry, args: &PullArgs) -> anyhow::Result<ExitCode> {
-    let incoming = oci::pull(&args.source, &args.oci.options()).await?;
+    let incoming = pull_one(&args.source, &args.oci).await?;
     let out = reg.install(vec![incoming]).with_context(|| format!("installing {}", args.source))?;
     report(&args.source, &out, args.json);
     Ok(ExitCode::SUCCESS)
@@ -183,7 +187,7 @@ fn with_skill_needs(reg: &Registry, packages: &[String]) -> anyhow::Result<Vec<S
 pub async fn install(reg: &Registry, args: &InstallArgs) -> anyhow::Result<ExitCode> {
     for source in &args.sources {
         let out: anyhow::Result<Vec<PublishOutcome>> = if source.starts_with("oci://") {
-            let incoming = oci::pull(source, &args.oci.options()).await?;
+            let incoming = pull_one(source, &args.oci).await?;
             reg.install(vec![incoming]).map_err(Into::into)
         } else if is_wasm(source)? {
             let bytes = std::fs::read(source).with_context(|| format!("reading {source}"))?;
@@ -194,6 +198,19 @@ pub async fn install(reg: &Registry, args: &InstallArgs) -> anyhow::Result<ExitC
         report(source, &out.with_context(|| format!("installing {source}"))?, args.json);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One component from an OCI registry.
+#[cfg(feature = "oci")]
+async fn pull_one(source: &str, args: &OciArgs) -> anyhow::Result<Incoming> {
+    Ok(oci::pull(source, &args.options()).await?)
+}
+
+#[cfg(not(feature = "oci"))]
+async fn pull_one(source: &str, _args: &OciArgs) -> anyhow::Result<Incoming> {
+    anyhow::bail!(
+        "{source}: this is the runtime-only host, with no OCI client; pull it with the full `wasm-host` and carry it here in a bundle (`wasm-host bundle`)"
+    )
 }
 
 /// Whether the file starts with the Wasm magic (else it is taken for a bundle).

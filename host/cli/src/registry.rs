@@ -76,8 +76,10 @@ pub enum RegistryCommand {
         #[arg(long)]
         json: bool,
     },
+    #[cfg(feature = "oci")]
     /// Push NAME@VERSION (or a range) to an OCI registry in the CNCF Wasm artifact layout.
     Push(crate::distribute::PushArgs),
+    #[cfg(feature = "oci")]
     /// Pull a component from an OCI registry into the local registry (checked like `install`).
     Pull(crate::distribute::PullArgs),
     /// Pack components (NAME@RANGE ...) with their signatures and a lock file into one file.
@@ -106,7 +108,9 @@ pub async fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Resu
             publish(global, &reg, file, sign.as_deref(), *json).await?
         }
         RegistryCommand::Install(args) => return crate::distribute::install(&reg, args).await,
+        #[cfg(feature = "oci")]
         RegistryCommand::Push(args) => return crate::distribute::push(&reg, args).await,
+        #[cfg(feature = "oci")]
         RegistryCommand::Pull(args) => return crate::distribute::pull(&reg, args).await,
         RegistryCommand::Bundle(args) => return crate::distribute::bundle(&reg, args),
         RegistryCommand::Key(command) => return crate::keys::key(global, command),

@@ -107,15 +107,25 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     }
     let server =
         McpServer::builder(executor).gate(settings.gate).mode(settings.mode).code(code).build();
-    for c in settings.components {
-        let opts = LoadOptions {
-            name: c.name,
-            grants: c.grants,
-            limits: c.limits,
-            expect_sha256: c.expect_sha256,
-            ..Default::default()
-        };
-        load_one(global, &runtime, &catalog, &c.source, opts).await?;
+    // Loaded concurrently (precompiled artifacts map in parallel), added in the given order.
+    let loads: Vec<_> = settings
+        .components
+        .into_iter()
+        .map(|c| {
+            let opts = LoadOptions {
+                name: c.name,
+                grants: c.grants,
+                limits: c.limits,
+                expect_sha256: c.expect_sha256,
+                ..Default::default()
+            };
+            let (global, runtime, source) = (global.clone(), runtime.clone(), c.source.clone());
+            let load = async move { crate::registry::load(&global, &runtime, &source, opts).await };
+            (c.source.clone(), tokio::spawn(load))
+        })
+        .collect();
+    for (source, load) in loads {
+        add_loaded(&catalog, &source, load.await??)?;
     }
     if policy != SavePolicy::Off {
         load_saved_skills(global, &runtime, &catalog).await;
@@ -148,6 +158,15 @@ async fn load_one(
     opts: LoadOptions,
 ) -> anyhow::Result<String> {
     let c = crate::registry::load(global, runtime, spec, opts).await?;
+    add_loaded(catalog, spec, c)
+}
+
+/// Adds a loaded component to the catalog (refusing a second one of the same name) and says so.
+fn add_loaded(
+    catalog: &Catalog,
+    spec: &std::path::Path,
+    c: Arc<wasm_host_runtime::LoadedComponent>,
+) -> anyhow::Result<String> {
     anyhow::ensure!(
         catalog.get(&c.name).is_none(),
         "two components are named `{}` ({})",

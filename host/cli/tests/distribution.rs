@@ -8,68 +8,10 @@ use common::*;
 use serde_json::{Value, json};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::Output;
 use wasm_host_tests::{guest, scratch};
 
-/// A CNCF distribution registry on a free loopback port, killed when dropped.
-struct OciRegistry {
-    child: Child,
-    port: u16,
-    _storage: tempfile::TempDir,
-}
-
-impl OciRegistry {
-    fn start() -> Self {
-        let binary = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry", "/usr/bin/registry"].into_iter().find(|p| Path::new(p).exists()).expect("docker-registry is not installed: run scripts/setup (it installs Debian's docker-registry package)");
-        let storage = scratch();
-        let port =
-            TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-        let config = storage.path().join("config.yml");
-        let yaml = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            storage.path().join("data").display()
-        );
-        std::fs::write(&config, yaml).expect("config");
-        let child = Command::new(binary)
-            .args(["serve", &config.display().to_string()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start docker-registry");
-        let registry = OciRegistry { child, port, _storage: storage };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return registry;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(25));
-        }
-        panic!("docker-registry did not listen on 127.0.0.1:{port}");
-    }
-
-    fn url(&self, repo: &str) -> String {
-        format!("oci://127.0.0.1:{}/{repo}", self.port)
-    }
-}
-
-impl Drop for OciRegistry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `wasm-host --home HOME ARGS...`, with the shared compile cache.
-fn wh(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasm-host"))
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
-        .env_remove("WASM_HOST_REQUIRE_SIGNATURES")
-        .output()
-        .expect("run wasm-host")
-}
-
 fn ok(out: Output) -> String {
     assert!(
         out.status.success(),

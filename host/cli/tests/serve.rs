@@ -2,10 +2,9 @@
 //! three languages, JSON-RPC vs tool errors, limits, guest stdout, cancellation, HTTP guards.
 #![allow(deprecated)] // rmcp marks MCP logging deprecated (SEP-2577); we still test it.
 
+use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, LoggingLevel, SetLevelRequestParams};
-use rmcp::service::RunningService;
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use std::io::{BufRead, Read, Write};
 use std::time::{Duration, Instant};
@@ -13,35 +12,6 @@ use wasm_host_tests::guest;
 
 mod common;
 use common::*;
-
-/// The three example tools, called through whatever transport `client` uses.
-async fn three_languages(client: &RunningService<RoleClient, Client>) {
-    let tools = client.list_all_tools().await.expect("tools/list");
-    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    for want in ["grep.count", "csv.aggregate", "json-query.query"] {
-        assert!(names.contains(&want), "{want} in {names:?}");
-    }
-    let grep = call(client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
-    assert_eq!(grep.is_error, Some(false), "{}", text(&grep));
-    assert_eq!(serde_json::from_str::<Value>(&text(&grep)).expect("json")["total"], 2);
-    let csv = call(
-        client,
-        "csv.aggregate",
-        json!({"path": "/data/sales.csv", "group_by": "region", "column": "units", "ops": ["sum"]}),
-    )
-    .await;
-    assert!(text(&csv).contains("\"eu\"") && text(&csv).contains("10"), "{}", text(&csv));
-    let jq = call(
-        client,
-        "json-query.query",
-        json!({"file": "/data/items.json", "select": "items[*].name"}),
-    )
-    .await;
-    assert_eq!(
-        serde_json::from_str::<Value>(&text(&jq)).expect("json")["results"],
-        json!(["a", "b"])
-    );
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdio_client_calls_rust_js_and_python_tools() {

@@ -16,16 +16,6 @@ use common::*;
 
 const SKILLS: [&str; 2] = ["sales-by-region", "todo-report"];
 
-fn wasm_host(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasm-host"))
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
-        .output()
-        .expect("run wasm-host")
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
@@ -151,12 +141,11 @@ fn a_skill_builds_without_a_toolchain_and_publishes_like_any_component() {
     let out_dir = scratch();
     let out = out_dir.path().join("todo-report.wasm");
     let src = repo().join("guests/skills/todo-report").display().to_string();
-    let built =
-        wasm_host(home.path(), &["build", &src, "-o", out.to_str().expect("utf8"), "--json"]);
+    let built = wh(home.path(), &["build", &src, "-o", out.to_str().expect("utf8"), "--json"]);
     assert!(built.status.success(), "{}", stderr(&built));
     let v: Value = serde_json::from_slice(&built.stdout).expect("json");
     assert_eq!((v["language"].as_str(), v["version"].as_str()), (Some("skill"), Some("0.1.0")));
-    let inspected = wasm_host(home.path(), &["inspect", out.to_str().expect("utf8"), "--json"]);
+    let inspected = wh(home.path(), &["inspect", out.to_str().expect("utf8"), "--json"]);
     let v: Value = serde_json::from_slice(&inspected.stdout).expect("json");
     assert_eq!(v["kind"], "skill", "{v}");
     assert_eq!(v["skill"]["frontmatter"]["name"], "todo-report");
@@ -164,9 +153,9 @@ fn a_skill_builds_without_a_toolchain_and_publishes_like_any_component() {
     // Its script is its one tool, `run`, with the script's input schema.
     assert_eq!(v["tools"][0]["qualified"], "todo-report.run", "{v}");
     assert_eq!(v["tools"][0]["input_schema"]["properties"]["top"]["type"], "integer", "{v}");
-    let published = wasm_host(home.path(), &["publish", out.to_str().expect("utf8")]);
+    let published = wh(home.path(), &["publish", out.to_str().expect("utf8")]);
     assert!(published.status.success(), "{}", stderr(&published));
-    let listed = wasm_host(home.path(), &["list"]);
+    let listed = wh(home.path(), &["list"]);
     assert!(String::from_utf8_lossy(&listed.stdout).contains("todo-report"), "{listed:?}");
 }
 
@@ -183,7 +172,7 @@ fn hostile_skills_are_refused_with_nothing_stored() {
     let root = scratch();
     let home = scratch();
     let refused = |dir: &Path, expected: &str| {
-        let out = wasm_host(home.path(), &["build", dir.to_str().expect("utf8")]);
+        let out = wh(home.path(), &["build", dir.to_str().expect("utf8")]);
         assert!(!out.status.success() && stderr(&out).contains(expected), "{}", stderr(&out));
         assert!(!dir.join("dist").exists(), "nothing written for {}", dir.display());
     };
@@ -215,10 +204,10 @@ fn hostile_skills_are_refused_with_nothing_stored() {
     bytes[at..at + 10].copy_from_slice(b"../erences");
     let escaping = root.path().join("escaping.wasm");
     std::fs::write(&escaping, &bytes).expect("write");
-    let out = wasm_host(home.path(), &["publish", escaping.to_str().expect("utf8")]);
+    let out = wh(home.path(), &["publish", escaping.to_str().expect("utf8")]);
     assert!(!out.status.success(), "published an escaping skill");
     assert!(stderr(&out).contains("escapes the skill's directory"), "{}", stderr(&out));
-    let listed = wasm_host(home.path(), &["list", "--json"]);
+    let listed = wh(home.path(), &["list", "--json"]);
     assert!(!String::from_utf8_lossy(&listed.stdout).contains("sales-by-region"), "{listed:?}");
 }
 
@@ -297,7 +286,7 @@ async fn saved_skill_is_found_run_and_reported_incompatible_after_a_major_bump()
     warm_cache();
     let (home, d, tmp) = (scratch(), data(), scratch());
     let grep01 = grep_at(tmp.path(), semver::Version::new(0, 1, 7));
-    let published = wasm_host(home.path(), &["publish", &grep01.display().to_string()]);
+    let published = wh(home.path(), &["publish", &grep01.display().to_string()]);
     assert!(published.status.success(), "{}", stderr(&published));
     let (mut child, url) = home_server(home.path(), d.path(), "grep@^0.1", "on");
     let client = Client::default()
@@ -346,21 +335,21 @@ async fn saved_skill_is_found_run_and_reported_incompatible_after_a_major_bump()
     let with = |head: &[&str]| -> Vec<String> {
         head.iter().map(|s| s.to_string()).chain(cli.iter().cloned()).collect()
     };
-    let run = wasm_host(
+    let run = wh(
         home.path(),
         &as_strs(&with(&["skill", "run", "count-todos@^0.1", "--with", r#"{"path":"/data"}"#])),
     );
     assert!(run.status.success(), "{}", stderr(&run));
     assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "2");
-    let check = wasm_host(home.path(), &as_strs(&with(&["skill", "check"])));
+    let check = wh(home.path(), &as_strs(&with(&["skill", "check"])));
     let report = String::from_utf8_lossy(&check.stdout).to_string();
     assert!(check.status.success(), "{report}{}", stderr(&check));
     assert!(report.contains("count-todos 0.1.0: ok: example 1 ok"), "{report}");
     // grep's major version changes: listed incompatible when served, and `skill check` says why.
     let grep1 = grep_at(tmp.path(), semver::Version::new(1, 0, 0));
-    let published = wasm_host(home.path(), &["publish", &grep1.display().to_string()]);
+    let published = wh(home.path(), &["publish", &grep1.display().to_string()]);
     assert!(published.status.success(), "{}", stderr(&published));
-    let check = wasm_host(home.path(), &as_strs(&with(&["skill", "check"])));
+    let check = wh(home.path(), &as_strs(&with(&["skill", "check"])));
     let report = String::from_utf8_lossy(&check.stdout).to_string();
     assert!(!check.status.success(), "{report}");
     assert!(
@@ -426,14 +415,14 @@ async fn saving_skills_can_wait_for_approval_or_be_off() {
     );
     client.cancel().await.expect("close");
     child.0.kill().expect("kill");
-    let listed = wasm_host(home.path(), &["list"]);
+    let listed = wh(home.path(), &["list"]);
     assert!(
         !String::from_utf8_lossy(&listed.stdout).contains("count-todos"),
         "not stored before approval"
     );
-    let approved = wasm_host(home.path(), &["skill", "approve", "count-todos"]);
+    let approved = wh(home.path(), &["skill", "approve", "count-todos"]);
     assert!(approved.status.success(), "{}", stderr(&approved));
-    let listed = wasm_host(home.path(), &["list"]);
+    let listed = wh(home.path(), &["list"]);
     assert!(
         String::from_utf8_lossy(&listed.stdout).contains("count-todos"),
         "stored after approval"
@@ -471,11 +460,11 @@ fn a_skill_script_that_loops_is_stopped_at_the_deadline_and_nothing_is_stored() 
     args.extend(runner_args());
     args.extend(["--dir".to_string(), format!("{}::/data", d.path().display())]);
     let started = std::time::Instant::now();
-    let out = wasm_host(home.path(), &as_strs(&args));
+    let out = wh(home.path(), &as_strs(&args));
     assert!(!out.status.success());
     assert!(stderr(&out).contains("example 1 failed: deadline exceeded"), "{}", stderr(&out));
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "stopped, not hung");
-    let listed = wasm_host(home.path(), &["list"]);
+    let listed = wh(home.path(), &["list"]);
     assert!(!String::from_utf8_lossy(&listed.stdout).contains("spin"), "nothing stored");
     // A skill naming a script it does not have is refused at build, naming the key.
     let dir = skill_dir(
@@ -483,7 +472,7 @@ fn a_skill_script_that_loops_is_stopped_at_the_deadline_and_nothing_is_stored() 
         "no-script",
         "name: no-script\ndescription: x\nmetadata:\n  run: scripts/run.py\n",
     );
-    let out = wasm_host(home.path(), &["build", &dir.display().to_string()]);
+    let out = wh(home.path(), &["build", &dir.display().to_string()]);
     assert!(
         stderr(&out).contains("metadata.run: `scripts/run.py` is not a file of this skill"),
         "{}",
@@ -512,14 +501,12 @@ fn offline_binary(dir: &Path) -> (std::path::PathBuf, Vec<String>) {
 async fn a_bundle_carries_a_skill_its_tools_and_runner_into_an_offline_home() {
     let (alice, carol, tmp, d) = (scratch(), scratch(), scratch(), data());
     for g in ["csv", "sales-by-region"] {
-        let out = wasm_host(alice.path(), &["publish", &guest(g).display().to_string()]);
+        let out = wh(alice.path(), &["publish", &guest(g).display().to_string()]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
     let bundle = tmp.path().join("skill.bundle");
-    let out = wasm_host(
-        alice.path(),
-        &["bundle", "sales-by-region@^0.1", "-o", &bundle.display().to_string()],
-    );
+    let out =
+        wh(alice.path(), &["bundle", "sales-by-region@^0.1", "-o", &bundle.display().to_string()]);
     assert!(out.status.success(), "{}", stderr(&out));
     let packed = String::from_utf8_lossy(&out.stdout).to_string();
     for c in ["sales-by-region@0.1.0", "csv@0.1.0", "runner-python@0.1.0"] {

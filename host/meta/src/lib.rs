@@ -91,7 +91,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// The component's WIT-level imports and exports (top level only), e.g. `wasi:cli/stdout@0.2.3`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Interfaces {
     /// Imported instance/function names.
     pub imports: Vec<String>,

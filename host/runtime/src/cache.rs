@@ -62,7 +62,18 @@ impl CompileCache {
         }
         let dir = parent_dir.open_dir(leaf).map_err(err)?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
+        #[cfg(feature = "compiler")]
         engine.precompile_compatibility_hash().hash(&mut h);
+        // Without a compiler the engine has no compile settings to hash; wasmtime still checks
+        // every artifact it maps.
+        #[cfg(not(feature = "compiler"))]
+        (
+            engine.is_pulley(),
+            crate::aot::HOST_TARGET,
+            crate::aot::WASMTIME_VERSION,
+            crate::aot::ENGINE_SETTINGS,
+        )
+            .hash(&mut h);
         #[cfg(unix)]
         let owner = {
             use cap_std::fs::MetadataExt;

@@ -31,7 +31,7 @@ pub enum ComponentKind {
 }
 
 /// MCP tool annotations, from the WIT `tool-hints`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 pub struct ToolHints {
     /// Does not modify its environment.
     pub read_only: bool,
@@ -44,7 +44,7 @@ pub struct ToolHints {
 }
 
 /// One tool, as the catalog knows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ToolInfo {
     /// `<component>.<tool>`.
     pub qualified: String,
@@ -62,7 +62,7 @@ pub struct ToolInfo {
     pub hints: ToolHints,
     /// A skill's script (`<skill>.run`, `skills.<skill>` in programs): ranked first among
     /// equally relevant tools (reuse before new code).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skill: bool,
 }
 
@@ -106,6 +106,14 @@ impl ToolInfo {
             },
             skill: false,
         })
+    }
+
+    /// The same tool under another component name, checked again like a guest's definition
+    /// (a precompiled artifact lists its tools; the catalog may name the component otherwise).
+    pub(crate) fn requalified(&self, component: &str) -> Result<Self, String> {
+        let mut def = self.to_wit();
+        def.name = self.name.clone();
+        ToolInfo::from_wit(component, def)
     }
 
     /// Back to the WIT record (qualified name), for `tools.search`.

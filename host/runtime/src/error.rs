@@ -37,6 +37,23 @@ pub enum LoadError {
     /// `list-tools` failed or returned something unusable.
     #[error("component's tool list is unusable: {0}")]
     BadTools(String),
+    /// A precompiled artifact this host cannot use: another target, wasmtime version or engine
+    /// settings, no trailer, or refused by wasmtime's own check.
+    #[error("{file}: not usable here: {why}")]
+    Artifact {
+        /// The artifact file.
+        file: String,
+        /// What does not fit, and how to get one that does.
+        why: String,
+    },
+    /// A component that needs compiling, on a host built without a compiler.
+    #[error(
+        "component sha256:{sha256} is not precompiled, and this is the runtime-only host (no compiler); compile it ahead of time with the full host (`wasm-host compile COMPONENT.wasm [--target TRIPLE] -o COMPONENT.cwasm`) and load the .cwasm"
+    )]
+    NoCompiler {
+        /// The component's digest.
+        sha256: String,
+    },
     /// The compile cache could not be used.
     #[error("compile cache: {0}")]
     Cache(String),

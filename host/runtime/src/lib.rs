@@ -9,6 +9,9 @@
 //!   comes back through the same executor and [`Catalog`], one level deeper, with the same
 //!   argument check (the tool's JSON Schema), the tool's [`Gate`] slot and the same search.
 //!
+//! - [`aot`]: ahead-of-time artifacts (`.cwasm`) for hosts without a compiler (feature `compiler`,
+//!   on by default, brings Cranelift for every target).
+//!
 //! No wasmtime type appears in this crate's public API.
 //!
 //! ```
@@ -21,6 +24,7 @@
 //! assert_eq!(GateLimits::default().total, 256);
 //! ```
 
+pub mod aot;
 mod bindings;
 mod cache;
 mod call;

@@ -124,12 +124,16 @@ impl Runtime {
         self.cache.as_ref().map(CompileCache::path)
     }
 
-    /// Reads and loads a component file. See [`Runtime::load_bytes`].
+    /// Reads and loads a component file, or a precompiled artifact (`.cwasm`, see [`crate::aot`]).
+    /// See [`Runtime::load_bytes`].
     pub async fn load_file(
         self: &Arc<Self>,
         path: &Path,
         opts: LoadOptions,
     ) -> Result<Arc<LoadedComponent>, LoadError> {
+        if crate::aot::is_artifact(path) {
+            return self.load_artifact(path, opts).await;
+        }
         let read_err = |source| LoadError::Read { path: path.display().to_string(), source };
         let size = std::fs::metadata(path).map_err(read_err)?.len();
         if size > self.config.max_component_bytes {
@@ -149,6 +153,29 @@ impl Runtime {
         self.load(bytes, opts, None).await
     }
 
+    /// Loads a precompiled artifact: its trailer must fit this host, then wasmtime maps it (no
+    /// copy, pages on first touch) after its own compatibility check.
+    async fn load_artifact(
+        self: &Arc<Self>,
+        path: &Path,
+        opts: LoadOptions,
+    ) -> Result<Arc<LoadedComponent>, LoadError> {
+        let file = path.display().to_string();
+        let size = std::fs::metadata(path)
+            .map_err(|source| LoadError::Read { path: file.clone(), source })?
+            .len();
+        // Native code is several times the size of its component.
+        let limit = self.config.max_component_bytes.saturating_mul(4);
+        if size > limit {
+            return Err(LoadError::TooLarge { size, limit });
+        }
+        let artifact = crate::aot::read_artifact_info(path)?;
+        artifact.check_fits_host(&file)?;
+        let info = artifact.component_info();
+        let code = Code::Artifact(path, artifact.tools);
+        self.load_inspected(info, code, opts, file_component_name(path)).await
+    }
+
     async fn load(
         self: &Arc<Self>,
         bytes: &[u8],
@@ -162,6 +189,16 @@ impl Runtime {
             });
         }
         let info = wasm_host_meta::inspect(bytes)?;
+        self.load_inspected(info, Code::Component(bytes), opts, fallback_name).await
+    }
+
+    async fn load_inspected(
+        self: &Arc<Self>,
+        info: ComponentInfo,
+        code: Code<'_>,
+        opts: LoadOptions,
+        fallback_name: Option<String>,
+    ) -> Result<Arc<LoadedComponent>, LoadError> {
         if let Some((expected, source_of_truth)) = &opts.expect_sha256
             && *expected != info.sha256
         {
@@ -195,7 +232,12 @@ impl Runtime {
             // Nothing to compile: a skill's files are served, its scripts run in the code runner.
             ComponentKind::Skill => (Pre::Skill, false),
             _ => {
-                let (component, from_cache) = self.compile(bytes, &info).await?;
+                let (component, from_cache) = match &code {
+                    Code::Component(bytes) => self.compile(bytes, &info).await?,
+                    Code::Artifact(path, _) => {
+                        (self.deserialize_artifact(path, &info).await?, true)
+                    }
+                };
                 (self.pre_instantiate(&component, kind)?, from_cache)
             }
         };
@@ -216,10 +258,15 @@ impl Runtime {
             validators: Arc::default(),
             pre,
         };
-        loaded.tools = match kind {
-            ComponentKind::Tool => self.list_tools(&loaded).await?,
-            ComponentKind::Program => vec![program_tool(&loaded)],
-            ComponentKind::Skill => skill_tool(&loaded),
+        loaded.tools = match (kind, code) {
+            (ComponentKind::Tool, Code::Artifact(_, Some(tools))) => tools
+                .iter()
+                .map(|t| t.requalified(&loaded.name))
+                .collect::<Result<_, _>>()
+                .map_err(LoadError::BadTools)?,
+            (ComponentKind::Tool, _) => self.list_tools(&loaded).await?,
+            (ComponentKind::Program, _) => vec![program_tool(&loaded)],
+            (ComponentKind::Skill, _) => skill_tool(&loaded),
         };
         loaded.validators = Arc::new(crate::catalog::validators(&loaded.tools));
         Ok(Arc::new(loaded))
@@ -242,12 +289,7 @@ impl Runtime {
             self.remember(&info.sha256, &c);
             return Ok((c, true));
         }
-        let engine = self.engine.clone();
-        let owned = bytes.to_vec();
-        let component = tokio::task::spawn_blocking(move || Component::new(&engine, &owned))
-            .await
-            .map_err(|e| LoadError::Compile(e.to_string()))?
-            .map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        let component = self.compile_now(bytes, info).await?;
         if let Some(cache) = &self.cache {
             match component.serialize() {
                 Ok(artifact) => cache.put(&info.sha256, &artifact)?,
@@ -258,6 +300,47 @@ impl Runtime {
         }
         self.remember(&info.sha256, &component);
         Ok((component, false))
+    }
+
+    #[cfg(feature = "compiler")]
+    async fn compile_now(
+        &self,
+        bytes: &[u8],
+        _info: &ComponentInfo,
+    ) -> Result<Component, LoadError> {
+        let engine = self.engine.clone();
+        let owned = bytes.to_vec();
+        tokio::task::spawn_blocking(move || Component::new(&engine, &owned))
+            .await
+            .map_err(|e| LoadError::Compile(e.to_string()))?
+            .map_err(|e| LoadError::Compile(format!("{e:#}")))
+    }
+
+    #[cfg(not(feature = "compiler"))]
+    async fn compile_now(
+        &self,
+        _bytes: &[u8],
+        info: &ComponentInfo,
+    ) -> Result<Component, LoadError> {
+        Err(LoadError::NoCompiler { sha256: info.sha256.clone() })
+    }
+
+    /// Maps a checked artifact (or reuses the one already mapped for the same component), off
+    /// the async threads so several load at once.
+    async fn deserialize_artifact(
+        &self,
+        path: &Path,
+        info: &ComponentInfo,
+    ) -> Result<Component, LoadError> {
+        if let Some(c) = self.remembered(&info.sha256) {
+            return Ok(c);
+        }
+        let (engine, owned) = (self.engine.clone(), path.to_path_buf());
+        let component = tokio::task::spawn_blocking(move || map_artifact(&engine, &owned))
+            .await
+            .map_err(|e| LoadError::Compile(e.to_string()))??;
+        self.remember(&info.sha256, &component);
+        Ok(component)
     }
 
     fn remembered(&self, sha256: &str) -> Option<Component> {
@@ -318,7 +401,31 @@ impl Runtime {
     }
 }
 
-fn kind_of(info: &ComponentInfo) -> Result<ComponentKind, LoadError> {
+/// Maps an artifact file whose trailer was checked into executable memory.
+fn map_artifact(engine: &Engine, path: &Path) -> Result<Component, LoadError> {
+    // SAFETY: `deserialize_file` trusts its input to be an artifact wasmtime produced: an
+    // artifact is native code. The operator named this file (a command-line argument or a
+    // configured component), as with `wasmtime run --allow-precompiled`; its trailer matched
+    // this host, and wasmtime checks target, CPU features, flags and version before mapping.
+    #[allow(unsafe_code)]
+    let mapped = unsafe { Component::deserialize_file(engine, path) };
+    mapped.map_err(|e| LoadError::Artifact {
+        file: path.display().to_string(),
+        why: format!(
+            "wasmtime refused it: {e:#}; compile the component again for this host with `wasm-host compile`"
+        ),
+    })
+}
+
+/// Where a component's code comes from.
+enum Code<'a> {
+    /// The component's bytes, to compile (or find in the cache).
+    Component(&'a [u8]),
+    /// A precompiled artifact file whose trailer was checked, with the tools it lists.
+    Artifact(&'a Path, Option<Vec<ToolInfo>>),
+}
+
+pub(crate) fn kind_of(info: &ComponentInfo) -> Result<ComponentKind, LoadError> {
     let exports =
         |iface: &str| info.interfaces.exports.iter().any(|e| e.split('@').next() == Some(iface));
     if info.skill.is_some() {
@@ -375,7 +482,9 @@ fn skill_tool(loaded: &LoadedComponent) -> Vec<ToolInfo> {
     }]
 }
 
-fn engine_config(config: &RuntimeConfig) -> Config {
+/// The engine every call runs in; [`crate::aot::ENGINE_SETTINGS`] names what of it changes
+/// compiled code.
+pub(crate) fn engine_config(config: &RuntimeConfig) -> Config {
     let mut c = Config::new();
     c.wasm_component_model(true);
     c.epoch_interruption(true);

@@ -9,7 +9,7 @@ use rmcp::model::{
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::io::BufRead;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -198,4 +198,96 @@ pub fn raw_stdio_child(args: &[String]) -> std::process::Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn")
+}
+
+/// The three example tools, called through whatever transport `client` uses.
+pub async fn three_languages(client: &RunningService<RoleClient, Client>) {
+    let tools = client.list_all_tools().await.expect("tools/list");
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    for want in ["grep.count", "csv.aggregate", "json-query.query"] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+    let grep = call(client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
+    assert_eq!(grep.is_error, Some(false), "{}", text(&grep));
+    assert_eq!(serde_json::from_str::<Value>(&text(&grep)).expect("json")["total"], 2);
+    let csv = call(
+        client,
+        "csv.aggregate",
+        json!({"path": "/data/sales.csv", "group_by": "region", "column": "units", "ops": ["sum"]}),
+    )
+    .await;
+    assert!(text(&csv).contains("\"eu\"") && text(&csv).contains("10"), "{}", text(&csv));
+    let jq = call(
+        client,
+        "json-query.query",
+        json!({"file": "/data/items.json", "select": "items[*].name"}),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&text(&jq)).expect("json")["results"],
+        json!(["a", "b"])
+    );
+}
+
+/// A CNCF distribution registry on a free loopback port, killed when dropped.
+pub struct OciRegistry {
+    child: std::process::Child,
+    pub port: u16,
+    _storage: tempfile::TempDir,
+}
+
+impl OciRegistry {
+    pub fn start() -> Self {
+        let binary = ["/usr/bin/docker-registry", "/usr/local/bin/docker-registry", "/usr/bin/registry"].into_iter().find(|p| std::path::Path::new(p).exists()).expect("docker-registry is not installed: run scripts/setup (it installs Debian's docker-registry package)");
+        let storage = scratch();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let config = storage.path().join("config.yml");
+        let yaml = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            storage.path().join("data").display()
+        );
+        std::fs::write(&config, yaml).expect("config");
+        let child = std::process::Command::new(binary)
+            .args(["serve", &config.display().to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        let registry = OciRegistry { child, port, _storage: storage };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return registry;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("docker-registry did not listen on 127.0.0.1:{port}");
+    }
+
+    pub fn url(&self, repo: &str) -> String {
+        format!("oci://127.0.0.1:{}/{repo}", self.port)
+    }
+}
+
+impl Drop for OciRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `wasm-host --home HOME ARGS…` with the tests' compile cache and no signature requirement from
+/// the environment.
+pub fn wh(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wasm-host"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+        .env_remove("WASM_HOST_REQUIRE_SIGNATURES")
+        .output()
+        .expect("run wasm-host")
 }

@@ -36,14 +36,17 @@ pub async fn run(global: &GlobalArgs, args: &CompileArgs) -> anyhow::Result<Exit
     let started = Instant::now();
     // Loaded here once (from the compile cache when it is there) for its tool list, recorded in
     // the artifact so that loading it runs none of the component's code.
-    let loaded = global
-        .runtime()?
+    // For this host, the code it compiled (or took from the cache) is the artifact.
+    let runtime = global.runtime()?;
+    let loaded = runtime
         .load_bytes(&bytes, LoadOptions { inspect_only: true, ..LoadOptions::default() })
         .await
         .with_context(|| format!("loading {}", args.file.display()))?;
     let tools = (loaded.kind == ComponentKind::Tool).then(|| loaded.tools.clone());
-    let (artifact, info) = compile_artifact(&bytes, args.target.as_deref(), &config, tools)
-        .with_context(|| format!("compiling {}", args.file.display()))?;
+    let host_code = runtime.compiled_code(&loaded.sha256);
+    let (artifact, info) =
+        compile_artifact(&bytes, args.target.as_deref(), &config, tools, host_code)
+            .with_context(|| format!("compiling {}", args.file.display()))?;
     let elapsed = started.elapsed();
     let output = args.output.clone().unwrap_or_else(|| match &args.target {
         Some(t) => args.file.with_extension(format!("{t}.cwasm")),

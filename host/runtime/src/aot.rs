@@ -165,7 +165,9 @@ pub fn read_artifact_info(path: &Path) -> Result<ArtifactInfo, LoadError> {
 /// Compiles `bytes` (a tool or program component) into an artifact for `target` (default: this
 /// host, with this CPU's features; a named target gets that architecture's baseline), with the
 /// engine settings `config` gives every call. `tools` is what the component's `list-tools`
-/// returned (from loading it here), recorded so that loading the artifact need not run it.
+/// returned (from loading it here), recorded so that loading the artifact need not run it;
+/// `host_code` is the component already compiled by this host's engine
+/// ([`crate::Runtime::compiled_code`]), used instead of compiling again when no target is named.
 /// Returns the file's bytes and its trailer.
 #[cfg(feature = "compiler")]
 pub fn compile_artifact(
@@ -173,6 +175,7 @@ pub fn compile_artifact(
     target: Option<&str>,
     config: &crate::RuntimeConfig,
     tools: Option<Vec<crate::ToolInfo>>,
+    host_code: Option<Vec<u8>>,
 ) -> Result<(Vec<u8>, ArtifactInfo), LoadError> {
     let component = wasm_host_meta::inspect(bytes)?;
     if component.skill.is_some() {
@@ -182,20 +185,10 @@ pub fn compile_artifact(
     }
     crate::runtime::kind_of(&component)?;
     component.check_imports()?;
-    let mut engine_config = crate::runtime::engine_config(config);
-    if let Some(t) = target {
-        engine_config.target(t).map_err(|e| {
-            LoadError::Compile(format!("target `{t}` is not one wasmtime knows: {e:#}"))
-        })?;
-    }
-    let engine = wasmtime::Engine::new(&engine_config).map_err(|e| {
-        LoadError::Compile(format!(
-            "no engine for target `{}`: {e:#}",
-            target.unwrap_or(HOST_TARGET)
-        ))
-    })?;
-    let artifact =
-        engine.precompile_component(bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+    let artifact = match (target, host_code) {
+        (None, Some(code)) => code,
+        _ => compile_for(bytes, target, config)?,
+    };
     let info = ArtifactInfo {
         format: 1,
         target: target.unwrap_or(HOST_TARGET).to_string(),
@@ -208,6 +201,28 @@ pub fn compile_artifact(
         tools,
     };
     Ok((with_trailer(artifact, &info), info))
+}
+
+/// Cranelift for `target` (default: this host) with the engine settings of `config`.
+#[cfg(feature = "compiler")]
+fn compile_for(
+    bytes: &[u8],
+    target: Option<&str>,
+    config: &crate::RuntimeConfig,
+) -> Result<Vec<u8>, LoadError> {
+    let mut engine_config = crate::runtime::engine_config(config);
+    if let Some(t) = target {
+        engine_config.target(t).map_err(|e| {
+            LoadError::Compile(format!("target `{t}` is not one wasmtime knows: {e:#}"))
+        })?;
+    }
+    let engine = wasmtime::Engine::new(&engine_config).map_err(|e| {
+        LoadError::Compile(format!(
+            "no engine for target `{}`: {e:#}",
+            target.unwrap_or(HOST_TARGET)
+        ))
+    })?;
+    engine.precompile_component(bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))
 }
 
 /// Appends the trailer for `info` to wasmtime's artifact bytes.

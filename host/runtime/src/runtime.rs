@@ -343,6 +343,12 @@ impl Runtime {
         Ok(component)
     }
 
+    /// The native code of a component this runtime has loaded (by sha256), as wasmtime's
+    /// artifact bytes: what `wasm-host compile` writes for this host, without compiling again.
+    pub fn compiled_code(&self, sha256: &str) -> Option<Vec<u8>> {
+        self.remembered(sha256)?.serialize().ok()
+    }
+
     fn remembered(&self, sha256: &str) -> Option<Component> {
         self.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(sha256).cloned()
     }

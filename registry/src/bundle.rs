@@ -1,10 +1,12 @@
 //! Offline bundles: one tar file that carries components from one registry to another with no
 //! network. Inside: `wasm-host-bundle.json` (name, version, sha256, description, tools and
 //! signatures of each component), `wasm-host.lock` (the same pins as a lock file) and
-//! `blobs/sha256/<hex>` (the components). Reading never extracts to disk: every entry is read
-//! into memory, bounded, and checked against the bundle's own digests before
+//! `blobs/sha256/<hex>` (the components), and `artifacts/sha256/<hex>` (precompiled artifacts of
+//! them, per target, signed: [`crate::artifacts`]). Reading never extracts to disk: every entry is
+//! read into memory, bounded, and checked against the bundle's own digests and signatures before
 //! [`Registry::install`] checks manifests, imports and signatures and installs all or nothing.
 
+use crate::artifacts::{ArtifactTrust, BundledArtifact};
 use crate::index_file::write_atomic;
 use crate::lock::{LOCK_FILE, LockFile, Locked};
 use crate::sign::Signature;
@@ -65,7 +67,42 @@ pub struct BundledComponent {
     /// Signatures carried with it.
     #[serde(default)]
     pub signatures: Vec<Signature>,
+    /// Precompiled artifacts of it, one per target (`bundle --precompile TRIPLE`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<BundledArtifact>,
 }
+
+/// An artifact read from a bundle: checked against its digest and its signatures (none of which
+/// may be bad), not yet against trust or the host.
+#[derive(Debug, Clone)]
+pub struct IncomingArtifact {
+    /// The component's package name.
+    pub name: String,
+    /// The component's version.
+    pub version: String,
+    /// The component's hex sha256.
+    pub component: String,
+    /// The bundle's listing of it.
+    pub listing: BundledArtifact,
+    /// The artifact.
+    pub bytes: Vec<u8>,
+}
+
+/// What a bundle holds, checked against itself.
+#[derive(Debug, Clone)]
+pub struct BundleContents {
+    /// Its table of contents.
+    pub components: Vec<BundledComponent>,
+    /// The components, ready for [`Registry::install`].
+    pub incoming: Vec<Incoming>,
+    /// Their precompiled artifacts.
+    pub artifacts: Vec<IncomingArtifact>,
+}
+
+/// Precompiles a component for a bundle: given its listing and bytes, the artifacts to carry
+/// (listing and bytes each), or why it could not.
+pub type Precompile<'a> =
+    dyn FnMut(&BundledComponent, &[u8]) -> Result<Vec<(BundledArtifact, Vec<u8>)>, String> + 'a;
 
 #[derive(Serialize, Deserialize)]
 struct Contents {
@@ -74,25 +111,38 @@ struct Contents {
 }
 
 /// Packs what `references` resolve to in `registry` into a bundle at `out` (written to a temp file
-/// beside it, fsynced, renamed). Returns what it packed.
+/// beside it, fsynced, renamed), with the artifacts `precompile` makes of each. Returns what it
+/// packed.
 pub fn create(
     registry: &Registry,
     references: &[String],
     out: &Path,
+    precompile: &mut Precompile<'_>,
 ) -> Result<Vec<BundledComponent>, BundleError> {
     let mut components = Vec::new();
     let mut blobs = BTreeMap::new();
     for r in references {
         let (resolved, entry, bytes) = registry.fetch(r)?;
-        blobs.insert(entry.digest.clone(), bytes);
-        components.push(BundledComponent {
+        if components.iter().any(|c: &BundledComponent| c.sha256 == entry.digest) {
+            continue;
+        }
+        let mut component = BundledComponent {
             name: resolved.name,
             version: resolved.version,
             sha256: entry.digest,
             description: entry.description,
             tools: entry.tools,
             signatures: entry.signatures,
-        });
+            artifacts: Vec::new(),
+        };
+        for (listing, code) in precompile(&component, &bytes).map_err(|why| {
+            malformed(out, format!("precompiling {}@{}: {why}", component.name, component.version))
+        })? {
+            blobs.insert(format!("artifacts/sha256/{}", listing.sha256), code);
+            component.artifacts.push(listing);
+        }
+        blobs.insert(format!("blobs/sha256/{}", component.sha256), bytes);
+        components.push(component);
     }
     let lock = LockFile {
         component: components
@@ -112,8 +162,8 @@ pub fn create(
     let io = |source| BundleError::Io { path: out.display().to_string(), source };
     append(&mut tar, CONTENTS, &contents).map_err(io)?;
     append(&mut tar, LOCK_FILE, lock.to_text().as_bytes()).map_err(io)?;
-    for (digest, bytes) in &blobs {
-        append(&mut tar, &format!("blobs/sha256/{digest}"), bytes).map_err(io)?;
+    for (entry, bytes) in &blobs {
+        append(&mut tar, entry, bytes).map_err(io)?;
     }
     let bytes = tar.into_inner().map_err(io)?;
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -137,9 +187,10 @@ fn append(tar: &mut tar::Builder<Vec<u8>>, path: &str, bytes: &[u8]) -> std::io:
     tar.append_data(&mut header, path, bytes)
 }
 
-/// Reads a bundle and checks it against itself: every listed component present with its digest,
-/// the lock agreeing, nothing else inside. Returns what to install.
-pub fn read(path: &Path) -> Result<(Vec<BundledComponent>, Vec<Incoming>), BundleError> {
+/// Reads a bundle and checks it against itself: every listed component and artifact present with
+/// its digest, every artifact signature valid, the lock agreeing, nothing else inside. Returns
+/// what to install.
+pub fn read(path: &Path) -> Result<BundleContents, BundleError> {
     let file = std::fs::File::open(path)
         .map_err(|source| BundleError::Io { path: path.display().to_string(), source })?;
     let mut archive = tar::Archive::new(file);
@@ -185,6 +236,7 @@ pub fn read(path: &Path) -> Result<(Vec<BundledComponent>, Vec<Incoming>), Bundl
     ))
     .map_err(|e| malformed(path, format!("{LOCK_FILE}: {e}")))?;
     let mut incoming = Vec::new();
+    let mut artifacts = Vec::new();
     for c in &contents.components {
         let blob_name = format!("blobs/sha256/{}", c.sha256);
         let bytes = files.remove(&blob_name).ok_or_else(|| {
@@ -225,22 +277,65 @@ pub fn read(path: &Path) -> Result<(Vec<BundledComponent>, Vec<Incoming>), Bundl
             ));
         }
         incoming.push(Incoming { bytes, signatures: c.signatures.clone(), tools: c.tools.clone() });
+        for listing in &c.artifacts {
+            artifacts.push(take_artifact(path, &mut files, c, listing)?);
+        }
     }
     files.remove(CONTENTS);
     files.remove(LOCK_FILE);
     if let Some(extra) = files.keys().next() {
         return Err(malformed(path, format!("{extra} is not listed in {CONTENTS}")));
     }
-    Ok((contents.components, incoming))
+    Ok(BundleContents { components: contents.components, incoming, artifacts })
 }
 
-/// Installs a bundle into `registry`: all its components or none.
+/// Takes one listed artifact out of the bundle's entries, checked against its digest and its
+/// signatures: a signature that does not verify means the bundle was changed.
+fn take_artifact(
+    path: &Path,
+    files: &mut BTreeMap<String, Vec<u8>>,
+    c: &BundledComponent,
+    listing: &BundledArtifact,
+) -> Result<IncomingArtifact, BundleError> {
+    let what = format!("{}@{}: the artifact for {}", c.name, c.version, listing.target);
+    let entry = format!("artifacts/sha256/{}", listing.sha256);
+    let bytes = files
+        .remove(&entry)
+        .ok_or_else(|| malformed(path, format!("{what}: {entry} is missing")))?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual != listing.sha256 {
+        return Err(malformed(
+            path,
+            format!("{what} hashes to {actual}, the bundle says {}", listing.sha256),
+        ));
+    }
+    if let ArtifactTrust::Bad(key) =
+        crate::artifacts::trust(listing, &c.name, &c.version, &c.sha256, &[])
+    {
+        return Err(malformed(
+            path,
+            format!(
+                "{what}: the signature by {key} does not match its component, target and sha256:{}; the artifact or its listing was tampered with",
+                listing.sha256
+            ),
+        ));
+    }
+    Ok(IncomingArtifact {
+        name: c.name.clone(),
+        version: c.version.clone(),
+        component: c.sha256.clone(),
+        listing: listing.clone(),
+        bytes,
+    })
+}
+
+/// Installs a bundle's components into `registry`, all or none; its artifacts are left to the
+/// host, which alone knows which fit it (see [`read`]).
 pub fn install(
     registry: &Registry,
     path: &Path,
 ) -> Result<Vec<crate::PublishOutcome>, BundleError> {
-    let (_, incoming) = read(path)?;
-    Ok(registry.install(incoming)?)
+    Ok(registry.install(read(path)?.incoming)?)
 }
 
 fn malformed(path: &Path, why: String) -> BundleError {

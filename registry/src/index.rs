@@ -108,8 +108,8 @@ pub struct Incoming {
 
 /// A local registry rooted at one home directory.
 pub struct Registry {
-    root: PathBuf,
-    dir: Dir,
+    pub(crate) root: PathBuf,
+    pub(crate) dir: Dir,
     blobs: BlobStore,
     require_signatures: bool,
 }
@@ -432,7 +432,7 @@ impl Registry {
     }
 }
 
-fn io_err(path: &Path, e: std::io::Error) -> RegistryError {
+pub(crate) fn io_err(path: &Path, e: std::io::Error) -> RegistryError {
     RegistryError::Index { path: path.display().to_string(), why: e.to_string() }
 }
 

@@ -9,7 +9,7 @@
 //! and the rule that a published version never changes. [`Registry`]: the store plus the package
 //! index ([`index_file`], rkyv) and trust store, with publish, install, resolve, search, yank,
 //! remove and verify. [`sign`]: ed25519 keys and signatures. [`oci`]: push and pull through an
-//! OCI registry in the CNCF Wasm artifact layout. [`bundle`]: offline bundles. [`lock`]: the
+//! OCI registry in the CNCF Wasm artifact layout. [`bundle`]: offline bundles. [`artifacts`]: precompiled artifacts and their signatures. [`lock`]: the
 //! `wasm-host.lock` format.
 //!
 //! ```
@@ -23,6 +23,7 @@
 //! assert!(Reference::parse("csv@^x").is_err());
 //! ```
 
+pub mod artifacts;
 pub mod bundle;
 mod index;
 pub mod index_file;

@@ -94,10 +94,12 @@ impl SecretKey {
 
     /// Signs name@version with this digest.
     pub fn sign(&self, name: &str, version: &str, digest: &str) -> Signature {
-        Signature {
-            key: self.public(),
-            signature: hex::encode(self.0.sign(&statement(name, version, digest)).to_bytes()),
-        }
+        self.sign_statement(&statement(name, version, digest))
+    }
+
+    /// Signs any statement (see [`statement`] and [`crate::artifacts::statement`]).
+    pub fn sign_statement(&self, statement: &[u8]) -> Signature {
+        Signature { key: self.public(), signature: hex::encode(self.0.sign(statement).to_bytes()) }
     }
 }
 
@@ -115,13 +117,17 @@ pub fn parse_public(text: &str) -> Result<VerifyingKey, SignError> {
 
 /// Whether `sig` is a valid signature by its key over name@version with this digest.
 pub fn verify(sig: &Signature, name: &str, version: &str, digest: &str) -> bool {
+    verify_statement(sig, &statement(name, version, digest))
+}
+
+/// Whether `sig` is a valid signature by its key over `statement`.
+pub fn verify_statement(sig: &Signature, statement: &[u8]) -> bool {
     let Ok(key) = parse_public(&sig.key) else { return false };
     let Some(bytes) = hex::decode(&sig.signature).ok().and_then(|b| <[u8; 64]>::try_from(b).ok())
     else {
         return false;
     };
-    key.verify(&statement(name, version, digest), &ed25519_dalek::Signature::from_bytes(&bytes))
-        .is_ok()
+    key.verify(statement, &ed25519_dalek::Signature::from_bytes(&bytes)).is_ok()
 }
 
 /// A trusted key with the operator's label for it.

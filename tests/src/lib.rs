@@ -34,6 +34,8 @@ pub const GUESTS: &[(&str, &str)] = &[
     ("runner-python", "guests/runners/python"),
     ("sales-by-region", "guests/skills/sales-by-region"),
     ("todo-report", "guests/skills/todo-report"),
+    ("mcp-http", "guests/server/mcp-http"),
+    ("log-stderr", "guests/server/log-stderr"),
 ];
 
 /// The path of guest `name`'s component, building it first if it is missing or older than its

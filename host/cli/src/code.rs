@@ -114,7 +114,11 @@ pub fn with_home_runners(global: &GlobalArgs, mut settings: CodeSettings) -> Cod
     for language in missing {
         let name = language.runner_file().trim_end_matches(".wasm");
         if let Ok(resolved) = registry.resolve(name) {
-            settings.runners.push((language, resolved.path, false));
+            settings.runners.push((
+                language,
+                crate::artifacts::code_path(&registry, &resolved),
+                false,
+            ));
         }
     }
     settings

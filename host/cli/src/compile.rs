@@ -7,7 +7,7 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use wasm_host_runtime::aot::{HOST_TARGET, compile_artifact};
+use wasm_host_runtime::aot::{ArtifactInfo, HOST_TARGET, compile_artifact};
 use wasm_host_runtime::{ComponentKind, LoadOptions, RuntimeConfig};
 
 /// `wasm-host compile FILE [--target TRIPLE] [-o OUT]`.
@@ -32,21 +32,10 @@ pub struct CompileArgs {
 pub async fn run(global: &GlobalArgs, args: &CompileArgs) -> anyhow::Result<ExitCode> {
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let config = RuntimeConfig { pooling: !global.no_pooling, ..RuntimeConfig::default() };
     let started = Instant::now();
-    // Loaded here once (from the compile cache when it is there) for its tool list, recorded in
-    // the artifact so that loading it runs none of the component's code.
-    // For this host, the code it compiled (or took from the cache) is the artifact.
-    let runtime = global.runtime()?;
-    let loaded = runtime
-        .load_bytes(&bytes, LoadOptions { inspect_only: true, ..LoadOptions::default() })
+    let (artifact, info) = artifact(global, &bytes, args.target.as_deref())
         .await
-        .with_context(|| format!("loading {}", args.file.display()))?;
-    let tools = (loaded.kind == ComponentKind::Tool).then(|| loaded.tools.clone());
-    let host_code = runtime.compiled_code(&loaded.sha256);
-    let (artifact, info) =
-        compile_artifact(&bytes, args.target.as_deref(), &config, tools, host_code)
-            .with_context(|| format!("compiling {}", args.file.display()))?;
+        .with_context(|| format!("compiling {}", args.file.display()))?;
     let elapsed = started.elapsed();
     let output = args.output.clone().unwrap_or_else(|| match &args.target {
         Some(t) => args.file.with_extension(format!("{t}.cwasm")),
@@ -74,4 +63,23 @@ pub async fn run(global: &GlobalArgs, args: &CompileArgs) -> anyhow::Result<Exit
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Compiles a component's bytes into an artifact for `target` (default: this host), with its tool
+/// list in the trailer. The component is loaded here once (from the compile cache when it is
+/// there) for that list; for this host, the code it compiled is the artifact.
+pub async fn artifact(
+    global: &GlobalArgs,
+    bytes: &[u8],
+    target: Option<&str>,
+) -> anyhow::Result<(Vec<u8>, ArtifactInfo)> {
+    let config = RuntimeConfig { pooling: !global.no_pooling, ..RuntimeConfig::default() };
+    let runtime = global.runtime()?;
+    let loaded = runtime
+        .load_bytes(bytes, LoadOptions { inspect_only: true, ..LoadOptions::default() })
+        .await
+        .context("loading it")?;
+    let tools = (loaded.kind == ComponentKind::Tool).then(|| loaded.tools.clone());
+    let host_code = runtime.compiled_code(&loaded.sha256);
+    Ok(compile_artifact(bytes, target, &config, tools, host_code)?)
 }

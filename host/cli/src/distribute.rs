@@ -3,6 +3,7 @@
 //! [`Registry::install`] (manifest, WIT imports, signatures and the signature policy,
 //! immutability) before anything is stored.
 
+use crate::settings::GlobalArgs;
 use anyhow::Context;
 use serde_json::json;
 use std::path::PathBuf;
@@ -72,6 +73,14 @@ pub struct BundleArgs {
     /// The bundle file to write.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Also carry each component compiled ahead of time for this target triple (repeatable, e.g.
+    /// `x86_64-unknown-linux-gnu`, `aarch64-unknown-linux-gnu`); needs --sign.
+    #[arg(long, value_name = "TRIPLE", requires = "sign")]
+    pub precompile: Vec<String>,
+    /// Sign the precompiled artifacts with this key (a name from `key generate`, or a key file):
+    /// hosts install only artifacts signed by a key they trust.
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<String>,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -112,21 +121,35 @@ pub async fn push(reg: &Registry, args: &PushArgs) -> anyhow::Result<ExitCode> {
 pub async fn pull(reg: &Registry, args: &PullArgs) -> anyhow::Result<ExitCode> {
     let incoming = pull_one(&args.source, &args.oci).await?;
     let out = reg.install(vec![incoming]).with_context(|| format!("installing {}", args.source))?;
-    report(&args.source, &out, args.json);
+    report(&args.source, &out, &[], args.json);
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `bundle`.
-pub fn bundle(reg: &Registry, args: &BundleArgs) -> anyhow::Result<ExitCode> {
+pub async fn bundle(
+    global: &GlobalArgs,
+    reg: &Registry,
+    args: &BundleArgs,
+) -> anyhow::Result<ExitCode> {
     let packages = with_skill_needs(reg, &args.packages)?;
-    let packed = bundle::create(reg, &packages, &args.output)
+    let mut precompiled = precompile(global, reg, &packages, args).await?;
+    let mut take = |c: &bundle::BundledComponent, _: &[u8]| {
+        Ok(precompiled.remove(&c.sha256).unwrap_or_default())
+    };
+    let packed = bundle::create(reg, &packages, &args.output, &mut take)
         .with_context(|| format!("writing {}", args.output.display()))?;
     if args.json {
         println!("{}", json!({"bundle": args.output, "components": packed}));
     } else {
         for c in &packed {
+            let targets: Vec<&str> = c.artifacts.iter().map(|a| a.target.as_str()).collect();
+            let precompiled = if targets.is_empty() {
+                String::new()
+            } else {
+                format!(", precompiled for {}", targets.join(", "))
+            };
             println!(
-                "packed {}@{} sha256:{} ({} signatures)",
+                "packed {}@{} sha256:{} ({} signatures{precompiled})",
                 c.name,
                 c.version,
                 c.sha256,
@@ -136,6 +159,35 @@ pub fn bundle(reg: &Registry, args: &BundleArgs) -> anyhow::Result<ExitCode> {
         println!("wrote {}", args.output.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "compiler")]
+async fn precompile(
+    global: &GlobalArgs,
+    reg: &Registry,
+    packages: &[String],
+    args: &BundleArgs,
+) -> anyhow::Result<crate::artifacts::Precompiled> {
+    match (&args.sign, args.precompile.is_empty()) {
+        (Some(key), false) => {
+            crate::artifacts::precompile(global, reg, packages, &args.precompile, key).await
+        }
+        _ => Ok(Default::default()),
+    }
+}
+
+#[cfg(not(feature = "compiler"))]
+async fn precompile(
+    _global: &GlobalArgs,
+    _reg: &Registry,
+    _packages: &[String],
+    args: &BundleArgs,
+) -> anyhow::Result<crate::artifacts::Precompiled> {
+    anyhow::ensure!(
+        args.precompile.is_empty(),
+        "this is the runtime-only host, with no compiler: precompile with the full `wasm-host bundle --precompile`"
+    );
+    Ok(Default::default())
 }
 
 /// `packages` plus, for each skill among them, the tool components it requires (`NAME@RANGE`)
@@ -193,10 +245,22 @@ pub async fn install(reg: &Registry, args: &InstallArgs) -> anyhow::Result<ExitC
             let bytes = std::fs::read(source).with_context(|| format!("reading {source}"))?;
             reg.install(vec![Incoming { bytes, ..Incoming::default() }]).map_err(Into::into)
         } else {
-            bundle::install(reg, std::path::Path::new(source)).map_err(Into::into)
+            return install_bundle(reg, source, args.json);
         };
-        report(source, &out.with_context(|| format!("installing {source}"))?, args.json);
+        report(source, &out.with_context(|| format!("installing {source}"))?, &[], args.json);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A bundle: its components all or none, then the artifacts that fit this host and are signed by
+/// a trusted key (decided before anything is written).
+fn install_bundle(reg: &Registry, source: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let installing = || format!("installing {source}");
+    let contents = bundle::read(std::path::Path::new(source)).with_context(installing)?;
+    let planned = crate::artifacts::plan(reg, contents.artifacts).with_context(installing)?;
+    let out = reg.install(contents.incoming).with_context(installing)?;
+    let artifacts = crate::artifacts::store(reg, planned).with_context(installing)?;
+    report(source, &out, &artifacts, json);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -223,12 +287,25 @@ fn is_wasm(source: &str) -> anyhow::Result<bool> {
     Ok(n == 4 && &magic == b"\0asm")
 }
 
-fn report(source: &str, out: &[PublishOutcome], json: bool) {
+fn report(
+    source: &str,
+    out: &[PublishOutcome],
+    artifacts: &[crate::artifacts::ArtifactOutcome],
+    json: bool,
+) {
     if json {
-        println!("{}", json!({"source": source, "installed": out}));
+        println!("{}", json!({"source": source, "installed": out, "artifacts": artifacts}));
+        return;
     }
-    for o in out.iter().filter(|_| !json) {
+    for o in out {
         let note = if o.unchanged { " (already installed)" } else { "" };
         println!("installed {}@{} sha256:{} from {source}{note}", o.name, o.version, o.digest);
+    }
+    for a in artifacts {
+        if a.installed {
+            println!("installed the artifact of {} for {} ({})", a.package, a.target, a.note);
+        } else {
+            println!("left out the artifact of {} for {}: {}", a.package, a.target, a.note);
+        }
     }
 }

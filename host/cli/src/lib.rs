@@ -9,12 +9,15 @@
 //! runtime-only host (no `compiler`, `builders` or `oci` feature), which loads only precompiled
 //! artifacts (`wasm-host compile`) and bundles.
 
+mod artifacts;
 #[cfg(feature = "builders")]
 mod author;
 mod code;
 mod commands;
 #[cfg(feature = "compiler")]
 mod compile;
+#[cfg(feature = "compose")]
+mod compose;
 mod config;
 mod distribute;
 mod keys;
@@ -79,6 +82,10 @@ enum Command {
     /// with no compiler (`wasm-host-edge`) or a faster cold start.
     #[cfg(feature = "compiler")]
     Compile(compile::CompileArgs),
+    /// Compose tool components with the MCP handler into one `wasi:http` component (a one-file
+    /// MCP server for `wasmtime serve`, Spin, wasmCloud or `jco serve`).
+    #[cfg(feature = "compose")]
+    Compose(compose::ComposeArgs),
     /// Show a component's manifest, WIT imports/exports with versions, and tools with schemas.
     Inspect {
         /// The component.
@@ -170,6 +177,8 @@ pub fn main() -> ExitCode {
             Command::Dev(args) => author::dev(&cli.global, args).await,
             #[cfg(feature = "compiler")]
             Command::Compile(args) => compile::run(&cli.global, &args).await,
+            #[cfg(feature = "compose")]
+            Command::Compose(args) => compose::run(&args),
             Command::Inspect { file, json } => commands::inspect(&cli.global, &file, json).await,
             Command::Call { file, tool, args, sandbox, json } => {
                 commands::call(&cli.global, &file, &tool, &args, &sandbox, json).await

@@ -112,7 +112,9 @@ pub async fn run(global: &GlobalArgs, command: &RegistryCommand) -> anyhow::Resu
         RegistryCommand::Push(args) => return crate::distribute::push(&reg, args).await,
         #[cfg(feature = "oci")]
         RegistryCommand::Pull(args) => return crate::distribute::pull(&reg, args).await,
-        RegistryCommand::Bundle(args) => return crate::distribute::bundle(&reg, args),
+        RegistryCommand::Bundle(args) => {
+            return crate::distribute::bundle(global, &reg, args).await;
+        }
         RegistryCommand::Key(command) => return crate::keys::key(global, command),
         RegistryCommand::Trust(command) => return crate::keys::trust(&reg, command),
         RegistryCommand::List { json } => {
@@ -292,8 +294,8 @@ pub fn locate(global: &GlobalArgs, spec: &Path) -> anyhow::Result<(PathBuf, Opti
             "{text}: no such component file (and not a registry reference such as csv@^1.2)"
         );
     }
-    let resolved = open(global)?
-        .resolve(&text)
-        .with_context(|| format!("resolving {text} in the registry"))?;
-    Ok((resolved.path, Some(resolved.digest)))
+    let reg = open(global)?;
+    let resolved =
+        reg.resolve(&text).with_context(|| format!("resolving {text} in the registry"))?;
+    Ok((crate::artifacts::code_path(&reg, &resolved), Some(resolved.digest)))
 }

@@ -188,3 +188,94 @@ fn replace_last(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     v[at..at + from.len()].copy_from_slice(to);
     v
 }
+
+/// `wasm-host-edge --home HOME ARGS`, with no compile cache.
+fn edge_at(home: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["--home", home.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    edge(&all)
+}
+
+fn succeeded(o: Output) -> String {
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "failed: {err}\n{out}");
+    out.to_string()
+}
+
+#[test]
+fn a_signed_bundle_carries_artifacts_the_runtime_only_host_installs_only_from_a_trusted_signer() {
+    let (publisher, data) = (scratch(), scratch());
+    std::fs::write(data.path().join("a.txt"), "x\nx y\n").expect("write");
+    let p = |s: &Path| s.display().to_string();
+    succeeded(wh(publisher.path(), &["key", "generate", "alice"]));
+    succeeded(wh(publisher.path(), &["publish", &p(&guest("grep")), "--sign", "alice"]));
+    let host = wasm_host_runtime::aot::HOST_TARGET;
+    let other = if host.starts_with("aarch64") {
+        "x86_64-unknown-linux-gnu"
+    } else {
+        "aarch64-unknown-linux-gnu"
+    };
+    let bundle = publisher.path().join("tools.bundle");
+    let packed = succeeded(wh(
+        publisher.path(),
+        &["bundle", "grep", "-o", &p(&bundle), "--sign", "alice"]
+            .into_iter()
+            .chain(["--precompile", host, "--precompile", other])
+            .collect::<Vec<_>>(),
+    ));
+    assert!(packed.contains(&format!("precompiled for {host}, {other}")), "{packed}");
+    // Unsigned artifacts are not made: hosts would never install them.
+    let unsigned = wh(publisher.path(), &["bundle", "grep", "-o", "x", "--precompile", host]);
+    assert!(String::from_utf8_lossy(&unsigned.stderr).contains("--sign"), "{unsigned:?}");
+
+    let grant = format!("{}::/data:ro", data.path().display());
+    let count = ["call", "grep", "count", r#"{"pattern":"x","path":"/data"}"#, "--dir", &grant];
+
+    // A host that does not trust alice installs the component, leaves both artifacts out (saying
+    // why) and, having no compiler, cannot run it.
+    let stranger = scratch();
+    let out = succeeded(edge_at(stranger.path(), &["install", &p(&bundle)]));
+    assert!(out.contains("installed grep@"), "{out}");
+    assert!(
+        out.contains(&format!("for {host}: ")) && out.contains("not signed by a key trusted here"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("for {other}: ")) && out.contains(&format!("compiled for {other}")),
+        "{out}"
+    );
+    let why = String::from_utf8_lossy(&edge_at(stranger.path(), &count).stderr).to_string();
+    assert!(why.contains("runtime-only host") && why.contains("wasm-host compile"), "{why}");
+
+    // A host that trusts alice keeps the artifact for its own target only, and runs it.
+    let edge_home = scratch();
+    let public = publisher.path().join("keys/alice.pub");
+    succeeded(edge_at(edge_home.path(), &["trust", "add", &p(&public)]));
+    let out = succeeded(edge_at(edge_home.path(), &["install", &p(&bundle)]));
+    assert!(
+        out.contains(&format!("installed the artifact of grep@0.1.0 for {host} (signed by alice)")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("left out the artifact of grep@0.1.0 for {other}")), "{out}");
+    let stored: Vec<String> = std::fs::read_dir(edge_home.path().join("artifacts"))
+        .expect("artifacts/")
+        .flat_map(|d| std::fs::read_dir(d.expect("entry").path()).expect("dir"))
+        .map(|f| f.expect("entry").file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(stored, [format!("{host}.cwasm")]);
+    let answer = succeeded(edge_at(edge_home.path(), &count));
+    assert!(answer.contains('2'), "two matching lines: {answer}");
+
+    // A bundle whose artifact was changed after packing is refused whole: nothing installed.
+    let mut bytes = std::fs::read(&bundle).expect("read");
+    let elf = bytes.windows(4).position(|w| w == b"\x7fELF").expect("an artifact inside");
+    bytes[elf + 64] ^= 0xff;
+    let tampered = publisher.path().join("tampered.bundle");
+    std::fs::write(&tampered, bytes).expect("write");
+    let fresh = scratch();
+    let refused = edge_at(fresh.path(), &["install", &p(&tampered)]);
+    let why = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(!refused.status.success() && why.contains("hashes to"), "{why}");
+    let listed = succeeded(edge_at(fresh.path(), &["list"]));
+    assert!(!listed.contains("grep"), "nothing installed from a refused bundle: {listed}");
+}

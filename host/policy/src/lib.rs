@@ -15,6 +15,7 @@
 
 pub mod caps;
 pub mod limits;
+pub mod text;
 pub mod wit_policy;
 
 pub use caps::{

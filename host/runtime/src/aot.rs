@@ -137,24 +137,49 @@ pub fn read_artifact_info(path: &Path) -> Result<ArtifactInfo, LoadError> {
     let mut tail = [0u8; 24];
     f.seek(SeekFrom::End(-24)).map_err(io)?;
     f.read_exact(&mut tail).map_err(io)?;
+    let json_len = trailer_len(&file, len, &tail)?;
+    let mut json = vec![0u8; json_len as usize];
+    f.seek(SeekFrom::End(-24 - json_len as i64)).map_err(io)?;
+    f.read_exact(&mut json).map_err(io)?;
+    decode_trailer(&file, &json)
+}
+
+/// [`read_artifact_info`] of an artifact in memory (one carried in a bundle, named `file` in
+/// errors); bytes that are not an ELF file are refused too.
+pub fn artifact_info_of(bytes: &[u8], file: &str) -> Result<ArtifactInfo, LoadError> {
+    if !bytes.starts_with(b"\x7fELF") {
+        return Err(artifact_error(file, "not a precompiled artifact (no ELF header)".into()));
+    }
+    let len = bytes.len() as u64;
+    if len < 24 {
+        return Err(artifact_error(file, "too short to be a precompiled artifact".into()));
+    }
+    let end = bytes.len() - 24;
+    let json_len = trailer_len(file, len, &bytes[end..])? as usize;
+    decode_trailer(file, &bytes[end - json_len..end])
+}
+
+/// The trailer's JSON length from the last 24 bytes of a `len`-byte file, checked.
+fn trailer_len(file: &str, len: u64, tail: &[u8]) -> Result<u64, LoadError> {
     if &tail[8..] != ARTIFACT_MAGIC {
         return Err(artifact_error(
-            &file,
+            file,
             "no wasm-host trailer (it was not written by `wasm-host compile`, or it is truncated)"
                 .into(),
         ));
     }
     let json_len = u64::from_le_bytes(tail[..8].try_into().unwrap_or_default());
     if json_len > MAX_TRAILER || json_len + 24 > len {
-        return Err(artifact_error(&file, format!("its trailer claims {json_len} bytes")));
+        return Err(artifact_error(file, format!("its trailer claims {json_len} bytes")));
     }
-    let mut json = vec![0u8; json_len as usize];
-    f.seek(SeekFrom::End(-24 - json_len as i64)).map_err(io)?;
-    f.read_exact(&mut json).map_err(io)?;
-    let info: ArtifactInfo = serde_json::from_slice(&json)
-        .map_err(|e| artifact_error(&file, format!("its trailer does not parse: {e}")))?;
+    Ok(json_len)
+}
+
+fn decode_trailer(file: &str, json: &[u8]) -> Result<ArtifactInfo, LoadError> {
+    let info: ArtifactInfo = serde_json::from_slice(json)
+        .map_err(|e| artifact_error(file, format!("its trailer does not parse: {e}")))?;
     if info.format != 1 {
-        return Err(artifact_error(&file, format!("trailer format {} is unknown", info.format)));
+        return Err(artifact_error(file, format!("trailer format {} is unknown", info.format)));
     }
     if let Some(m) = &info.manifest {
         m.validate()?;
@@ -300,6 +325,10 @@ mod tests {
             .expect("write");
         assert!(is_artifact(&path));
         assert_eq!(read_artifact_info(&path).expect("trailer"), info(HOST_TARGET));
+        let bytes = std::fs::read(&path).expect("read");
+        assert_eq!(artifact_info_of(&bytes, "x.cwasm").expect("trailer"), info(HOST_TARGET));
+        let err = artifact_info_of(b"\0asm....", "x.cwasm").expect_err("refused").to_string();
+        assert!(err.contains("no ELF header"), "{err}");
         std::fs::write(&path, b"\x7fELF and nothing else, no trailer at all").expect("write");
         let err = read_artifact_info(&path).expect_err("refused").to_string();
         assert!(err.contains("no wasm-host trailer"), "{err}");

@@ -139,44 +139,136 @@ async fn one_file_server_answers_the_python_client_under_jco_serve_as_serve_does
     let url = format!("http://127.0.0.1:{port}/mcp");
     let (reference, serve_invalid) = serve_reference(d.path()).await;
     for mode in ["auto", "legacy"] {
-        let out = python_client(&url, mode);
-        let version = if mode == "auto" { "2026-07-28" } else { "2025-11-25" };
-        assert_eq!(out["protocol_version"], version, "{out}");
-        assert_eq!(out["server_info"]["name"], "server");
-        // The same tools as `serve`: names, descriptions, schemas, titles and hints.
-        let tools = out["tools"].as_array().expect("tools");
-        assert_eq!(tools.len(), reference.len(), "{tools:?}");
-        for want in &reference {
-            let got = tools.iter().find(|t| t["name"] == want["name"]).expect("same names");
-            for key in ["description", "inputSchema", "outputSchema", "title", "annotations"] {
-                assert_eq!(got.get(key), want.get(key), "{} {key}", want["name"]);
-            }
-        }
-        // A Rust, a JS and a Python tool, reading the directory granted to the host.
-        let calls = &out["calls"];
-        let result = |name: &str| -> Value {
-            assert_eq!(calls[name]["is_error"], false, "{name}: {}", calls[name]);
-            serde_json::from_str(calls[name]["text"].as_str().expect("text")).expect("json")
-        };
-        assert_eq!(result("grep.count")["total"], 2);
-        assert_eq!(result("json-query.query")["results"], json!(["a", "b"]));
-        assert_eq!(result("csv.aggregate")["results"][0], json!({"group": "eu", "sum": 10}));
-        // The errors `serve` gives, word for word where the host decides them.
-        let errors = &out["errors"];
-        assert_eq!(errors["invalid"]["is_error"], true);
-        assert_eq!(errors["invalid"]["text"], serve_invalid.as_str());
-        assert_eq!(errors["tool"]["is_error"], true);
-        let tool_error = errors["tool"]["text"].as_str().expect("text");
-        assert!(
-            tool_error.starts_with("invalid-arguments: `pattern` is not a valid regex"),
-            "{tool_error}"
-        );
-        let unknown = errors["unknown"].as_str().expect("unknown tool raised");
-        assert!(
-            unknown.contains("unknown tool `nope.nothing`; tools/list shows the available tools"),
-            "{unknown}"
-        );
+        assert_answers_like_serve(&python_client(&url, mode), mode, &reference, &serve_invalid);
     }
+}
+
+/// `server.wasm` composed from the Rust, JS and Python examples, in `work`.
+fn compose_examples(work: &Path) -> PathBuf {
+    let server = work.join("server.wasm");
+    let (grep, jq, csv) = (guest("grep"), guest("json-query"), guest("csv"));
+    compose(&[path(&grep), path(&jq), path(&csv), "-o", path(&server)]).expect("compose");
+    server
+}
+
+/// wasmtime's own `wasi:http` host (`host/runtime/examples/wasi_http_serve.rs`: wasmtime-wasi-http
+/// as `wasmtime serve` runs it, a fresh store per request), built once per run.
+fn wasmtime_http_host() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let status = Command::new(env!("CARGO"))
+                .current_dir(repo())
+                .args(["build", "--release", "--quiet", "-p", "wasm-host-runtime"])
+                .args(["--example", "wasi_http_serve"])
+                .status()
+                .expect("cargo build");
+            assert!(status.success(), "building the wasi_http_serve example failed");
+            repo().join("target/release/examples/wasi_http_serve")
+        })
+        .clone()
+}
+
+/// Serves `server` on wasmtime's `wasi:http` host with `flags`; returns once it listens.
+fn wasmtime_serve(server: &Path, port: u16, flags: &[&str]) -> common::ServerChild {
+    let mut child = Command::new(wasmtime_http_host())
+        .arg(server)
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args(flags)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the wasi:http host");
+    let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    match lines.next() {
+        Some(Ok(line)) if line.starts_with("listening on") => {}
+        other => {
+            let _ = child.kill();
+            panic!("the wasi:http host did not start: {other:?}");
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    common::ServerChild(child)
+}
+
+/// One raw HTTP/1.1 POST of a `server/discover` request; the whole response as text.
+fn raw_discover(port: u16) -> String {
+    use std::io::{Read, Write};
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).expect("timeout");
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMcp-Protocol-Version: 2026-07-28\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_file_server_answers_the_python_client_on_wasmtimes_own_wasi_http_host() {
+    let (d, work) = (data(), scratch());
+    let server = compose_examples(work.path());
+    let port = free_port();
+    let grant = format!("{}::/data", d.path().display());
+    let _host = wasmtime_serve(&server, port, &["--dir", &grant]);
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let (reference, serve_invalid) = serve_reference(d.path()).await;
+    for mode in ["auto", "legacy"] {
+        assert_answers_like_serve(&python_client(&url, mode), mode, &reference, &serve_invalid);
+    }
+
+    // Limits are the host's: with a 1 MiB memory cap per request no instance fits, so the
+    // request fails and nothing is answered, while the host itself keeps running.
+    let capped_port = free_port();
+    let mut capped = wasmtime_serve(&server, capped_port, &["--max-memory", "1048576"]);
+    let response = raw_discover(capped_port);
+    assert!(!response.starts_with("HTTP/1.1 200"), "answered under a 1 MiB cap: {response}");
+    assert!(capped.0.try_wait().expect("wait").is_none(), "the host survives a failed request");
+    let free = raw_discover(port);
+    assert!(free.starts_with("HTTP/1.1 200") && free.contains("2026-07-28"), "{free}");
+}
+
+/// The Python client's report (`tests/py/one_file_server.py`) against what `wasm-host serve`
+/// lists and answers for the same components.
+fn assert_answers_like_serve(out: &Value, mode: &str, reference: &[Value], serve_invalid: &str) {
+    let version = if mode == "auto" { "2026-07-28" } else { "2025-11-25" };
+    assert_eq!(out["protocol_version"], version, "{out}");
+    assert_eq!(out["server_info"]["name"], "server");
+    // The same tools as `serve`: names, descriptions, schemas, titles and hints.
+    let tools = out["tools"].as_array().expect("tools");
+    assert_eq!(tools.len(), reference.len(), "{tools:?}");
+    for want in reference {
+        let got = tools.iter().find(|t| t["name"] == want["name"]).expect("same names");
+        for key in ["description", "inputSchema", "outputSchema", "title", "annotations"] {
+            assert_eq!(got.get(key), want.get(key), "{} {key}", want["name"]);
+        }
+    }
+    // A Rust, a JS and a Python tool, reading the directory granted to the host.
+    let calls = &out["calls"];
+    let result = |name: &str| -> Value {
+        assert_eq!(calls[name]["is_error"], false, "{name}: {}", calls[name]);
+        serde_json::from_str(calls[name]["text"].as_str().expect("text")).expect("json")
+    };
+    assert_eq!(result("grep.count")["total"], 2);
+    assert_eq!(result("json-query.query")["results"], json!(["a", "b"]));
+    assert_eq!(result("csv.aggregate")["results"][0], json!({"group": "eu", "sum": 10}));
+    // The errors `serve` gives, word for word where the host decides them.
+    let errors = &out["errors"];
+    assert_eq!(errors["invalid"]["is_error"], true);
+    assert_eq!(errors["invalid"]["text"], serve_invalid);
+    assert_eq!(errors["tool"]["is_error"], true);
+    let tool_error = errors["tool"]["text"].as_str().expect("text");
+    assert!(
+        tool_error.starts_with("invalid-arguments: `pattern` is not a valid regex"),
+        "{tool_error}"
+    );
+    let unknown = errors["unknown"].as_str().expect("unknown tool raised");
+    assert!(
+        unknown.contains("unknown tool `nope.nothing`; tools/list shows the available tools"),
+        "{unknown}"
+    );
 }
 
 /// `jco transpile` of `component` into `dir/name/`, then tests/js/transpiled_tool.mjs calling

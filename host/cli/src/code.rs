@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_host_code::{
-    CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, SavePolicy, Workspace, WorkspaceLimits,
-    Workspaces,
+    CodeRunner, DEFAULT_QUOTA_BYTES, ExecRequest, Language, RunnerLoader, RunnerSlot, SavePolicy,
+    Workspace, WorkspaceLimits, Workspaces,
 };
 use wasm_host_mcp::{CodeMode, SkillSaving};
 use wasm_host_policy::{Limits, parse_size};
@@ -149,6 +149,7 @@ pub async fn code_runner(
     executor: Executor,
     settings: &CodeSettings,
     mut limits: Limits,
+    load: RunnerLoad,
 ) -> anyhow::Result<CodeRunner> {
     limits.output_bytes = settings.output;
     let mut runner = CodeRunner::new(executor, limits);
@@ -163,17 +164,46 @@ pub async fn code_runner(
             );
             continue;
         }
-        let c = runtime.load_file(path, LoadOptions::default()).await.with_context(|| {
-            format!("loading the {} runner {}", language.name(), path.display())
-        })?;
-        anyhow::ensure!(
-            c.kind == wasm_host_runtime::ComponentKind::Program,
-            "{}: not a program component, so not a runner",
-            path.display()
-        );
-        runner.add_runner(*language, c);
+        let loader = runner_loader(runtime, *language, path);
+        match load {
+            RunnerLoad::Now => {
+                runner.add_runner(*language, loader().await.map_err(anyhow::Error::msg)?)
+            }
+            RunnerLoad::OnFirstUse => {
+                runner.add_runner_slot(*language, RunnerSlot::deferred(loader))
+            }
+        }
     }
     Ok(runner)
+}
+
+/// When [`code_runner`] loads the runners.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunnerLoad {
+    /// Before it returns (one-shot commands that run a program right away).
+    Now,
+    /// On first use, or when the caller warms them up (`serve`: its first answer needs no
+    /// runner, and compiling both takes most of a cold start).
+    OnFirstUse,
+}
+
+/// Loads the runner at `path` for `language`: a program component, or an error naming the file.
+fn runner_loader(runtime: &Arc<Runtime>, language: Language, path: &Path) -> RunnerLoader {
+    let (runtime, path) = (runtime.clone(), path.to_path_buf());
+    Arc::new(move || {
+        let (runtime, path) = (runtime.clone(), path.clone());
+        Box::pin(async move {
+            let what = format!("the {} runner {}", language.name(), path.display());
+            let c = runtime
+                .load_file(&path, LoadOptions::default())
+                .await
+                .map_err(|e| format!("loading {what}: {e:#}"))?;
+            if c.kind != wasm_host_runtime::ComponentKind::Program {
+                return Err(format!("{what}: not a program component, so not a runner"));
+            }
+            Ok(c)
+        })
+    })
 }
 
 fn short(language: Language) -> &'static str {
@@ -251,8 +281,14 @@ pub async fn exec(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCo
         catalog.insert(c);
     }
     let settings = args.code.settings(&CodeConfig::default());
-    let runner =
-        code_runner(&runtime, Executor::new(runtime.clone(), catalog), &settings, limits).await?;
+    let runner = code_runner(
+        &runtime,
+        Executor::new(runtime.clone(), catalog),
+        &settings,
+        limits,
+        RunnerLoad::Now,
+    )
+    .await?;
     let workspace = args
         .workspace
         .as_deref()

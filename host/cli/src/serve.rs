@@ -8,7 +8,7 @@
 //! Settings are resolved first, in one step ([`crate::serve_settings`]); this module only loads
 //! and serves.
 
-use crate::code::{CodeArgs, code_mode, code_runner, with_home_runners};
+use crate::code::{CodeArgs, RunnerLoad, code_mode, code_runner, with_home_runners};
 use crate::serve_settings::{Listen, ServeSettings};
 use crate::settings::{GlobalArgs, SandboxArgs};
 use crate::skill::HomeSkillStore;
@@ -89,9 +89,13 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     let catalog = Arc::new(Catalog::new());
     let executor = Executor::new(runtime.clone(), catalog.clone());
     let code_settings = with_home_runners(global, settings.code.clone());
+    // The runners load on first use, warmed in the background once the components are loaded:
+    // the first `tools/list` waits for no runner compile.
+    let load = RunnerLoad::OnFirstUse;
     let runner =
-        code_runner(&runtime, executor.clone(), &code_settings, settings.code_limits.clone())
+        code_runner(&runtime, executor.clone(), &code_settings, settings.code_limits.clone(), load)
             .await?;
+    let warm = runner.clone();
     let languages: Vec<&str> = runner.languages().into_iter().map(|l| l.name()).collect();
     let policy = settings.code.save_skills;
     let saving = (policy != SavePolicy::Off)
@@ -129,6 +133,9 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
     }
     if policy != SavePolicy::Off {
         load_saved_skills(global, &runtime, &catalog).await;
+    }
+    if settings.mode != Some(Mode::Direct) {
+        warm.warm_up();
     }
     let _watching = start_reloader(
         &runtime,

@@ -218,7 +218,14 @@ impl SkillEnv {
         let settings =
             crate::code::with_home_runners(global, code.settings(&CodeConfig::default()));
         let executor = Executor::new(runtime.clone(), catalog.clone());
-        let runner = code_runner(&runtime, executor, &settings, sandbox.limits()).await?;
+        let runner = code_runner(
+            &runtime,
+            executor,
+            &settings,
+            sandbox.limits(),
+            crate::code::RunnerLoad::Now,
+        )
+        .await?;
         anyhow::ensure!(
             !runner.languages().is_empty(),
             "no runner for skill scripts: build them (scripts/setup) or install runner-js / runner-python into HOME"

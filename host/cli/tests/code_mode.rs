@@ -241,3 +241,29 @@ async fn workspaces_persist_within_a_session_are_isolated_between_sessions_and_c
     two.cancel().await.expect("close");
     let _ = child.kill();
 }
+
+/// `serve` loads the runners on first use (warmed in the background), so a runner that cannot
+/// load no longer stops the server at start: it is named when a program needs it, and the other
+/// language's runner still loads and runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_that_cannot_load_is_named_on_first_use_while_the_other_runs() {
+    let d = data();
+    // A tool component, not a program (it also asks for a directory no runner is given).
+    let not_a_program = wasm_host_tests::guest("grep").display().to_string();
+    let mut args = serve_args(d.path(), &["--mode", "code"]);
+    let at = args.iter().position(|a| a == "--javascript-runner").expect("a JS runner is given");
+    args[at + 1] = not_a_program.clone();
+    let client = stdio_client(&args).await;
+    let (ok, text) = execute(&client, "javascript", "return 6*7").await;
+    assert!(!ok, "{text}");
+    let why = format!(
+        "the javascript runner could not be loaded: loading the javascript runner {not_a_program}"
+    );
+    assert!(text.contains(&why), "{text}");
+    let (ok, text) = execute(&client, "python", "return 6*7").await;
+    assert!(ok && result_of(&text) == json!(42), "{text}");
+    // Asked again, the broken runner gives the same answer (it is retried, not cached as gone).
+    let (ok, again) = execute(&client, "javascript", "return 1").await;
+    assert!(!ok && again.contains(&why), "{again}");
+    let _ = client.cancel().await;
+}

@@ -26,6 +26,7 @@
 mod runner;
 mod save;
 mod skills;
+mod slot;
 pub mod tree;
 mod workspace;
 
@@ -35,6 +36,7 @@ pub use runner::{
 };
 pub use save::{SavePolicy, SavedSkill, SkillDraft, SkillStore, output_value, run_examples, save};
 pub use skills::{SkillFigures, SkillUsage};
+pub use slot::{RunnerLoader, RunnerSlot};
 pub use workspace::{
     DEFAULT_QUOTA_BYTES, GUEST_PATH, Listing, Workspace, WorkspaceError, WorkspaceLimits,
     Workspaces,

@@ -3,6 +3,7 @@
 //! catalog, limits and logging as a direct call. The reply becomes an [`Execution`].
 
 use crate::skills::{ScriptHost, SkillUsage, runnable_skills};
+use crate::slot::RunnerSlot;
 use crate::workspace::{GUEST_PATH, Listing, Workspace};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -184,7 +185,7 @@ pub(crate) struct RunnerReply {
 #[derive(Clone)]
 pub struct CodeRunner {
     executor: Executor,
-    runners: HashMap<Language, Arc<LoadedComponent>>,
+    runners: HashMap<Language, RunnerSlot>,
     limits: Limits,
     usage: Arc<SkillUsage>,
 }
@@ -199,8 +200,19 @@ impl CodeRunner {
     /// Uses `component` (a loaded `runner-js` / `runner-python`) for `language`, for programs
     /// and for the scripts of skills in the executor's catalog.
     pub fn add_runner(&mut self, language: Language, component: Arc<LoadedComponent>) {
-        self.runners.insert(language, component);
+        self.add_runner_slot(language, RunnerSlot::ready(component));
+    }
+
+    /// [`CodeRunner::add_runner`] with a runner that may load later (on first use, or when
+    /// [`CodeRunner::warm_up`] starts it).
+    pub fn add_runner_slot(&mut self, language: Language, slot: RunnerSlot) {
+        self.runners.insert(language, slot);
         self.executor.catalog().set_skill_scripts(Arc::new(self.script_host()));
+    }
+
+    /// Starts loading every runner not loaded yet, in the background.
+    pub fn warm_up(&self) {
+        self.runners.values().for_each(RunnerSlot::warm_up);
     }
 
     fn script_host(&self) -> ScriptHost {
@@ -243,7 +255,7 @@ impl CodeRunner {
     /// wrote are listed; a run that takes the session over its quota is stopped and the files it
     /// created are removed.
     pub async fn execute(&self, req: ExecRequest<'_>, workspace: Option<&Workspace>) -> Execution {
-        let Some(runner) = self.runners.get(&req.language) else {
+        let Some(slot) = self.runners.get(&req.language) else {
             let have: Vec<&str> = self.languages().into_iter().map(Language::name).collect();
             let message = format!(
                 "no {} runner is configured (languages here: {have:?}); the operator sets it with --{}-runner",
@@ -256,6 +268,19 @@ impl CodeRunner {
                 message,
                 self.limits.output_bytes,
             );
+        };
+        let runner = match slot.get().await {
+            Ok(r) => r,
+            Err(why) => {
+                let message =
+                    format!("the {} runner could not be loaded: {why}", req.language.name());
+                return Execution::refused(
+                    req.language,
+                    "no-runner",
+                    message,
+                    self.limits.output_bytes,
+                );
+            }
         };
         let mut limits = self.limits.clone();
         if let Some(t) = req.timeout {

@@ -100,7 +100,7 @@ fn figures(r: &Record) -> SkillFigures {
 /// What runs skills' scripts: the runners, the program limits, the usage counters. Holds no
 /// executor (the runtime passes one in), so the catalog that keeps it is not kept alive by it.
 pub(crate) struct ScriptHost {
-    pub runners: HashMap<Language, Arc<LoadedComponent>>,
+    pub runners: HashMap<Language, crate::slot::RunnerSlot>,
     pub limits: Limits,
     pub usage: Arc<SkillUsage>,
 }
@@ -161,13 +161,23 @@ impl ScriptHost {
         depth: u32,
         what: &str,
     ) -> CallOutcome {
-        let Some(runner) = self.runners.get(&language) else {
+        let Some(slot) = self.runners.get(&language) else {
             return CallOutcome::failed(CallError::Setup(format!(
                 "{what} is {}, and no {} runner is configured (--{}-runner)",
                 language.name(),
                 language.name(),
                 language.name()
             )));
+        };
+        let runner = match slot.get().await {
+            Ok(r) => r,
+            Err(why) => {
+                return CallOutcome::failed(CallError::Setup(format!(
+                    "{what} is {}, and the {} runner could not be loaded: {why}",
+                    language.name(),
+                    language.name()
+                )));
+            }
         };
         let cap = self.limits.output_bytes;
         let mut limits = self.limits.clone();

@@ -99,10 +99,8 @@ pub struct BundleContents {
     pub artifacts: Vec<IncomingArtifact>,
 }
 
-/// Precompiles a component for a bundle: given its listing and bytes, the artifacts to carry
-/// (listing and bytes each), or why it could not.
-pub type Precompile<'a> =
-    dyn FnMut(&BundledComponent, &[u8]) -> Result<Vec<(BundledArtifact, Vec<u8>)>, String> + 'a;
+/// Precompiled artifacts to carry, by component digest: each one's listing and bytes.
+pub type Artifacts = BTreeMap<String, Vec<(BundledArtifact, Vec<u8>)>>;
 
 #[derive(Serialize, Deserialize)]
 struct Contents {
@@ -111,13 +109,12 @@ struct Contents {
 }
 
 /// Packs what `references` resolve to in `registry` into a bundle at `out` (written to a temp file
-/// beside it, fsynced, renamed), with the artifacts `precompile` makes of each. Returns what it
-/// packed.
+/// beside it, fsynced, renamed), with the `artifacts` given for each. Returns what it packed.
 pub fn create(
     registry: &Registry,
     references: &[String],
     out: &Path,
-    precompile: &mut Precompile<'_>,
+    artifacts: &mut Artifacts,
 ) -> Result<Vec<BundledComponent>, BundleError> {
     let mut components = Vec::new();
     let mut blobs = BTreeMap::new();
@@ -135,9 +132,7 @@ pub fn create(
             signatures: entry.signatures,
             artifacts: Vec::new(),
         };
-        for (listing, code) in precompile(&component, &bytes).map_err(|why| {
-            malformed(out, format!("precompiling {}@{}: {why}", component.name, component.version))
-        })? {
+        for (listing, code) in artifacts.remove(&component.sha256).unwrap_or_default() {
             blobs.insert(format!("artifacts/sha256/{}", listing.sha256), code);
             component.artifacts.push(listing);
         }

@@ -121,10 +121,10 @@ pub async fn precompile(
     packages: &[String],
     targets: &[String],
     key: &str,
-) -> anyhow::Result<Precompiled> {
+) -> anyhow::Result<wasm_host_registry::bundle::Artifacts> {
     use wasm_host_registry::artifacts::{BundledArtifact, digest, sign};
     let key = crate::keys::load_secret(global, key)?;
-    let mut out = Precompiled::new();
+    let mut out = wasm_host_registry::bundle::Artifacts::new();
     for package in packages {
         let (resolved, entry, bytes) = reg.fetch(package)?;
         if out.contains_key(&entry.digest) || wasm_host_meta::inspect(&bytes)?.skill.is_some() {
@@ -160,9 +160,3 @@ pub async fn precompile(
     }
     Ok(out)
 }
-
-/// Artifacts made for a bundle, by component digest.
-pub type Precompiled = std::collections::HashMap<
-    String,
-    Vec<(wasm_host_registry::artifacts::BundledArtifact, Vec<u8>)>,
->;

@@ -133,10 +133,7 @@ pub async fn bundle(
 ) -> anyhow::Result<ExitCode> {
     let packages = with_skill_needs(reg, &args.packages)?;
     let mut precompiled = precompile(global, reg, &packages, args).await?;
-    let mut take = |c: &bundle::BundledComponent, _: &[u8]| {
-        Ok(precompiled.remove(&c.sha256).unwrap_or_default())
-    };
-    let packed = bundle::create(reg, &packages, &args.output, &mut take)
+    let packed = bundle::create(reg, &packages, &args.output, &mut precompiled)
         .with_context(|| format!("writing {}", args.output.display()))?;
     if args.json {
         println!("{}", json!({"bundle": args.output, "components": packed}));
@@ -167,7 +164,7 @@ async fn precompile(
     reg: &Registry,
     packages: &[String],
     args: &BundleArgs,
-) -> anyhow::Result<crate::artifacts::Precompiled> {
+) -> anyhow::Result<bundle::Artifacts> {
     match (&args.sign, args.precompile.is_empty()) {
         (Some(key), false) => {
             crate::artifacts::precompile(global, reg, packages, &args.precompile, key).await
@@ -182,7 +179,7 @@ async fn precompile(
     _reg: &Registry,
     _packages: &[String],
     args: &BundleArgs,
-) -> anyhow::Result<crate::artifacts::Precompiled> {
+) -> anyhow::Result<bundle::Artifacts> {
     anyhow::ensure!(
         args.precompile.is_empty(),
         "this is the runtime-only host, with no compiler: precompile with the full `wasm-host bundle --precompile`"

@@ -573,3 +573,31 @@ async fn guests_in_endless_loops_compute_one_at_a_time_in_the_long_call_lane() {
         "six spinners used {together_cpu:?} of CPU, one alone {alone_cpu:?}: more than one lane slot's worth (bound {bound:?})"
     );
 }
+
+/// Row 47: memory slots of the pool are reused and, up to `keep_resident_bytes` (16 MiB by
+/// default), reset in place instead of released. A call must still find nothing an earlier call
+/// left in its memory, below and above that size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row47_a_call_sees_nothing_an_earlier_call_left_in_a_reused_memory_slot() {
+    let f = hostile_rust(Limits { memory_bytes: 256 << 20, ..limits(30_000) }).await;
+    let found = |out: CallOutcome| -> u64 {
+        match out.result {
+            Ok(Output::Json(s)) => {
+                serde_json::from_str::<Value>(&s).expect("json")["found"].as_u64().expect("found")
+            }
+            other => panic!("snoop: {other:?}"),
+        }
+    };
+    // The scanner sees a marker that is there: 1 MiB of 16-byte copies plus the static.
+    let seen = found(call(&f.component, "snoop", json!({"seed": 7, "stash_first": true})).await);
+    assert!(seen > 65536, "snoop found only {seen} copies of a marker it stashed itself");
+    for mib in [1u64, 12, 40] {
+        let out = call(&f.component, "stash", json!({"seed": mib, "mib": mib})).await;
+        assert!(out.result.is_ok(), "stash {mib} MiB: {:?}", out.result);
+        let left = found(call(&f.component, "snoop", json!({"seed": mib})).await);
+        assert_eq!(
+            left, 0,
+            "a fresh instance found {left} copies of the marker a call before it stashed over {mib} MiB"
+        );
+    }
+}

@@ -30,6 +30,9 @@ pub struct BenchArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Measure only these rows, by language (e.g. `--only js-floor,python`; default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
 }
 
 /// One example tool and its baseline.
@@ -109,11 +112,16 @@ pub async fn run(global: &EngineArgs, args: &BenchArgs) -> anyhow::Result<ExitCo
     );
     let data = tempfile::tempdir().context("temp dir")?;
     write_data(data.path(), args.scale.max(1))?;
-    let cache = tempfile::tempdir().context("temp cache")?;
+    // The runtime trusts only a private cache directory (mode 0700). A given --cache-dir is
+    // used as is, so a profile of a second run sees no compilation.
+    let cache = tempfile::Builder::new()
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir()
+        .context("temp cache")?;
     let config = RuntimeConfig {
-        cache_dir: Some(cache.path().to_path_buf()),
+        cache_dir: Some(global.cache_dir.clone().unwrap_or_else(|| cache.path().to_path_buf())),
         pooling: !global.no_pooling,
-        ..RuntimeConfig::default()
+        ..global.tuning()
     };
     // Each component gets only what it requests of these: the examples ask for /data read-only;
     // the hostile-rust floor fixture also needs /data writable, /ro and GRANTED.
@@ -127,6 +135,9 @@ pub async fn run(global: &EngineArgs, args: &BenchArgs) -> anyhow::Result<ExitCo
     };
     let mut rows = Vec::new();
     for case in cases() {
+        if !args.only.is_empty() && !args.only.iter().any(|l| l == case.language) {
+            continue;
+        }
         let wasm = component(&args.guests, &case)?;
         eprintln!("bench: {} ({})", case.component, case.language);
         rows.push(measure(&case, &wasm, &config, &grants, data.path(), args).await?);
@@ -209,6 +220,9 @@ struct Row {
     instantiate: Dist,
     call: Dist,
     instantiate_and_call: Dist,
+    /// Wall time per call of back-to-back calls, mean, µs: instantiate+call plus what a call's
+    /// end costs (dropping the store, resetting its memory slot).
+    sequential_us: f64,
     baseline: &'static str,
     baseline_process: Dist,
     /// instantiate+call p50 / baseline process p50.
@@ -241,7 +255,11 @@ async fn measure(
     let exec = Executor::new(rt, Arc::new(Catalog::new()));
     let arguments = case.args.to_string();
     let (mut inst, mut calls, mut both) = (Vec::new(), Vec::new(), Vec::new());
+    let mut loop_started = Instant::now();
     for i in 0..args.calls + 10 {
+        if i == 10 {
+            loop_started = Instant::now();
+        }
         let out = exec.call_component(&component, case.tool, &arguments).await;
         out.result
             .as_ref()
@@ -256,6 +274,7 @@ async fn measure(
             both.push(w);
         }
     }
+    let sequential_us = loop_started.elapsed().as_secs_f64() * 1e6 / args.calls as f64;
     let mut base = Vec::new();
     for _ in 0..args.baseline_runs {
         let started = Instant::now();
@@ -283,6 +302,7 @@ async fn measure(
         call: dist(calls),
         ratio_vs_process: both.p50_us / base.p50_us,
         instantiate_and_call: both,
+        sequential_us,
         baseline: case.baseline.0,
         baseline_process: base,
     })
@@ -294,7 +314,7 @@ fn print_table(rows: &[Row], args: &BenchArgs) {
         args.calls, args.baseline_runs, args.scale
     );
     println!(
-        "{:<11} {:>8} {:>10} {:>17} {:>17} {:>17} {:>17} {:>19} {:>9} {:>7}",
+        "{:<11} {:>8} {:>10} {:>17} {:>17} {:>17} {:>17} {:>19} {:>8} {:>9} {:>7}",
         "language",
         "size MB",
         "compile ms",
@@ -303,6 +323,7 @@ fn print_table(rows: &[Row], args: &BenchArgs) {
         "instantiate µs",
         "call µs",
         "inst+call µs",
+        "seq µs",
         "process",
         "ratio"
     );
@@ -310,7 +331,7 @@ fn print_table(rows: &[Row], args: &BenchArgs) {
         let pair =
             |d: &Dist, scale: f64| format!("{:.2} / {:.2}", d.p50_us / scale, d.p99_us / scale);
         println!(
-            "{:<11} {:>8.1} {:>10.0} {:>17} {:>17} {:>17} {:>17} {:>19} {:>7.1}ms {:>6.3}x",
+            "{:<11} {:>8.1} {:>10.0} {:>17} {:>17} {:>17} {:>17} {:>19} {:>8.0} {:>7.1}ms {:>6.3}x",
             r.language,
             r.size_bytes as f64 / 1e6,
             r.compile_ms,
@@ -319,10 +340,12 @@ fn print_table(rows: &[Row], args: &BenchArgs) {
             pair(&r.instantiate, 1.0),
             pair(&r.call, 1.0),
             pair(&r.instantiate_and_call, 1.0),
+            r.sequential_us,
             r.baseline_process.p50_us / 1e3,
             r.ratio_vs_process
         );
     }
+    println!("seq = mean wall time per call of back-to-back calls, including each call's teardown");
     println!(
         "ratio = wasm-host instantiate+call p50 / `{{python3 -c | node -e}}` process p50 doing the same work (lower is better)"
     );

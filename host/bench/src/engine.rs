@@ -24,6 +24,18 @@ pub struct EngineArgs {
     /// (default: the `wasm-host` beside this binary).
     #[arg(long, global = true, env = "WASM_HOST_BIN", value_name = "FILE")]
     pub wasm_host: Option<PathBuf>,
+    /// Write /tmp/perf-PID.map so `perf record` + `perf report` name the guests' functions.
+    #[arg(long, global = true)]
+    pub perfmap: bool,
+    /// Compile without fuel metering (experiment: what fuel costs).
+    #[arg(long, global = true, hide = true)]
+    pub no_fuel: bool,
+    /// Bytes of each pooled memory and table kept resident between instances.
+    #[arg(long, global = true, hide = true)]
+    pub keep_resident: Option<usize>,
+    /// Reset memories without PAGEMAP_SCAN.
+    #[arg(long, global = true, hide = true)]
+    pub no_pagemap_scan: bool,
 }
 
 impl EngineArgs {
@@ -31,9 +43,20 @@ impl EngineArgs {
     pub fn runtime(&self) -> anyhow::Result<Arc<Runtime>> {
         let cache_dir =
             if self.no_cache { None } else { self.cache_dir.clone().or_else(default_cache_dir) };
-        let config =
-            RuntimeConfig { cache_dir, pooling: !self.no_pooling, ..RuntimeConfig::default() };
+        let config = RuntimeConfig { cache_dir, pooling: !self.no_pooling, ..self.tuning() };
         Runtime::new(config).context("starting the wasm runtime")
+    }
+
+    /// The defaults with this benchmark's engine experiments applied.
+    pub fn tuning(&self) -> RuntimeConfig {
+        let d = RuntimeConfig::default();
+        RuntimeConfig {
+            perfmap: self.perfmap,
+            fuel: !self.no_fuel,
+            keep_resident_bytes: self.keep_resident.unwrap_or(d.keep_resident_bytes),
+            pagemap_scan: !self.no_pagemap_scan,
+            ..d
+        }
     }
 
     /// The flags a child `wasm-host` needs to use the same compile cache and allocator.

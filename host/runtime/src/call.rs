@@ -225,20 +225,92 @@ impl Executor {
                 )));
             }
         };
-        let mut setup = match CallSetup::new(self, component, depth) {
+        // A component with granted directories does its file I/O inline on a thread of its own
+        // (see `run_on_own_thread`); one without has no file to block on and stays here.
+        let own_thread = !component.grant.dirs.is_empty();
+        let setup = match CallSetup::new(self, component, depth, own_thread) {
             Ok(s) => s,
             Err(e) => return CallOutcome::failed(e),
         };
-        let result = setup.perform(&component.pre, op).await;
-        let result = result.and_then(|r| match r {
-            OpResult::Call(Ok(out)) | OpResult::Run(Ok(out)) => Ok(out),
-            OpResult::Call(Err(e)) => Err(CallError::from_wit(e)),
-            OpResult::Run(Err(message)) => {
-                Err(CallError::Tool { kind: ToolErrorKind::Failed, message })
+        let cap = component.limits.output_bytes;
+        if own_thread {
+            let owned = OwnedOp::from(op);
+            let job = run_op(setup, component.pre.clone(), owned, cap);
+            run_on_own_thread(job, component.limits.timeout).await
+        } else {
+            run_op(setup, component.pre.clone(), OwnedOp::from(op), cap).await
+        }
+    }
+}
+
+/// Performs `op` in `setup` and turns what happened into the call's outcome.
+async fn run_op(mut setup: CallSetup, pre: Pre, op: OwnedOp, output_cap: u64) -> CallOutcome {
+    let result = setup.perform(&pre, op.as_op()).await;
+    let result = result.and_then(|r| match r {
+        OpResult::Call(Ok(out)) | OpResult::Run(Ok(out)) => Ok(out),
+        OpResult::Call(Err(e)) => Err(CallError::from_wit(e)),
+        OpResult::Run(Err(message)) => {
+            Err(CallError::Tool { kind: ToolErrorKind::Failed, message })
+        }
+        OpResult::List(_) => Err(CallError::Setup("unexpected tool list".into())),
+    });
+    setup.finish(result, output_cap)
+}
+
+/// Runs a call on a thread of tokio's blocking pool, where its file I/O may block inline.
+///
+/// Why: handing every file operation to the blocking pool (wasmtime-wasi's default) costs two
+/// thread switches each, which was most of the time of a call that reads a few files (Rust grep
+/// over 5 files: ~1.5 ms, 46% of it in context switches). One hand-off per call keeps file I/O
+/// off the async workers (docs/SECURITY.md row 33: a FIFO cannot pin a worker) at one switch
+/// pair per call. The caller still waits with the deadline plus a grace, so a call blocked in
+/// the kernel (a FIFO without a writer) ends at its deadline; its thread is freed when the
+/// kernel call returns.
+async fn run_on_own_thread(
+    job: impl Future<Output = CallOutcome> + Send + 'static,
+    timeout: Duration,
+) -> CallOutcome {
+    let handle = tokio::runtime::Handle::current();
+    let thread = tokio::task::spawn_blocking(move || handle.block_on(job));
+    match tokio::time::timeout(timeout + OWN_THREAD_GRACE, thread).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(join)) => {
+            CallOutcome::failed(CallError::Setup(format!("the call's thread failed: {join}")))
+        }
+        Err(_elapsed) => CallOutcome::failed(CallError::Deadline { limit: timeout }),
+    }
+}
+
+/// How long past its deadline the caller waits for a call on its own thread: longer than the
+/// in-call grace, so a call that ends at its deadline reports its figures from inside.
+const OWN_THREAD_GRACE: Duration = Duration::from_millis(250);
+
+/// An [`Op`] that owns its text, so the call can move to another thread.
+enum OwnedOp {
+    List,
+    Call { name: String, arguments: String },
+    Run { input: String },
+}
+
+impl OwnedOp {
+    fn as_op(&self) -> Op<'_> {
+        match self {
+            OwnedOp::List => Op::List,
+            OwnedOp::Call { name, arguments } => Op::Call { name, arguments },
+            OwnedOp::Run { input } => Op::Run { input },
+        }
+    }
+}
+
+impl From<Op<'_>> for OwnedOp {
+    fn from(op: Op<'_>) -> Self {
+        match op {
+            Op::List => OwnedOp::List,
+            Op::Call { name, arguments } => {
+                OwnedOp::Call { name: name.to_string(), arguments: arguments.to_string() }
             }
-            OpResult::List(_) => Err(CallError::Setup("unexpected tool list".into())),
-        });
-        setup.finish(result, component.limits.output_bytes)
+            Op::Run { input } => OwnedOp::Run { input: input.to_string() },
+        }
     }
 }
 
@@ -315,6 +387,7 @@ impl CallSetup {
         executor: &Executor,
         component: &LoadedComponent,
         depth: u32,
+        inline_file_io: bool,
     ) -> Result<Self, CallError> {
         let started = Instant::now();
         let limits = &component.limits;
@@ -325,10 +398,11 @@ impl CallSetup {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
-            // File I/O runs on the blocking pool, not inline on an async worker: a FIFO or other
-            // special file in a granted directory can block an `open` forever, and an inline
-            // block would pin the worker past every deadline (docs/SECURITY.md row 33).
-            .allow_blocking_current_thread(false)
+            // File I/O blocks inline only on a call's own thread (`run_on_own_thread`), never
+            // on an async worker: a FIFO or other special file in a granted directory can block
+            // an `open` forever, which would pin the worker past every deadline
+            // (docs/SECURITY.md row 33). Elsewhere each file operation goes to the blocking pool.
+            .allow_blocking_current_thread(inline_file_io)
             .socket_addr_check(|_, _| Box::pin(async { false }));
         for (k, v) in &component.grant.env {
             wasi.env(k, v);
@@ -361,7 +435,9 @@ impl CallSetup {
         store.limiter(|s| &mut s.limiter);
         // Unmetered calls still count fuel, from a budget they cannot exhaust in any deadline.
         let fuel_budget = limits.fuel.unwrap_or(UNMETERED_FUEL);
-        store.set_fuel(fuel_budget).map_err(|e| CallError::Setup(e.to_string()))?;
+        if executor.runtime.config.fuel {
+            store.set_fuel(fuel_budget).map_err(|e| CallError::Setup(e.to_string()))?;
+        }
         let deadline = Instant::now() + limits.timeout;
         let runtime = &executor.runtime;
         let lane = (depth == 0).then(|| runtime.long_lane.clone());

@@ -36,6 +36,9 @@ pub struct EngineArgs {
     /// Reset memories without PAGEMAP_SCAN.
     #[arg(long, global = true, hide = true)]
     pub no_pagemap_scan: bool,
+    /// Hand each file operation to the blocking pool instead of running a call on its own thread.
+    #[arg(long, global = true, hide = true)]
+    pub no_own_thread: bool,
 }
 
 impl EngineArgs {
@@ -55,6 +58,7 @@ impl EngineArgs {
             fuel: !self.no_fuel,
             keep_resident_bytes: self.keep_resident.unwrap_or(d.keep_resident_bytes),
             pagemap_scan: !self.no_pagemap_scan,
+            file_io_on_own_thread: !self.no_own_thread,
             ..d
         }
     }

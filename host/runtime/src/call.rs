@@ -227,7 +227,8 @@ impl Executor {
         };
         // A component with granted directories does its file I/O inline on a thread of its own
         // (see `run_on_own_thread`); one without has no file to block on and stays here.
-        let own_thread = !component.grant.dirs.is_empty();
+        let own_thread =
+            self.runtime.config.file_io_on_own_thread && !component.grant.dirs.is_empty();
         let setup = match CallSetup::new(self, component, depth, own_thread) {
             Ok(s) => s,
             Err(e) => return CallOutcome::failed(e),

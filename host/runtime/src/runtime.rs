@@ -49,6 +49,10 @@ pub struct RuntimeConfig {
     pub keep_resident_bytes: usize,
     /// Find dirty pages with PAGEMAP_SCAN (Linux 6.7+) when resetting a memory. Default on.
     pub pagemap_scan: bool,
+    /// Run a call with granted directories on a blocking-pool thread of its own, its file I/O
+    /// inline there, instead of handing each file operation to the pool. Default on (Rust grep
+    /// over 5 files: 1.76 ms per call off, 0.40 ms on; README, "Per-call cost").
+    pub file_io_on_own_thread: bool,
 }
 
 /// Half the available cores, at least 1.
@@ -71,6 +75,7 @@ impl Default for RuntimeConfig {
             fuel: true,
             keep_resident_bytes: 16 << 20,
             pagemap_scan: true,
+            file_io_on_own_thread: true,
         }
     }
 }

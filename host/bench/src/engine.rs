@@ -58,7 +58,7 @@ impl EngineArgs {
             fuel: !self.no_fuel,
             keep_resident_bytes: self.keep_resident.unwrap_or(d.keep_resident_bytes),
             pagemap_scan: !self.no_pagemap_scan,
-            file_io_on_own_thread: !self.no_own_thread,
+            own_thread_slots: if self.no_own_thread { 0 } else { d.own_thread_slots },
             ..d
         }
     }

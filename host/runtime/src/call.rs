@@ -226,20 +226,24 @@ impl Executor {
             }
         };
         // A component with granted directories does its file I/O inline on a thread of its own
-        // (see `run_on_own_thread`); one without has no file to block on and stays here.
-        let own_thread =
-            self.runtime.config.file_io_on_own_thread && !component.grant.dirs.is_empty();
-        let setup = match CallSetup::new(self, component, depth, own_thread) {
+        // when a slot is free (see `run_on_own_thread`); one without has no file to block on.
+        let own_thread = match component.grant.dirs.is_empty() {
+            true => None,
+            false => self.runtime.own_threads.clone().try_acquire_owned().ok(),
+        };
+        let setup = match CallSetup::new(self, component, depth, own_thread.is_some()) {
             Ok(s) => s,
             Err(e) => return CallOutcome::failed(e),
         };
-        let cap = component.limits.output_bytes;
-        if own_thread {
-            let owned = OwnedOp::from(op);
-            let job = run_op(setup, component.pre.clone(), owned, cap);
-            run_on_own_thread(job, component.limits.timeout).await
-        } else {
-            run_op(setup, component.pre.clone(), OwnedOp::from(op), cap).await
+        let (pre, op, cap) =
+            (component.pre.clone(), OwnedOp::from(op), component.limits.output_bytes);
+        match own_thread {
+            // The slot is held by this caller, not the thread: a call blocked in the kernel past
+            // its deadline (row 33) gives its slot back when the caller stops waiting.
+            Some(_slot) => {
+                run_on_own_thread(run_op(setup, pre, op, cap), component.limits.timeout).await
+            }
+            None => run_op(setup, pre, op, cap).await,
         }
     }
 }

@@ -49,10 +49,12 @@ pub struct RuntimeConfig {
     pub keep_resident_bytes: usize,
     /// Find dirty pages with PAGEMAP_SCAN (Linux 6.7+) when resetting a memory. Default on.
     pub pagemap_scan: bool,
-    /// Run a call with granted directories on a blocking-pool thread of its own, its file I/O
-    /// inline there, instead of handing each file operation to the pool. Default on (Rust grep
-    /// over 5 files: 1.76 ms per call off, 0.40 ms on; README, "Per-call cost").
-    pub file_io_on_own_thread: bool,
+    /// Calls with granted directories that may run at once on a blocking-pool thread of their
+    /// own, their file I/O inline there, instead of handing each file operation to the pool
+    /// (Rust grep over 5 files: 1.76 ms per call handed over, 0.40 ms on its own thread;
+    /// README, "Per-call cost"). Calls beyond it hand their file operations over, so the cores
+    /// are not oversubscribed. 0 turns it off. Default: the available cores.
+    pub own_thread_slots: usize,
 }
 
 /// Half the available cores, at least 1.
@@ -75,7 +77,7 @@ impl Default for RuntimeConfig {
             fuel: true,
             keep_resident_bytes: 16 << 20,
             pagemap_scan: true,
-            file_io_on_own_thread: true,
+            own_thread_slots: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -109,6 +111,8 @@ pub struct Runtime {
     pub(crate) program_linker: Linker<CallState>,
     /// Slots of the long-call lane.
     pub(crate) long_lane: Arc<tokio::sync::Semaphore>,
+    /// Slots for calls on a thread of their own ([`RuntimeConfig::own_thread_slots`]).
+    pub(crate) own_threads: Arc<tokio::sync::Semaphore>,
 }
 
 impl Runtime {
@@ -129,6 +133,7 @@ impl Runtime {
             .map_err(link_err)?;
         start_epoch_ticker(&engine, config.epoch_tick);
         let config_slots = config.long_call_slots.max(1);
+        let own_threads = Arc::new(tokio::sync::Semaphore::new(config.own_thread_slots));
         Ok(Arc::new(Runtime {
             engine,
             config,
@@ -138,6 +143,7 @@ impl Runtime {
             tool_linker,
             program_linker,
             long_lane: Arc::new(tokio::sync::Semaphore::new(config_slots)),
+            own_threads,
         }))
     }
 
@@ -311,15 +317,24 @@ impl Runtime {
             self.remember(&info.sha256, &c);
             return Ok((c, true));
         }
-        let component = self.compile_now(bytes, info).await?;
+        let mut component = self.compile_now(bytes, info).await?;
         if let Some(cache) = &self.cache {
             match component.serialize() {
-                Ok(artifact) => cache.put(&info.sha256, &artifact)?,
+                Ok(artifact) => {
+                    cache.put(&info.sha256, &artifact)?;
+                    // Run from the artifact just written, mapped as a warm start maps it (file
+                    // pages the kernel can share and drop), not from the compiler's private copy.
+                    drop(artifact);
+                    if let Some(mapped) = cache.get(&self.engine, &info.sha256) {
+                        component = mapped;
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot serialize a compiled component; not cached")
                 }
             }
         }
+        release_freed_memory();
         self.remember(&info.sha256, &component);
         Ok((component, false))
     }
@@ -551,6 +566,19 @@ pub(crate) fn engine_config(config: &RuntimeConfig) -> Config {
 fn add_wasi(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
+}
+
+/// Hands the heap the compiler freed back to the kernel. glibc keeps freed memory in its arenas
+/// (one per compiling thread), so without this a cold start kept the compiler's peak for the
+/// life of the process (README, "Server start, cold and warm").
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory of the allocator's own arenas to the kernel;
+    // it has no preconditions and is safe to call from any thread at any time.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Ticks the engine's epoch until the engine is dropped.

@@ -601,3 +601,26 @@ async fn row47_a_call_sees_nothing_an_earlier_call_left_in_a_reused_memory_slot(
         );
     }
 }
+
+/// A tool call with granted directories runs on a thread of its own (README, "Per-call cost").
+/// When its caller stops waiting (the client cancelled), the guest must stop too, as it did when
+/// calls ran on the caller's task: before the fix it spun on until its deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_call_on_its_own_thread_stops_its_guest() {
+    let _serial = SERIAL.lock().await;
+    let f = hostile_rust(limits(20_000)).await;
+    let c = f.component.clone();
+    let spinning = tokio::spawn(async move { call(&c, "spin", json!({})).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    spinning.abort();
+    assert!(spinning.await.is_err(), "the call was still running when cancelled");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = process_cpu();
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let used = process_cpu() - before;
+    assert!(
+        used < Duration::from_millis(300),
+        "the cancelled guest kept computing: {used:?} of CPU in 1 s"
+    );
+    still_works(&f.component).await;
+}

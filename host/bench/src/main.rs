@@ -11,6 +11,7 @@ mod edge;
 mod engine;
 mod fastmcp_tokens;
 mod native_tools;
+mod pii;
 mod registry;
 mod reuse;
 mod search;
@@ -49,6 +50,8 @@ enum Mode {
     /// The runtime-only host against the full one: stripped size, cold start to the first
     /// answered tools/call with three precompiled components, RSS.
     Edge(edge::EdgeArgs),
+    /// The PII scanner: precision and recall per kind on a labelled corpus, MB/s on a 1 MB result.
+    Pii(pii::PiiArgs),
     /// Serve native rmcp versions of the example tools over stdio (the `serve` baseline).
     #[command(hide = true)]
     NativeServer(native_tools::NativeServerArgs),
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
             Some(Mode::Registry(args)) => registry::run(&args),
             Some(Mode::Edge(args)) => edge::run(&engine, &args),
             Some(Mode::Soak(args)) => soak::run(&engine, &args).await,
+            Some(Mode::Pii(args)) => pii::run(&args),
             Some(Mode::NativeServer(args)) => native_tools::run(&args).await,
         }
     });

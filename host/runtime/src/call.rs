@@ -227,10 +227,13 @@ impl Executor {
         };
         // A component with granted directories does its file I/O inline on a thread of its own
         // when a slot is free (see `run_on_own_thread`); one without has no file to block on.
-        let own_thread = match component.grant.dirs.is_empty() {
-            true => None,
-            false => self.runtime.own_threads.clone().try_acquire_owned().ok(),
-        };
+        // Tools only: a program's workspace is cleaned up the moment its run is cancelled, which
+        // must find the guest already stopped, as it is when the run is polled here.
+        let own_thread =
+            match component.kind == ComponentKind::Tool && !component.grant.dirs.is_empty() {
+                true => self.runtime.own_threads.clone().try_acquire_owned().ok(),
+                false => None,
+            };
         let setup = match CallSetup::new(self, component, depth, own_thread.is_some()) {
             Ok(s) => s,
             Err(e) => return CallOutcome::failed(e),
@@ -276,9 +279,21 @@ async fn run_on_own_thread(
     timeout: Duration,
 ) -> CallOutcome {
     let handle = tokio::runtime::Handle::current();
-    let thread = tokio::task::spawn_blocking(move || handle.block_on(job));
+    // Dropped when this caller stops waiting (the client cancelled, or the deadline passed):
+    // the thread then drops the call at the guest's next yield (every epoch tick), as an inline
+    // call would have been dropped.
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = tokio::task::spawn_blocking(move || {
+        handle.block_on(async move {
+            tokio::select! {
+                outcome = job => Some(outcome),
+                _ = stopped => None,
+            }
+        })
+    });
     match tokio::time::timeout(timeout + OWN_THREAD_GRACE, thread).await {
-        Ok(Ok(outcome)) => outcome,
+        Ok(Ok(Some(outcome))) => outcome,
+        Ok(Ok(None)) => CallOutcome::failed(CallError::Setup("the call was stopped".into())),
         Ok(Err(join)) => {
             CallOutcome::failed(CallError::Setup(format!("the call's thread failed: {join}")))
         }

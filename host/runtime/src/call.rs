@@ -285,9 +285,11 @@ async fn run_on_own_thread(
     let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = tokio::task::spawn_blocking(move || {
         handle.block_on(async move {
+            // Stop first: a call cancelled as the runtime shuts down must not poll its timers.
             tokio::select! {
-                outcome = job => Some(outcome),
+                biased;
                 _ = stopped => None,
+                outcome = job => Some(outcome),
             }
         })
     });

@@ -49,7 +49,7 @@ pub struct RuntimeConfig {
     pub keep_resident_bytes: usize,
     /// Find dirty pages with PAGEMAP_SCAN (Linux 6.7+) when resetting a memory. Default on.
     pub pagemap_scan: bool,
-    /// Calls with granted directories that may run at once on a blocking-pool thread of their
+    /// Tool calls with granted directories that may run at once on a blocking-pool thread of their
     /// own, their file I/O inline there, instead of handing each file operation to the pool
     /// (Rust grep over 5 files: 1.76 ms per call handed over, 0.40 ms on its own thread;
     /// README, "Per-call cost"). Calls beyond it hand their file operations over, so the cores

@@ -27,9 +27,6 @@ pub struct EngineArgs {
     /// Write /tmp/perf-PID.map so `perf record` + `perf report` name the guests' functions.
     #[arg(long, global = true)]
     pub perfmap: bool,
-    /// Compile without fuel metering (experiment: what fuel costs).
-    #[arg(long, global = true, hide = true)]
-    pub no_fuel: bool,
     /// Bytes of each pooled memory and table kept resident between instances.
     #[arg(long, global = true, hide = true)]
     pub keep_resident: Option<usize>,
@@ -55,7 +52,6 @@ impl EngineArgs {
         let d = RuntimeConfig::default();
         RuntimeConfig {
             perfmap: self.perfmap,
-            fuel: !self.no_fuel,
             keep_resident_bytes: self.keep_resident.unwrap_or(d.keep_resident_bytes),
             pagemap_scan: !self.no_pagemap_scan,
             own_thread_slots: if self.no_own_thread { 0 } else { d.own_thread_slots },

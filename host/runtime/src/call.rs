@@ -457,9 +457,7 @@ impl CallSetup {
         store.limiter(|s| &mut s.limiter);
         // Unmetered calls still count fuel, from a budget they cannot exhaust in any deadline.
         let fuel_budget = limits.fuel.unwrap_or(UNMETERED_FUEL);
-        if executor.runtime.config.fuel {
-            store.set_fuel(fuel_budget).map_err(|e| CallError::Setup(e.to_string()))?;
-        }
+        store.set_fuel(fuel_budget).map_err(|e| CallError::Setup(e.to_string()))?;
         let deadline = Instant::now() + limits.timeout;
         let runtime = &executor.runtime;
         let lane = (depth == 0).then(|| runtime.long_lane.clone());

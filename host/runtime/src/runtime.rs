@@ -39,8 +39,6 @@ pub struct RuntimeConfig {
     /// Write `/tmp/perf-PID.map` so `perf report` names guest functions (wasmtime's perfmap
     /// profiler; profiling only). Default off.
     pub perfmap: bool,
-    /// Count fuel in every call (compiled into the code). Default on.
-    pub fuel: bool,
     /// Bytes of each pooled linear memory and table kept resident between instances and reset
     /// in place (only dirty pages, found with the PAGEMAP_SCAN ioctl where the kernel has it)
     /// instead of being released and faulted in again. Default 16 MiB: a fresh JavaScript
@@ -74,7 +72,6 @@ impl Default for RuntimeConfig {
             long_call_ticks: 10,
             long_call_slots: default_long_call_slots(),
             perfmap: false,
-            fuel: true,
             keep_resident_bytes: 16 << 20,
             pagemap_scan: true,
             own_thread_slots: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -531,7 +528,7 @@ pub(crate) fn engine_config(config: &RuntimeConfig) -> Config {
     let mut c = Config::new();
     c.wasm_component_model(true);
     c.epoch_interruption(true);
-    c.consume_fuel(config.fuel);
+    c.consume_fuel(true);
     c.max_wasm_stack(config.max_wasm_stack);
     if config.perfmap {
         c.profiler(wasmtime::ProfilingStrategy::PerfMap);

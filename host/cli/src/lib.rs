@@ -140,6 +140,15 @@ enum Command {
         #[arg(long, env = "WASM_HOST_CONFIG", value_name = "FILE")]
         config: PathBuf,
     },
+    /// Internal: compile the component on stdin for the parent host (see `compile_in_child`).
+    #[cfg(feature = "compiler")]
+    #[command(name = settings::COMPILE_WORKER, hide = true)]
+    CompileWorker {
+        /// The component's sha256 (the artifact's name in the cache).
+        sha256: String,
+        /// The parent's engine settings, as JSON.
+        settings: String,
+    },
 }
 
 /// Parses the command line, runs the command, and returns the process exit code (errors are
@@ -154,6 +163,10 @@ pub fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
+    #[cfg(feature = "compiler")]
+    if let Command::CompileWorker { sha256, settings } = &cli.command {
+        return compile_worker(sha256, settings);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -190,6 +203,8 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve::run(&cli.global, &args).await,
             Command::Skill(command) => skill::run(&cli.global, &command).await,
             Command::Registry(command) => registry::run(&cli.global, &command).await,
+            #[cfg(feature = "compiler")]
+            Command::CompileWorker { .. } => unreachable!("handled before the async runtime"),
             Command::Lock { config } => {
                 config::load(&config).map_err(anyhow::Error::from).and_then(|file| {
                     lockfile::write(
@@ -205,6 +220,19 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The compile child: no async runtime, stdin in, artifact out (`wasm_host_runtime::run_compile_worker`).
+#[cfg(feature = "compiler")]
+fn compile_worker(sha256: &str, settings: &str) -> ExitCode {
+    let (stdin, stdout) = (std::io::stdin().lock(), std::io::stdout().lock());
+    match wasm_host_runtime::run_compile_worker(sha256, settings, stdin, stdout) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }

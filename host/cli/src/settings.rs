@@ -42,10 +42,28 @@ impl GlobalArgs {
     pub fn runtime(&self) -> anyhow::Result<Arc<Runtime>> {
         let cache_dir =
             if self.no_cache { None } else { self.cache_dir.clone().or_else(default_cache_dir) };
-        let config =
-            RuntimeConfig { cache_dir, pooling: !self.no_pooling, ..RuntimeConfig::default() };
+        let config = RuntimeConfig {
+            cache_dir,
+            pooling: !self.no_pooling,
+            compile_in_child: compile_child(),
+            ..RuntimeConfig::default()
+        };
         Runtime::new(config).context("starting the wasm runtime")
     }
+}
+
+/// The hidden subcommand a compile child runs.
+pub const COMPILE_WORKER: &str = "__compile-worker";
+
+/// This binary as a compile child, so a cold start does not keep the compiler's peak memory
+/// (`RuntimeConfig::compile_in_child`). `None` without a compiler or when the binary's path is
+/// unknown.
+fn compile_child() -> Option<wasm_host_runtime::ChildCompiler> {
+    if !cfg!(feature = "compiler") {
+        return None;
+    }
+    let program = std::env::current_exe().ok()?;
+    Some(wasm_host_runtime::ChildCompiler { program, args: vec![COMPILE_WORKER.into()] })
 }
 
 impl GlobalArgs {

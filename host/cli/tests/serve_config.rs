@@ -518,3 +518,49 @@ async fn a_lockfile_pins_the_bytes_serve_accepts() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("grep is not in wasm-host.lock"), "{err}");
 }
+
+/// Starts `serve json-query` with `cache` as its compile cache, answers `tools/list`, and returns
+/// the server's own peak RSS in KiB at that point (VmHWM: this process, not its children).
+fn peak_rss_serving_json_query(cache: &Path, data: &Path) -> u64 {
+    let args = [
+        "serve".to_string(),
+        guest("json-query").display().to_string(),
+        "--dir".into(),
+        format!("{}::/data:ro", data.display()),
+        "--mode".into(),
+        "direct".into(),
+        "--cache-dir".into(),
+        cache.display().to_string(),
+    ];
+    let mut child = raw_stdio_child(&args);
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"2025-11-25","capabilities":{{}},"clientInfo":{{"name":"raw","version":"0"}}}}}}"#).expect("write");
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","method":"notifications/initialized"}}"#).expect("write");
+    writeln!(stdin, r#"{{"jsonrpc":"2.0","id":2,"method":"tools/list"}}"#).expect("write");
+    let _ = lines.next().expect("initialize answer");
+    let list = lines.next().expect("tools/list answer").expect("utf8");
+    assert!(list.contains("json-query.query"), "{list}");
+    let peak = peak_rss_kib(child.id());
+    drop(stdin);
+    let _ = child.wait();
+    peak
+}
+
+/// Issue 16: a cold start (empty cache) compiles in a child process, so the server's own peak
+/// memory stays near a warm start's instead of holding the compiler's (about 3x before).
+#[test]
+fn a_cold_start_compiles_in_a_child_and_peaks_near_a_warm_start() {
+    let d = scratch();
+    let cache = d.path().join("cache");
+    let cold = peak_rss_serving_json_query(&cache, d.path());
+    let artifacts = std::fs::read_dir(&cache).expect("cache").count();
+    assert_eq!(artifacts, 1, "the child wrote the artifact into the server's cache");
+    let warm = peak_rss_serving_json_query(&cache, d.path());
+    assert!(
+        cold <= warm + warm / 5 + 16 * 1024,
+        "cold peak {} MiB vs warm {} MiB (limit 1.2x + 16 MiB)",
+        cold / 1024,
+        warm / 1024
+    );
+}

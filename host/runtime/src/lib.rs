@@ -29,6 +29,7 @@ mod bindings;
 mod cache;
 mod call;
 mod catalog;
+mod child_compile;
 mod error;
 mod gate;
 mod http;
@@ -44,6 +45,9 @@ pub use catalog::{
     Catalog, ComponentKind, LoadedComponent, SearchView, SkillScripts, ToolHints, ToolInfo,
     search_index,
 };
+#[cfg(feature = "compiler")]
+pub use child_compile::run_compile_worker;
+pub use child_compile::{COMPILE_FAILED, ChildCompiler};
 pub use error::{CallError, LoadError, ToolErrorKind};
 pub use gate::{Admitted, Busy, Gate, GateLimits};
 pub use output::{LOG_LINE_COST, cut, escape_hidden, is_hidden_character, sanitize_for_terminal};

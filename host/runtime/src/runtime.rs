@@ -4,6 +4,7 @@ use crate::bindings::{program, tool};
 use crate::cache::CompileCache;
 use crate::call::{CallSetup, Executor, Op, OpResult};
 use crate::catalog::{Catalog, ComponentKind, LoadedComponent, Pre, ToolHints, ToolInfo};
+use crate::child_compile::{ChildCompiler, ChildError};
 use crate::error::LoadError;
 use crate::state::CallState;
 use serde_json::json;
@@ -16,8 +17,9 @@ use wasm_host_policy::{EffectiveGrant, Grants, Limits, effective_grant, effectiv
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
-/// Engine-wide settings, fixed for the life of the process.
-#[derive(Debug, Clone)]
+/// Engine-wide settings, fixed for the life of the process. Serializable so a compile child
+/// ([`ChildCompiler`]) builds an engine with exactly these settings.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RuntimeConfig {
     /// Directory of precompiled artifacts; `None` disables the on-disk cache.
     pub cache_dir: Option<PathBuf>,
@@ -53,6 +55,10 @@ pub struct RuntimeConfig {
     /// README, "Per-call cost"). Calls beyond it hand their file operations over, so the cores
     /// are not oversubscribed. 0 turns it off. Default: the available cores.
     pub own_thread_slots: usize,
+    /// Compile in a child process (with the cache on): the compiler's peak memory leaves with
+    /// it, and the parent maps the artifact as a warm start does. `None` (the default) compiles
+    /// in this process; so does any child that fails to run.
+    pub compile_in_child: Option<ChildCompiler>,
 }
 
 /// Half the available cores, at least 1.
@@ -75,6 +81,7 @@ impl Default for RuntimeConfig {
             keep_resident_bytes: 16 << 20,
             pagemap_scan: true,
             own_thread_slots: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            compile_in_child: None,
         }
     }
 }
@@ -314,6 +321,10 @@ impl Runtime {
             self.remember(&info.sha256, &c);
             return Ok((c, true));
         }
+        if let Some(c) = self.compile_in_child(bytes, info).await? {
+            self.remember(&info.sha256, &c);
+            return Ok((c, false));
+        }
         let mut component = self.compile_now(bytes, info).await?;
         if let Some(cache) = &self.cache {
             match component.serialize() {
@@ -334,6 +345,39 @@ impl Runtime {
         release_freed_memory();
         self.remember(&info.sha256, &component);
         Ok((component, false))
+    }
+
+    /// Compiles in a child process when one is configured and the cache is on, and maps the
+    /// artifact from the cache. `None`: compile in this process (no child configured, or it
+    /// failed to run; the reason is logged).
+    async fn compile_in_child(
+        &self,
+        bytes: &[u8],
+        info: &ComponentInfo,
+    ) -> Result<Option<Component>, LoadError> {
+        let (Some(child), Some(cache)) = (&self.config.compile_in_child, &self.cache) else {
+            return Ok(None);
+        };
+        let (child, config) = (child.clone(), self.config.clone());
+        let (sha256, owned) = (info.sha256.clone(), bytes.to_vec());
+        let compiled = tokio::task::spawn_blocking(move || {
+            crate::child_compile::compile_in_child(&child, &config, &sha256, &owned)
+        })
+        .await
+        .map_err(|e| LoadError::Compile(e.to_string()))?;
+        match compiled {
+            Ok(()) => {}
+            Err(ChildError::Component(e)) => return Err(e),
+            Err(ChildError::Worker(why)) => {
+                tracing::warn!(%why, "compiling in this process instead of a child");
+                return Ok(None);
+            }
+        }
+        let mapped = cache.get(&self.engine, &info.sha256);
+        if mapped.is_none() {
+            tracing::warn!("the compile child's artifact does not load; compiling in this process");
+        }
+        Ok(mapped)
     }
 
     #[cfg(feature = "compiler")]

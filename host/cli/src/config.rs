@@ -5,6 +5,8 @@
 //! the file's directory, so a config works from any working directory. Layering (flag >
 //! `WASM_HOST_*` env > file > default) happens in `serve`; this module only reads the file.
 
+mod privacy;
+
 use crate::settings::{LimitOverrides, parse_env, parse_timeout};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -51,6 +53,8 @@ pub struct FileConfig {
     /// `[registry] require_signatures`: registry references must carry a valid signature by a
     /// trusted key (default false; `--require-signatures` turns it on too).
     pub require_signatures: bool,
+    /// `[privacy]`: PII tokenizing (default off).
+    pub privacy: wasm_host_mcp::PiiPolicy,
 }
 
 /// The `[code]` table; every field falls back to flags, then defaults.
@@ -114,6 +118,8 @@ struct RawFile {
     code: RawCode,
     #[serde(default)]
     registry: RawRegistry,
+    #[serde(default)]
+    privacy: privacy::RawPrivacy,
 }
 
 #[derive(Deserialize, Default)]
@@ -235,6 +241,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
         grants: cx.grants(&raw.grants.dirs, &raw.grants.hosts, &raw.grants.env)?,
         components,
         require_signatures: raw.registry.require_signatures,
+        privacy: cx.privacy(&raw.privacy)?,
         code: CodeConfig {
             javascript: raw.code.javascript.as_deref().map(|p| cx.path(p)),
             python: raw.code.python.as_deref().map(|p| cx.path(p)),

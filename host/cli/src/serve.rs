@@ -75,6 +75,11 @@ pub struct ServeArgs {
     /// No /workspace for programs, and no checkpoint / restore.
     #[arg(long, conflicts_with = "workspaces")]
     pub no_workspaces: bool,
+    /// Replace personal data and secrets in what leaves for the model (results, program output,
+    /// log lines, errors) by tokens such as [EMAIL_1_k3x9q2mf]; a token sent back in arguments
+    /// is replaced by its value before the tool runs. Kinds and allow-lists: `[privacy]`.
+    #[arg(long, env = "WASM_HOST_PII")]
+    pub pii: bool,
     #[command(flatten)]
     pub code: CodeArgs,
     #[command(flatten)]
@@ -109,8 +114,12 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
         ),
         None => eprintln!("wasm-host: execute_code languages: {languages:?}; no workspaces"),
     }
-    let server =
-        McpServer::builder(executor).gate(settings.gate).mode(settings.mode).code(code).build();
+    let server = McpServer::builder(executor)
+        .gate(settings.gate)
+        .mode(settings.mode)
+        .code(code)
+        .privacy(settings.privacy)
+        .build();
     // Loaded concurrently (precompiled artifacts map in parallel), added in the given order.
     let loads: Vec<_> = settings
         .components

@@ -66,6 +66,8 @@ pub struct ServeSettings {
     pub reload_same_version: bool,
     /// Where to listen.
     pub listen: Listen,
+    /// PII tokenizing: `[privacy]`, turned on by `--pii` / `WASM_HOST_PII` too.
+    pub privacy: wasm_host_mcp::PiiPolicy,
 }
 
 impl ServeSettings {
@@ -144,6 +146,10 @@ impl ServeSettings {
             watch: !args.no_watch,
             reload_same_version: args.reload_same_version,
             listen: listen(args, &file),
+            privacy: wasm_host_mcp::PiiPolicy {
+                enabled: args.pii || file.privacy.enabled,
+                ..file.privacy.clone()
+            },
             global,
         })
     }

@@ -48,6 +48,8 @@ pub struct SkillSaving {
 #[derive(Default)]
 pub(crate) struct Session {
     default_workspace: std::sync::Mutex<Option<String>>,
+    /// This session's PII vault (made on first use; see the `privacy` module).
+    vault: std::sync::OnceLock<crate::privacy::SharedVault>,
 }
 
 /// Longest a checkpoint or restore may take before the caller gets an error.
@@ -168,9 +170,11 @@ fn object(v: Value) -> Arc<JsonObject> {
 /// The parsed arguments of `execute_code`.
 pub(crate) struct ExecArgs {
     language: Language,
-    code: String,
+    /// The program (its PII tokens replaced by their values before it runs).
+    pub(crate) code: String,
     timeout: Option<Duration>,
-    workspace: Option<String>,
+    /// The workspace handle it names.
+    pub(crate) workspace: Option<String>,
 }
 
 impl ExecArgs {
@@ -210,6 +214,11 @@ fn workspace_arg(args: &JsonObject) -> Result<Option<String>, String> {
 }
 
 impl Session {
+    /// This session's PII vault.
+    pub(crate) fn vault(&self) -> &crate::privacy::SharedVault {
+        self.vault.get_or_init(crate::privacy::new_vault)
+    }
+
     fn remember(&self, handle: &str) {
         *self.default_workspace.lock().unwrap_or_else(|p| p.into_inner()) =
             Some(handle.to_string());

@@ -34,6 +34,8 @@ struct PerLanguage {
 pub(crate) struct Metrics {
     tools: Mutex<BTreeMap<String, PerTool>>,
     code: Mutex<BTreeMap<&'static str, PerLanguage>>,
+    /// PII values tokenized, by kind.
+    pii: Mutex<BTreeMap<wasm_host_privacy::PiiKind, u64>>,
     live: AtomicI64,
 }
 
@@ -84,6 +86,25 @@ impl Metrics {
         t.fuel += s.fuel;
         t.peak_memory = t.peak_memory.max(s.peak_memory);
         t.bytes_out += s.bytes_out;
+    }
+
+    /// Counts PII values tokenized on their way to the model.
+    pub fn record_pii(&self, counts: &wasm_host_privacy::Counts) {
+        let mut pii = self.pii.lock().unwrap_or_else(|p| p.into_inner());
+        for (kind, n) in &counts.0 {
+            *pii.entry(*kind).or_default() += n;
+        }
+    }
+
+    fn render_pii(&self, out: &mut String) {
+        let pii = self.pii.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = writeln!(
+            out,
+            "# HELP wasm_host_pii_tokenized_total PII values replaced by tokens, by kind.\n# TYPE wasm_host_pii_tokenized_total counter"
+        );
+        for (kind, n) in pii.iter() {
+            let _ = writeln!(out, "wasm_host_pii_tokenized_total{{kind=\"{}\"}} {n}", kind.label());
+        }
     }
 
     /// Records one `execute_code` run: its status and where its bytes went.
@@ -220,6 +241,7 @@ impl Metrics {
         let _ = writeln!(out, "wasm_host_queue_depth {queue_depth}");
         drop(tools);
         self.render_code(&mut out);
+        self.render_pii(&mut out);
         out
     }
 }

@@ -5,6 +5,7 @@
 use crate::code::{self, CodeMode, ExecArgs, Session};
 use crate::meta::{self, Mode};
 use crate::metrics::{Metrics, Sample};
+use crate::privacy::{self, Boundary, SharedVault};
 use crate::skills::{Skills, skill_weight};
 use crate::{convert, stubs};
 use rmcp::model::SubscriptionFilter;
@@ -26,6 +27,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use wasm_host_privacy::PiiPolicy;
 use wasm_host_runtime::{CallOutcome, Executor, Gate, GateLimits, LogLine, ToolInfo};
 use wasm_host_search::SearchIndex;
 
@@ -50,6 +52,8 @@ struct Inner {
     /// 2026-07-28 `subscriptions/listen` streams, by a number of their own.
     listeners: Mutex<Vec<(u64, SubscriptionSink)>>,
     next_listener: std::sync::atomic::AtomicU64,
+    /// PII tokenizing (`None`: off).
+    privacy: Option<Boundary>,
 }
 
 /// The MCP view of the catalog, rebuilt by [`McpServer::refresh`].
@@ -72,15 +76,17 @@ impl McpServer {
     /// ([`GateLimits::default`]), the default mode (component tools and meta-tools; only
     /// meta-tools above 30 tools) and no code mode until [`McpServerBuilder::code`].
     pub fn builder(executor: Executor) -> McpServerBuilder {
-        McpServerBuilder { executor, gate: GateLimits::default(), mode: None, code: None }
+        McpServerBuilder {
+            executor,
+            gate: GateLimits::default(),
+            mode: None,
+            code: None,
+            privacy: PiiPolicy::default(),
+        }
     }
 
-    fn build(
-        executor: Executor,
-        limits: GateLimits,
-        mode: Option<Mode>,
-        code: Option<CodeMode>,
-    ) -> Self {
+    fn build(b: McpServerBuilder) -> Self {
+        let McpServerBuilder { executor, gate: limits, mode, code, privacy } = b;
         // One gate for the catalog: direct calls here, programs' nested calls in the runtime.
         executor.catalog().set_gate_limits(limits);
         let server = McpServer {
@@ -94,6 +100,7 @@ impl McpServer {
                 peers: Mutex::new(Vec::new()),
                 listeners: Mutex::new(Vec::new()),
                 next_listener: std::sync::atomic::AtomicU64::new(0),
+                privacy: Boundary::new(privacy),
             }),
             session: Arc::default(),
         };
@@ -243,6 +250,22 @@ impl McpServer {
         })
     }
 
+    /// Tokenizes `result` of `component` into `vault`, if PII tokenizing is on.
+    fn tokenize(&self, vault: &SharedVault, component: &str, result: &mut CallToolResult) {
+        if let Some(b) = &self.inner.privacy {
+            let counts = b.result(vault, component, result);
+            self.inner.metrics.record_pii(&counts);
+        }
+    }
+
+    /// The PII vault of a workspace handle (a new one when tokenizing is off: never used).
+    fn workspace_vault(&self, handle: &str) -> SharedVault {
+        match &self.inner.privacy {
+            Some(b) => b.workspace_vault(handle),
+            None => privacy::new_vault(),
+        }
+    }
+
     fn record_use(&self, tool: &str, success: bool) {
         let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
         if let Some(&i) = listing.positions.get(tool) {
@@ -276,7 +299,11 @@ impl McpServer {
         let peer = &cx.peer;
         let mut wanted = lines.iter().filter(|l| convert::severity(convert::level(l.level)) >= min);
         for line in wanted.by_ref().take(MAX_LOG_NOTIFICATIONS) {
-            let data = json!({"tool": tool, "stream": line.stream, "text": line.text});
+            let text = match &self.inner.privacy {
+                Some(b) => b.text(self.session.vault(), component_of(tool), &line.text),
+                None => line.text.clone(),
+            };
+            let data = json!({"tool": tool, "stream": line.stream, "text": text});
             let _ = peer
                 .notify_logging_message(
                     LoggingMessageNotificationParam::new(convert::level(line.level), data)
@@ -300,6 +327,11 @@ impl McpServer {
     }
 }
 
+/// The component a served tool name belongs to (`grep` of `grep.count`).
+fn component_of(tool: &str) -> &str {
+    tool.split('.').next().unwrap_or(tool)
+}
+
 /// Most logging notifications one call sends (its log keeps up to the log cap; a client flooded
 /// with a thousand notifications per call, as a guest writing empty lines causes, slows every
 /// session on the server).
@@ -312,6 +344,7 @@ pub struct McpServerBuilder {
     gate: GateLimits,
     mode: Option<Mode>,
     code: Option<CodeMode>,
+    privacy: PiiPolicy,
 }
 
 impl McpServerBuilder {
@@ -334,9 +367,15 @@ impl McpServerBuilder {
         self
     }
 
+    /// PII tokenizing of what leaves for the model (default off; see the `privacy` module).
+    pub fn privacy(mut self, policy: PiiPolicy) -> Self {
+        self.privacy = policy;
+        self
+    }
+
     /// The server.
     pub fn build(self) -> McpServer {
-        McpServer::build(self.executor, self.gate, self.mode, self.code)
+        McpServer::build(self)
     }
 }
 
@@ -398,6 +437,13 @@ impl McpServer {
             );
         }
         let args = match ExecArgs::parse(&args) {
+            Ok(mut a) if self.inner.privacy.is_some() => {
+                let workspace = a.workspace.as_deref().map(|h| self.workspace_vault(h));
+                let mut vaults = vec![self.session.vault()];
+                vaults.extend(workspace.as_ref());
+                a.code = privacy::detokenize(&vaults, &a.code);
+                a
+            }
             Ok(a) => a,
             Err(why) => {
                 self.count(name, "invalid-arguments");
@@ -447,6 +493,10 @@ impl McpServer {
         result.meta = Some(MetaObject(meta));
         result.structured_content =
             Some(json!({"status": exec.status, "workspace": exec.workspace}));
+        match exec.workspace.as_deref().map(|h| self.workspace_vault(h)) {
+            Some(vault) => self.tokenize(&vault, privacy::CODE_COMPONENT, &mut result),
+            None => self.tokenize(self.session.vault(), privacy::CODE_COMPONENT, &mut result),
+        }
         Ok(result.into())
     }
 
@@ -537,7 +587,13 @@ impl ServerHandler for McpServer {
         if [code::EXECUTE_CODE, code::CHECKPOINT, code::RESTORE, code::SAVE_SKILL]
             .contains(&name.as_str())
         {
-            return self.code_tool(&name, req.arguments.unwrap_or_default(), &cx).await;
+            let mut response = self.code_tool(&name, req.arguments.unwrap_or_default(), &cx).await;
+            // Error text and checkpoint answers; a program's own output was tokenized already
+            // (in its workspace's vault), and tokens are not found again.
+            if let Ok(CallToolResponse::Complete(result)) = &mut response {
+                self.tokenize(self.session.vault(), privacy::CODE_COMPONENT, result);
+            }
+            return response;
         }
         let Some(structured) = self
             .inner
@@ -554,7 +610,10 @@ impl ServerHandler for McpServer {
             ));
         };
         // The runtime checks the arguments against the tool's schema before the guest runs.
-        let args = Value::Object(req.arguments.unwrap_or_default());
+        let mut args = Value::Object(req.arguments.unwrap_or_default());
+        if self.inner.privacy.is_some() {
+            privacy::detokenize_json(&[self.session.vault()], &mut args);
+        }
         let _slot = match self.gate().enter(&name).await {
             Ok(slot) => slot,
             Err(busy) => {
@@ -586,7 +645,9 @@ impl ServerHandler for McpServer {
         self.inner.metrics.record(&name, sample);
         self.record_use(&name, outcome.result.is_ok());
         self.forward_log(&name, &outcome, &cx).await;
-        Ok(convert::result(&outcome, structured).into())
+        let mut result = convert::result(&outcome, structured);
+        self.tokenize(self.session.vault(), component_of(&name), &mut result);
+        Ok(result.into())
     }
 
     async fn list_resources(

@@ -19,6 +19,8 @@ pub struct Finding {
 #[derive(Debug)]
 pub struct Scanner {
     patterns: Vec<(PiiKind, Regex)>,
+    /// Values never reported (the operator's allow-list), exact text.
+    allowed: std::collections::HashSet<String>,
 }
 
 /// Candidate patterns; each kind's check in [`kinds`] decides.
@@ -46,7 +48,13 @@ impl Scanner {
             .filter(|(k, _)| kinds.is_empty() || kinds.contains(k))
             .map(|(k, p)| (*k, Regex::new(p).expect("built-in pattern compiles")))
             .collect();
-        Scanner { patterns }
+        Scanner { patterns, allowed: Default::default() }
+    }
+
+    /// This scanner, never reporting any of `values` (exact text, e.g. a public support address).
+    pub fn allowing(mut self, values: impl IntoIterator<Item = String>) -> Scanner {
+        self.allowed.extend(values);
+        self
     }
 
     /// A scanner for every kind.
@@ -57,14 +65,22 @@ impl Scanner {
     /// The values in `text`, in order, not overlapping. Full-width forms (`４１１１`, `＠`) count
     /// as their ASCII letters and digits; ranges are in `text` as given.
     pub fn find(&self, text: &str) -> Vec<Finding> {
-        if !text.chars().any(is_full_width) {
-            return self.find_ascii(text);
+        let mut found = if !text.chars().any(is_full_width) {
+            self.find_ascii(text)
+        } else {
+            let (folded, origin) = fold_full_width(text);
+            self.find_ascii(&folded)
+                .into_iter()
+                .map(|f| Finding {
+                    kind: f.kind,
+                    range: origin[f.range.start]..origin[f.range.end],
+                })
+                .collect()
+        };
+        if !self.allowed.is_empty() {
+            found.retain(|f| !self.allowed.contains(&text[f.range.clone()]));
         }
-        let (folded, origin) = fold_full_width(text);
-        self.find_ascii(&folded)
-            .into_iter()
-            .map(|f| Finding { kind: f.kind, range: origin[f.range.start]..origin[f.range.end] })
-            .collect()
+        found
     }
 
     fn find_ascii(&self, text: &str) -> Vec<Finding> {
@@ -148,7 +164,7 @@ fn is_full_width(c: char) -> bool {
 
 /// `text` with full-width forms folded to ASCII, and for every byte of the result (and its end)
 /// the byte offset in `text` it came from.
-fn fold_full_width(text: &str) -> (String, Vec<usize>) {
+pub(crate) fn fold_full_width(text: &str) -> (String, Vec<usize>) {
     let mut folded = String::with_capacity(text.len());
     let mut origin = Vec::with_capacity(text.len() + 1);
     for (at, c) in text.char_indices() {

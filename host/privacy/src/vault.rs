@@ -119,6 +119,9 @@ impl Vault {
 
 /// One spelling per value: digits only for numbers, no spaces in an IBAN, lowercase e-mail.
 fn canonical(kind: PiiKind, value: &str) -> String {
+    // A full-width spelling is the same value as the ASCII one (`４１１１…` = `4111…`).
+    let (folded, _) = crate::scan::fold_full_width(value);
+    let value = folded.as_str();
     match kind {
         PiiKind::Card | PiiKind::Ssn | PiiKind::Phone => crate::kinds::digits(value),
         PiiKind::Iban => value.chars().filter(|c| !c.is_whitespace()).collect(),
@@ -139,6 +142,8 @@ mod tests {
         let text = "ana@example.org paid with 4111 1111 1111 1111; ANA@example.org again";
         let t = a.tokenize(&scanner, text, &mut counts);
         assert_eq!(t, "[EMAIL_1_a1b2] paid with [CARD_1_a1b2]; [EMAIL_1_a1b2] again");
+        let wide = a.tokenize(&scanner, "４１１１ １１１１ １１１１ １１１１", &mut counts);
+        assert_eq!(wide, "[CARD_1_a1b2]", "a full-width spelling is the same value");
         assert_eq!(counts.0[&PiiKind::Email], 2);
         assert_eq!(a.detokenize("send to [EMAIL_1_a1b2]"), "send to ana@example.org");
         let other = b.tokenize(&scanner, "bob@example.org", &mut Counts::default());

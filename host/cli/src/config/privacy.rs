@@ -1,0 +1,111 @@
+//! The `[privacy]` table: PII tokenizing for the whole server and per component.
+//!
+//! ```toml
+//! [privacy]
+//! pii = true                          # or --pii / WASM_HOST_PII=1
+//! kinds = ["email", "card", "iban"]   # default: every kind
+//! allow_values = ["help@example.com"] # never replaced
+//! allow_fields = ["request_id"]       # JSON fields never replaced
+//!
+//! [privacy.components.grep]           # any served name; `execute_code` for programs
+//! pii = false
+//! ```
+
+use super::ConfigError;
+use super::Cx;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use toml::Spanned;
+use wasm_host_mcp::{ComponentPii, PiiKind, PiiPolicy, PiiRules};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPrivacy {
+    #[serde(default)]
+    pii: bool,
+    kinds: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    allow_values: Vec<String>,
+    #[serde(default)]
+    allow_fields: Vec<String>,
+    #[serde(default)]
+    components: BTreeMap<String, RawComponentPii>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawComponentPii {
+    pii: Option<bool>,
+    kinds: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    allow_values: Vec<String>,
+    #[serde(default)]
+    allow_fields: Vec<String>,
+}
+
+impl Cx<'_> {
+    /// The validated `[privacy]` table.
+    pub(super) fn privacy(&self, raw: &RawPrivacy) -> Result<PiiPolicy, ConfigError> {
+        let mut rules = PiiRules {
+            allow_values: raw.allow_values.iter().cloned().collect(),
+            allow_fields: raw.allow_fields.iter().cloned().collect(),
+            ..PiiRules::default()
+        };
+        if let Some(kinds) = &raw.kinds {
+            rules.kinds = self.pii_kinds(kinds)?;
+        }
+        let mut components = BTreeMap::new();
+        for (name, c) in &raw.components {
+            let kinds = c.kinds.as_deref().map(|k| self.pii_kinds(k)).transpose()?;
+            components.insert(
+                name.clone(),
+                ComponentPii {
+                    enabled: c.pii,
+                    kinds,
+                    allow_values: c.allow_values.iter().cloned().collect(),
+                    allow_fields: c.allow_fields.iter().cloned().collect(),
+                },
+            );
+        }
+        Ok(PiiPolicy { enabled: raw.pii, rules, components })
+    }
+
+    fn pii_kinds(&self, names: &[Spanned<String>]) -> Result<BTreeSet<PiiKind>, ConfigError> {
+        let known = PiiKind::ALL.map(|k| k.label().to_lowercase()).join(", ");
+        names
+            .iter()
+            .map(|n| {
+                PiiKind::from_name(n.get_ref()).ok_or_else(|| {
+                    self.err(
+                        n.span().start,
+                        format!("kinds: unknown PII kind `{}` (known: {known})", n.get_ref()),
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::parse;
+    use std::path::Path;
+
+    #[test]
+    fn privacy_table_with_a_component_override() {
+        let text = "[privacy]\npii = true\nkinds = [\"email\", \"card\"]\nallow_values = [\"help@example.com\"]\n[privacy.components.grep]\npii = false\n";
+        let c = parse(text, "t.toml", Path::new("/")).expect("valid");
+        assert!(c.privacy.enabled);
+        assert_eq!(c.privacy.rules.kinds.len(), 2);
+        assert!(c.privacy.rules_for("grep").is_none());
+        assert!(c.privacy.rules_for("csv").is_some());
+    }
+
+    #[test]
+    fn an_unknown_pii_kind_is_named_with_its_line() {
+        let e = parse("[privacy]\npii = true\nkinds = [\"emial\"]\n", "t.toml", Path::new("/"))
+            .expect_err("invalid");
+        let text = e.to_string();
+        assert!(text.contains("t.toml:3") && text.contains("emial"), "{text}");
+    }
+}

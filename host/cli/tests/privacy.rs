@@ -1,0 +1,180 @@
+//! Issue 17: personal data reaches the model only as tokens. Through a real rmcp client over
+//! stdio against `serve --pii`: every kind tokenized in a direct result, in a log line and in
+//! program output; tokens sent back inside one session reach the tool as values; forged tokens
+//! and another session's stay text; look-alikes stay as they are; evasions are caught.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+/// One real value of each kind, and what its token starts with.
+const VALUES: [(&str, &str); 8] = [
+    ("ann.lee@example.com", "[EMAIL_"),
+    ("+44 20 7946 0958", "[PHONE_"),
+    ("4111 1111 1111 1111", "[CARD_"),
+    ("GB82 WEST 1234 5698 7654 32", "[IBAN_"),
+    ("123-45-6789", "[SSN_"),
+    ("192.168.10.24", "[IPV4_"),
+    ("2001:db8:85a3::8a2e:370:7334", "[IPV6_"),
+    ("ghp_1234567890abcdefghijABCDEFGHIJ123456", "[SECRET_"),
+];
+
+/// Look-alikes that must pass unchanged: a Luhn-invalid card, an IBAN with wrong check digits,
+/// an SSN in area 000, an IPv4 with an octet over 255.
+const LOOK_ALIKES: [&str; 4] =
+    ["4111 1111 1111 1112", "GB00 WEST 1234 5698 7654 32", "000-12-3456", "300.1.2.3"];
+
+fn all_values() -> String {
+    VALUES.iter().map(|(v, _)| *v).collect::<Vec<_>>().join(" | ")
+}
+
+fn assert_tokenized(what: &str, text: &str) {
+    for (value, token) in VALUES {
+        assert!(!text.contains(value), "{what}: {value} leaked: {text}");
+        assert!(text.contains(token), "{what}: no {token}…] token: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_is_tokenized_in_a_direct_result_a_log_line_and_program_output() {
+    let d = data();
+    std::fs::write(d.path().join("pii.txt"), all_values()).expect("write");
+    let client = stdio_client(&serve_args(d.path(), &["--pii"])).await;
+    let read = call(&client, "hostile-rust.read", json!({"path": "/data/pii.txt"})).await;
+    assert_tokenized("direct result", &text(&read));
+
+    let said = call(&client, "hostile-rust.say", json!({"text": all_values()})).await;
+    assert_tokenized("say result", &text(&said));
+    let logs = client.service().logs.lock().expect("lock").join("\n");
+    assert!(logs.contains("hostile-rust.say"), "a log line arrived: {logs}");
+    assert_tokenized("log line", &logs);
+
+    let program = format!("console.log({:?}); return {:?};", all_values(), VALUES[0].0);
+    let run =
+        call(&client, "execute_code", json!({"language": "javascript", "code": program})).await;
+    assert_ne!(run.is_error, Some(true), "{}", text(&run));
+    assert_tokenized("program output", &text(&run));
+    let py = format!("print({:?})\n{:?}", all_values(), VALUES[4].0);
+    let run = call(&client, "execute_code", json!({"language": "python", "code": py})).await;
+    assert_tokenized("python program output", &text(&run));
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn look_alikes_stay_and_evasions_are_caught() {
+    let d = data();
+    let evasions = [
+        "４１１１ １１１１ １１１１ １１１１", // full-width digits
+        "4111.1111.1111.1111",                 // dots
+        "4111-1111-1111-1111",                 // dashes
+    ];
+    let text_file = format!("{} || {}", LOOK_ALIKES.join(" || "), evasions.join(" || "));
+    std::fs::write(d.path().join("mixed.txt"), &text_file).expect("write");
+    // A value split over fields whose names say what they hold.
+    std::fs::write(
+        d.path().join("split.json"),
+        r#"{"phone_area": "415", "phone_number": "555 0132", "note": "4111 1111 1111 1112"}"#,
+    )
+    .expect("write");
+    let client = stdio_client(&serve_args(d.path(), &["--pii"])).await;
+    let mixed = text(&call(&client, "hostile-rust.read", json!({"path": "/data/mixed.txt"})).await);
+    for look_alike in LOOK_ALIKES {
+        assert!(mixed.contains(look_alike), "{look_alike} left alone: {mixed}");
+    }
+    for evasion in evasions {
+        assert!(!mixed.contains(evasion), "{evasion} caught: {mixed}");
+    }
+    assert_eq!(mixed.matches("[CARD_1_").count(), 3, "one value, one token: {mixed}");
+    let split =
+        text(&call(&client, "hostile-rust.read", json!({"path": "/data/split.json"})).await);
+    let split: serde_json::Value = serde_json::from_str(&split).expect("still JSON");
+    assert!(split["phone_area"].as_str().is_some_and(|t| t.starts_with("[PHONE_")), "{split}");
+    assert!(split["phone_number"].as_str().is_some_and(|t| t.starts_with("[PHONE_")), "{split}");
+    assert_eq!(split["note"], "4111 1111 1111 1112", "a look-alike under no hinting field");
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_comes_back_as_its_value_only_in_its_own_session() {
+    let d = data();
+    std::fs::write(d.path().join("pii.txt"), VALUES[0].0).expect("write");
+    let args = serve_args(d.path(), &["--pii"]);
+    let (mine, other) = (stdio_client(&args).await, stdio_client(&args).await);
+    let token = text(&call(&mine, "hostile-rust.read", json!({"path": "/data/pii.txt"})).await);
+    assert!(token.starts_with("[EMAIL_1_") && token.ends_with(']'), "{token}");
+    let again = text(&call(&mine, "hostile-rust.read", json!({"path": "/data/pii.txt"})).await);
+    assert_eq!(again, token, "stable within a session");
+    let theirs = text(&call(&other, "hostile-rust.read", json!({"path": "/data/pii.txt"})).await);
+    assert_ne!(theirs, token, "another session has its own tokens");
+
+    let forged = "[EMAIL_7_abcdefgh]";
+    let content = format!("{token} {forged} {theirs}");
+    let wrote =
+        call(&mine, "hostile-rust.write", json!({"path": "/data/out.txt", "content": content}))
+            .await;
+    assert_ne!(wrote.is_error, Some(true), "{}", text(&wrote));
+    let written = std::fs::read_to_string(d.path().join("out.txt")).expect("written");
+    assert_eq!(
+        written,
+        format!("{} {forged} {theirs}", VALUES[0].0),
+        "only its own token is replaced"
+    );
+
+    // Inside a program, a token of the session is the value too; the model sees a token again.
+    let program = format!("const v = {token:?}; return [v.split('@')[1], v];");
+    let run = text(
+        &call(&mine, "execute_code", json!({"language": "javascript", "code": program})).await,
+    );
+    assert!(
+        run.contains("example.com") && run.contains(&token),
+        "the program saw the value: {run}"
+    );
+    assert!(!run.contains(VALUES[0].0), "{run}");
+    mine.cancel().await.expect("close");
+    other.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn privacy_config_turns_it_on_with_kinds_allow_lists_and_a_component_off() {
+    let d = data();
+    std::fs::write(d.path().join("pii.txt"), all_values()).expect("write");
+    let config = d.path().join("wasm-host.toml");
+    std::fs::write(
+        &config,
+        "[privacy]\npii = true\nkinds = [\"email\", \"card\"]\nallow_values = [\"4111 1111 1111 1111\"]\n[privacy.components.execute_code]\npii = false\n",
+    )
+    .expect("write");
+    let mut args = serve_args(d.path(), &[]);
+    args.extend(["--config".into(), config.display().to_string()]);
+    let client = stdio_client(&args).await;
+    let read = text(&call(&client, "hostile-rust.read", json!({"path": "/data/pii.txt"})).await);
+    assert!(read.contains("[EMAIL_1_") && !read.contains(VALUES[0].0), "{read}");
+    assert!(read.contains("4111 1111 1111 1111"), "allowed value stays: {read}");
+    assert!(read.contains(VALUES[5].0), "kinds not listed stay: {read}");
+    let run = call(
+        &client,
+        "execute_code",
+        json!({"language": "javascript", "code": format!("return {:?}", VALUES[0].0)}),
+    )
+    .await;
+    assert!(text(&run).contains(VALUES[0].0), "code mode's output is off: {}", text(&run));
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_pii_values_pass_unchanged_and_wasm_host_pii_turns_it_on() {
+    let d = data();
+    std::fs::write(d.path().join("pii.txt"), all_values()).expect("write");
+    let off = stdio_client(&serve_args(d.path(), &[])).await;
+    let read = text(&call(&off, "hostile-rust.read", json!({"path": "/data/pii.txt"})).await);
+    assert_eq!(read, all_values());
+    off.cancel().await.expect("close");
+    let mut c = command(&serve_args(d.path(), &[]));
+    c.env("WASM_HOST_PII", "true");
+    let transport = rmcp::transport::TokioChildProcess::new(c).expect("spawn");
+    let on = rmcp::ServiceExt::serve(Client::default(), transport).await.expect("initialize");
+    let read = text(&call(&on, "hostile-rust.read", json!({"path": "/data/pii.txt"})).await);
+    assert_tokenized("WASM_HOST_PII=true", &read);
+    on.cancel().await.expect("close");
+}

@@ -55,6 +55,8 @@ pub struct FileConfig {
     pub require_signatures: bool,
     /// `[privacy]`: PII tokenizing (default off).
     pub privacy: wasm_host_mcp::PiiPolicy,
+    /// `[audit]`: the audit log (default off).
+    pub audit: Option<wasm_host_mcp::AuditConfig>,
 }
 
 /// The `[code]` table; every field falls back to flags, then defaults.
@@ -120,6 +122,8 @@ struct RawFile {
     registry: RawRegistry,
     #[serde(default)]
     privacy: privacy::RawPrivacy,
+    #[serde(default)]
+    audit: privacy::RawAudit,
 }
 
 #[derive(Deserialize, Default)]
@@ -242,6 +246,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
         components,
         require_signatures: raw.registry.require_signatures,
         privacy: cx.privacy(&raw.privacy)?,
+        audit: cx.audit(&raw.audit)?,
         code: CodeConfig {
             javascript: raw.code.javascript.as_deref().map(|p| cx.path(p)),
             python: raw.code.python.as_deref().map(|p| cx.path(p)),

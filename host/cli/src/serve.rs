@@ -80,6 +80,11 @@ pub struct ServeArgs {
     /// is replaced by its value before the tool runs. Kinds and allow-lists: `[privacy]`.
     #[arg(long, env = "WASM_HOST_PII")]
     pub pii: bool,
+    /// Write one JSON line per call to FILE (tool, component@version, grants, outcome, fuel,
+    /// memory, time, sizes and sha256 of arguments and result, PII counts; never the arguments
+    /// or results themselves), rotated at 10 MiB (5 kept; `[audit]` changes both).
+    #[arg(long, env = "WASM_HOST_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
     #[command(flatten)]
     pub code: CodeArgs,
     #[command(flatten)]
@@ -118,8 +123,15 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
         .gate(settings.gate)
         .mode(settings.mode)
         .code(code)
-        .privacy(settings.privacy)
-        .build();
+        .privacy(settings.privacy);
+    let server = match settings.audit {
+        Some(config) => {
+            let path = config.path.display().to_string();
+            server.audit(config).with_context(|| format!("opening the audit log {path}"))?
+        }
+        None => server,
+    }
+    .build();
     // Loaded concurrently (precompiled artifacts map in parallel), added in the given order.
     let loads: Vec<_> = settings
         .components

@@ -68,6 +68,8 @@ pub struct ServeSettings {
     pub listen: Listen,
     /// PII tokenizing: `[privacy]`, turned on by `--pii` / `WASM_HOST_PII` too.
     pub privacy: wasm_host_mcp::PiiPolicy,
+    /// The audit log: `--audit-log` (path only) over `[audit]`.
+    pub audit: Option<wasm_host_mcp::AuditConfig>,
 }
 
 impl ServeSettings {
@@ -149,6 +151,13 @@ impl ServeSettings {
             privacy: wasm_host_mcp::PiiPolicy {
                 enabled: args.pii || file.privacy.enabled,
                 ..file.privacy.clone()
+            },
+            audit: match (&args.audit_log, &file.audit) {
+                (Some(path), Some(file)) => {
+                    Some(wasm_host_mcp::AuditConfig { path: path.clone(), ..file.clone() })
+                }
+                (Some(path), None) => Some(wasm_host_mcp::AuditConfig::at(path.clone())),
+                (None, file) => file.clone(),
             },
             global,
         })

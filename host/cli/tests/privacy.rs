@@ -178,3 +178,54 @@ async fn without_pii_values_pass_unchanged_and_wasm_host_pii_turns_it_on() {
     assert_tokenized("WASM_HOST_PII=true", &read);
     on.cancel().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_records_each_call_with_grants_sizes_hashes_and_pii_counts_only() {
+    let d = data();
+    std::fs::write(d.path().join("pii.txt"), all_values()).expect("write");
+    let log = d.path().join("logs/audit.jsonl");
+    let client =
+        stdio_client(&serve_args(d.path(), &["--pii", "--audit-log", log.to_str().expect("utf8")]))
+            .await;
+    call(&client, "hostile-rust.read", json!({"path": "/data/pii.txt"})).await;
+    let failed = call(&client, "hostile-rust.panic", json!({})).await;
+    assert_eq!(failed.is_error, Some(true));
+    let program = format!("return {:?}", VALUES[0].0);
+    call(&client, "execute_code", json!({"language": "javascript", "code": program})).await;
+    client.cancel().await.expect("close");
+
+    let text = std::fs::read_to_string(&log).expect("audit log written");
+    for (value, _) in VALUES {
+        assert!(!text.contains(value), "{value} is in the audit log: {text}");
+    }
+    let records: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    assert_eq!(records.len(), 3, "{text}");
+    let read = &records[0];
+    assert_eq!(read["event"], "call");
+    assert_eq!(read["tool"], "hostile-rust.read");
+    assert!(read["component"].as_str().is_some_and(|c| c.starts_with("hostile-rust@")), "{read}");
+    assert_eq!(read["grants"]["dirs"], json!(["/data:rw", "/ro:ro"]), "{read}");
+    assert_eq!(read["grants"]["env"], json!(["GRANTED"]), "names, never values: {read}");
+    assert_eq!(read["outcome"], "ok");
+    assert!(read["fuel"].as_u64().is_some_and(|f| f > 0), "{read}");
+    assert!(read["memory_bytes"].as_u64().is_some_and(|m| m > 0), "{read}");
+    assert!(read["bytes_in"].as_u64().is_some_and(|b| b > 0), "{read}");
+    assert!(read["bytes_out"].as_u64().is_some_and(|b| b > 0), "{read}");
+    assert_eq!(read["args_sha256"].as_str().map(str::len), Some(64), "{read}");
+    assert_eq!(read["result_sha256"].as_str().map(str::len), Some(64), "{read}");
+    for kind in ["EMAIL", "PHONE", "CARD", "IBAN", "SSN", "IPV4", "IPV6", "SECRET"] {
+        assert_eq!(read["pii"][kind], 1, "{kind}: {read}");
+    }
+    assert_eq!(records[1]["tool"], "hostile-rust.panic");
+    assert_ne!(records[1]["outcome"], "ok", "{}", records[1]);
+    assert_eq!(records[2]["tool"], "execute_code");
+    assert_eq!(records[2]["outcome"], "ok", "{}", records[2]);
+    assert_eq!(records[2]["pii"]["EMAIL"], 1, "{}", records[2]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&log).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the audit log is private");
+    }
+}

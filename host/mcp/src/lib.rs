@@ -27,6 +27,7 @@
 // `logging/setLevel` and log notifications; we keep serving them.
 #![allow(deprecated)]
 
+mod audit;
 mod code;
 mod convert;
 mod meta;
@@ -39,6 +40,7 @@ mod stdio;
 mod stubs;
 mod transport;
 
+pub use audit::AuditConfig;
 pub use code::{
     ACCOUNTING_META, CHECKPOINT, CodeMode, EXECUTE_CODE, RESTORE, SAVE_SKILL, SkillSaving,
 };

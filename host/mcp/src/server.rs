@@ -8,6 +8,8 @@ use crate::metrics::{Metrics, Sample};
 use crate::privacy::{self, Boundary, SharedVault};
 use crate::skills::{Skills, skill_weight};
 use crate::{convert, stubs};
+
+mod code_calls;
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams,
@@ -54,6 +56,8 @@ struct Inner {
     next_listener: std::sync::atomic::AtomicU64,
     /// PII tokenizing (`None`: off).
     privacy: Option<Boundary>,
+    /// The audit log (`None`: off).
+    audit: Option<crate::audit::AuditLog>,
 }
 
 /// The MCP view of the catalog, rebuilt by [`McpServer::refresh`].
@@ -82,11 +86,12 @@ impl McpServer {
             mode: None,
             code: None,
             privacy: PiiPolicy::default(),
+            audit: None,
         }
     }
 
     fn build(b: McpServerBuilder) -> Self {
-        let McpServerBuilder { executor, gate: limits, mode, code, privacy } = b;
+        let McpServerBuilder { executor, gate: limits, mode, code, privacy, audit } = b;
         // One gate for the catalog: direct calls here, programs' nested calls in the runtime.
         executor.catalog().set_gate_limits(limits);
         let server = McpServer {
@@ -101,6 +106,7 @@ impl McpServer {
                 listeners: Mutex::new(Vec::new()),
                 next_listener: std::sync::atomic::AtomicU64::new(0),
                 privacy: Boundary::new(privacy),
+                audit,
             }),
             session: Arc::default(),
         };
@@ -250,22 +256,6 @@ impl McpServer {
         })
     }
 
-    /// Tokenizes `result` of `component` into `vault`, if PII tokenizing is on.
-    fn tokenize(&self, vault: &SharedVault, component: &str, result: &mut CallToolResult) {
-        if let Some(b) = &self.inner.privacy {
-            let counts = b.result(vault, component, result);
-            self.inner.metrics.record_pii(&counts);
-        }
-    }
-
-    /// The PII vault of a workspace handle (a new one when tokenizing is off: never used).
-    fn workspace_vault(&self, handle: &str) -> SharedVault {
-        match &self.inner.privacy {
-            Some(b) => b.workspace_vault(handle),
-            None => privacy::new_vault(),
-        }
-    }
-
     fn record_use(&self, tool: &str, success: bool) {
         let listing = self.inner.listing.read().unwrap_or_else(|p| p.into_inner());
         if let Some(&i) = listing.positions.get(tool) {
@@ -345,6 +335,7 @@ pub struct McpServerBuilder {
     mode: Option<Mode>,
     code: Option<CodeMode>,
     privacy: PiiPolicy,
+    audit: Option<crate::audit::AuditLog>,
 }
 
 impl McpServerBuilder {
@@ -373,6 +364,12 @@ impl McpServerBuilder {
         self
     }
 
+    /// An audit log of every call (see the `audit` module); fails if the file cannot be opened.
+    pub fn audit(mut self, config: crate::audit::AuditConfig) -> std::io::Result<Self> {
+        self.audit = Some(crate::audit::AuditLog::open(config)?);
+        Ok(self)
+    }
+
     /// The server.
     pub fn build(self) -> McpServer {
         McpServer::build(self)
@@ -380,126 +377,6 @@ impl McpServerBuilder {
 }
 
 impl McpServer {
-    /// `save_skill`, in a slot of the gate; a saved skill is served at once.
-    async fn save_skill(&self, code: &CodeMode, args: &JsonObject) -> CallToolResponse {
-        let name = code::SAVE_SKILL;
-        let _slot = match self.gate().enter(name).await {
-            Ok(slot) => slot,
-            Err(busy) => return convert::error(busy.to_string()).into(),
-        };
-        match code::save_skill(code, &self.inner.executor, args).await {
-            Ok((text, loaded)) => {
-                if let Some(skill) = loaded {
-                    self.inner.executor.catalog().insert(skill);
-                    self.refresh().await;
-                }
-                CallToolResult::success(vec![ContentBlock::text(text)]).into()
-            }
-            Err(why) => {
-                self.count(name, "refused");
-                convert::error(format!("{name}: {why}")).into()
-            }
-        }
-    }
-
-    /// Runs one of the code-mode meta-tools, if it is listed.
-    async fn code_tool(
-        &self,
-        name: &str,
-        args: JsonObject,
-        cx: &RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        let listed = self
-            .inner
-            .listing
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .tools
-            .iter()
-            .any(|t| t.name == name);
-        let Some(code) = self.inner.code.as_ref().filter(|_| listed) else {
-            return Err(ErrorData::invalid_params(
-                format!(
-                    "unknown tool `{name}`: code mode is off (direct mode, or no runner configured)"
-                ),
-                None,
-            ));
-        };
-        if name == code::SAVE_SKILL {
-            return Ok(self.save_skill(code, &args).await);
-        }
-        if name != code::EXECUTE_CODE {
-            return Ok(
-                match self.session.checkpoint_or_restore(code, &self.gate(), name, &args).await {
-                    Ok(text) => CallToolResult::success(vec![ContentBlock::text(text)]).into(),
-                    Err(why) => convert::error(format!("{name}: {why}")).into(),
-                },
-            );
-        }
-        let args = match ExecArgs::parse(&args) {
-            Ok(mut a) if self.inner.privacy.is_some() => {
-                let workspace = a.workspace.as_deref().map(|h| self.workspace_vault(h));
-                let mut vaults = vec![self.session.vault()];
-                vaults.extend(workspace.as_ref());
-                a.code = privacy::detokenize(&vaults, &a.code);
-                a
-            }
-            Ok(a) => a,
-            Err(why) => {
-                self.count(name, "invalid-arguments");
-                return Ok(convert::error(format!("{name}: {why}")).into());
-            }
-        };
-        let _slot = match self.gate().enter(name).await {
-            Ok(slot) => slot,
-            Err(busy) => {
-                self.count(name, "busy");
-                return Ok(convert::error(busy.to_string()).into());
-            }
-        };
-        let _live = self.inner.metrics.live();
-        let progress = report_progress(cx);
-        let exec = tokio::select! {
-            _ = cx.ct.cancelled() => {
-                self.count(name, "cancelled");
-                return Err(ErrorData::internal_error(format!("{name} cancelled by the client"), None));
-            }
-            exec = self.session.execute(code, &args) => exec,
-        };
-        drop(progress);
-        let exec = match exec {
-            Ok(e) => e,
-            Err(why) => return Ok(convert::error(format!("{name}: {why}")).into()),
-        };
-        let s = &exec.stats;
-        let sample = Sample {
-            outcome: exec.status,
-            latency: Duration::from_micros(s.wall_us),
-            fuel: s.fuel_used,
-            peak_memory: s.peak_memory_bytes,
-            bytes_out: exec.accounting.returned_bytes,
-        };
-        self.inner.metrics.record(name, sample);
-        self.inner.metrics.record_code(exec.language.name(), exec.status, &exec.accounting);
-        self.forward_lines(name, &exec.log, cx).await;
-        let content = vec![ContentBlock::text(exec.render())];
-        let mut result = if exec.is_error() {
-            CallToolResult::error(content)
-        } else {
-            CallToolResult::success(content)
-        };
-        let mut meta = JsonObject::new();
-        meta.insert(code::ACCOUNTING_META.into(), json!({"language": exec.language, "status": exec.status, "wall_ms": s.wall_us as f64 / 1000.0, "accounting": exec.accounting, "workspace": exec.workspace}));
-        result.meta = Some(MetaObject(meta));
-        result.structured_content =
-            Some(json!({"status": exec.status, "workspace": exec.workspace}));
-        match exec.workspace.as_deref().map(|h| self.workspace_vault(h)) {
-            Some(vault) => self.tokenize(&vault, privacy::CODE_COMPONENT, &mut result),
-            None => self.tokenize(self.session.vault(), privacy::CODE_COMPONENT, &mut result),
-        }
-        Ok(result.into())
-    }
-
     fn instructions(&self) -> String {
         let sandbox = "Tools are WASI components run in a sandbox (memory, time and fuel limits; only granted directories, \
                        hosts and env). Tool names are <component>.<tool>.";
@@ -611,6 +488,9 @@ impl ServerHandler for McpServer {
         };
         // The runtime checks the arguments against the tool's schema before the guest runs.
         let mut args = Value::Object(req.arguments.unwrap_or_default());
+        // The audit log hashes the arguments as the client sent them (tokens, not values).
+        let received =
+            self.inner.privacy.as_ref().and(self.inner.audit.as_ref()).map(|_| args.to_string());
         if self.inner.privacy.is_some() {
             privacy::detokenize_json(&[self.session.vault()], &mut args);
         }
@@ -629,6 +509,15 @@ impl ServerHandler for McpServer {
             // Dropping the call future drops the store: the guest stops at once.
             _ = cx.ct.cancelled() => {
                 self.count(&name, "cancelled");
+                let call = code_calls::AuditedCall {
+                    tool: &name,
+                    component: self.inner.executor.catalog().get(component_of(&name)),
+                    outcome: "cancelled",
+                    stats: None,
+                    args: received.as_deref().unwrap_or(&arguments).as_bytes(),
+                    pii: Default::default(),
+                };
+                self.audit_call(call, &CallToolResult::success(Vec::new()));
                 return Err(ErrorData::internal_error(format!("call to {name} cancelled by the client"), None));
             }
             outcome = call => outcome,
@@ -646,7 +535,16 @@ impl ServerHandler for McpServer {
         self.record_use(&name, outcome.result.is_ok());
         self.forward_log(&name, &outcome, &cx).await;
         let mut result = convert::result(&outcome, structured);
-        self.tokenize(self.session.vault(), component_of(&name), &mut result);
+        let pii = self.tokenize(self.session.vault(), component_of(&name), &mut result);
+        let call = code_calls::AuditedCall {
+            tool: &name,
+            component: self.inner.executor.catalog().get(component_of(&name)),
+            outcome: outcome.result.as_ref().map_or_else(|e| e.kind(), |_| "ok"),
+            stats: Some(&outcome.stats),
+            args: received.as_deref().unwrap_or(&arguments).as_bytes(),
+            pii,
+        };
+        self.audit_call(call, &result);
         Ok(result.into())
     }
 

@@ -1,4 +1,5 @@
-//! The `[privacy]` table: PII tokenizing for the whole server and per component.
+//! The `[privacy]` table (PII tokenizing for the whole server and per component) and the
+//! `[audit]` table (the JSON Lines audit log).
 //!
 //! ```toml
 //! [privacy]
@@ -9,6 +10,11 @@
 //!
 //! [privacy.components.grep]           # any served name; `execute_code` for programs
 //! pii = false
+//!
+//! [audit]
+//! path = "audit.jsonl"                # or --audit-log / WASM_HOST_AUDIT_LOG
+//! max_bytes = "10MiB"                 # rotated at this size
+//! keep = 5                            # rotated files kept
 //! ```
 
 use super::ConfigError;
@@ -16,7 +22,15 @@ use super::Cx;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
-use wasm_host_mcp::{ComponentPii, PiiKind, PiiPolicy, PiiRules};
+use wasm_host_mcp::{AuditConfig, ComponentPii, PiiKind, PiiPolicy, PiiRules};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAudit {
+    path: Option<String>,
+    max_bytes: Option<Spanned<String>>,
+    keep: Option<usize>,
+}
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +82,24 @@ impl Cx<'_> {
             );
         }
         Ok(PiiPolicy { enabled: raw.pii, rules, components })
+    }
+
+    /// The validated `[audit]` table (`None` without a `path`).
+    pub(super) fn audit(&self, raw: &RawAudit) -> Result<Option<AuditConfig>, ConfigError> {
+        let Some(path) = &raw.path else {
+            if raw.max_bytes.is_some() || raw.keep.is_some() {
+                return Err(self.err(0, "[audit] needs a path = \"FILE\"".into()));
+            }
+            return Ok(None);
+        };
+        let mut config = AuditConfig::at(self.path(path));
+        if let Some(max) = &raw.max_bytes {
+            config.max_bytes = self.check("max_bytes", max, wasm_host_policy::parse_size)?;
+        }
+        if let Some(keep) = raw.keep {
+            config.keep = keep;
+        }
+        Ok(Some(config))
     }
 
     fn pii_kinds(&self, names: &[Spanned<String>]) -> Result<BTreeSet<PiiKind>, ConfigError> {

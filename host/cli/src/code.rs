@@ -297,7 +297,12 @@ pub async fn exec(global: &GlobalArgs, args: &ExecArgs) -> anyhow::Result<ExitCo
         .context("--workspace")?;
     let exec = runner
         .execute(
-            ExecRequest { language: args.lang, code: &code, timeout: args.run_timeout },
+            ExecRequest {
+                language: args.lang,
+                code: &code,
+                timeout: args.run_timeout,
+                extra_dirs: Vec::new(),
+            },
             workspace.as_ref(),
         )
         .await;

@@ -57,6 +57,8 @@ pub struct FileConfig {
     pub privacy: wasm_host_mcp::PiiPolicy,
     /// `[audit]`: the audit log (default off).
     pub audit: Option<wasm_host_mcp::AuditConfig>,
+    /// `[access]`: `request_access` (default off).
+    pub access: wasm_host_mcp::AccessPolicy,
 }
 
 /// The `[code]` table; every field falls back to flags, then defaults.
@@ -124,6 +126,8 @@ struct RawFile {
     privacy: privacy::RawPrivacy,
     #[serde(default)]
     audit: privacy::RawAudit,
+    #[serde(default)]
+    access: privacy::RawAccess,
 }
 
 #[derive(Deserialize, Default)]
@@ -247,6 +251,7 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<FileConfig, ConfigEr
         require_signatures: raw.registry.require_signatures,
         privacy: cx.privacy(&raw.privacy)?,
         audit: cx.audit(&raw.audit)?,
+        access: cx.access(&raw.access)?,
         code: CodeConfig {
             javascript: raw.code.javascript.as_deref().map(|p| cx.path(p)),
             python: raw.code.python.as_deref().map(|p| cx.path(p)),

@@ -85,6 +85,11 @@ pub struct ServeArgs {
     /// or results themselves), rotated at 10 MiB (5 kept; `[audit]` changes both).
     #[arg(long, env = "WASM_HOST_AUDIT_LOG", value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// List `request_access`: the agent may ask for a directory, host or env variable for a
+    /// while; it is granted only when a human approves (MCP elicitation) or `[access]
+    /// auto_approve` lists it, and refused when the client cannot ask anyone.
+    #[arg(long, env = "WASM_HOST_GRANT_REQUESTS")]
+    pub grant_requests: bool,
     #[command(flatten)]
     pub code: CodeArgs,
     #[command(flatten)]
@@ -123,7 +128,8 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<ExitCo
         .gate(settings.gate)
         .mode(settings.mode)
         .code(code)
-        .privacy(settings.privacy);
+        .privacy(settings.privacy)
+        .access(settings.access);
     let server = match settings.audit {
         Some(config) => {
             let path = config.path.display().to_string();

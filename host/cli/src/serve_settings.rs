@@ -70,6 +70,8 @@ pub struct ServeSettings {
     pub privacy: wasm_host_mcp::PiiPolicy,
     /// The audit log: `--audit-log` (path only) over `[audit]`.
     pub audit: Option<wasm_host_mcp::AuditConfig>,
+    /// `request_access`: `[access]`, turned on by `--grant-requests` too.
+    pub access: wasm_host_mcp::AccessPolicy,
 }
 
 impl ServeSettings {
@@ -151,6 +153,10 @@ impl ServeSettings {
             privacy: wasm_host_mcp::PiiPolicy {
                 enabled: args.pii || file.privacy.enabled,
                 ..file.privacy.clone()
+            },
+            access: wasm_host_mcp::AccessPolicy {
+                enabled: args.grant_requests || file.access.enabled,
+                ..file.access.clone()
             },
             audit: match (&args.audit_log, &file.audit) {
                 (Some(path), Some(file)) => {

@@ -229,3 +229,110 @@ async fn the_audit_log_records_each_call_with_grants_sizes_hashes_and_pii_counts
         assert_eq!(mode, 0o600, "the audit log is private");
     }
 }
+
+/// Issue 17, "grants only a human gives", through the official Python SDK 2.x over HTTP: a
+/// program gets a directory only after a human approves through elicitation (an input-required
+/// result on the stateless protocol, `elicitation/create` in a 2025-11-25 session); declined, or
+/// asked by a client that cannot ask anyone, it is refused and the program cannot read it. The
+/// audit log records every decision.
+#[test]
+fn a_program_gets_a_directory_only_after_a_human_approves_it() {
+    let d = data();
+    let dirs: Vec<String> = ["approved", "declined", "unasked", "legacy"]
+        .iter()
+        .map(|name| {
+            let dir = d.path().join(name);
+            std::fs::create_dir(&dir).expect("mkdir");
+            std::fs::write(dir.join("note.txt"), format!("note {name}")).expect("write");
+            dir.display().to_string()
+        })
+        .collect();
+    let log = d.path().join("audit.jsonl");
+    let log_arg = log.display().to_string();
+    let (_child, url) = http_server(&serve_args(
+        d.path(),
+        &["--http", "127.0.0.1:0", "--grant-requests", "--audit-log", &log_arg],
+    ));
+    let mut args = vec![url];
+    args.extend(dirs.iter().cloned());
+    let v = python_script("grant_access.py", &args);
+    let case = |name: &str| &v[name];
+    assert_eq!(case("approved")["protocol"], "2026-07-28", "{v}");
+    assert_eq!(case("approved")["refused"], false, "{v}");
+    assert!(case("approved")["read"].as_str().is_some_and(|r| r.contains("note approved")), "{v}");
+    for refused in ["declined", "unasked"] {
+        assert_eq!(case(refused)["refused"], true, "{refused}: {v}");
+        assert_eq!(
+            case(refused)["read_failed"],
+            true,
+            "{refused}: the program cannot read it: {v}"
+        );
+        let content = format!("note {refused}");
+        assert!(!case(refused)["read"].as_str().unwrap_or("").contains(&content), "{v}");
+    }
+    assert!(
+        case("unasked")["answer"].as_str().is_some_and(|a| a.contains("no human can be asked")),
+        "{v}"
+    );
+    assert_eq!(case("legacy")["protocol"], "2025-11-25", "{v}");
+    assert!(case("legacy")["read"].as_str().is_some_and(|r| r.contains("note legacy")), "{v}");
+    assert_eq!(v["asked"], 3, "the human was asked for approved, declined and legacy: {v}");
+
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .expect("audit log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .filter(|r: &serde_json::Value| r["event"] == "grant")
+        .collect();
+    let outcomes: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r["outcome"].as_str().unwrap_or(""), r["detail"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(outcomes.len(), 4, "{outcomes:?}");
+    assert!(outcomes[0].0 == "granted" && outcomes[0].1.contains(&dirs[0]), "{outcomes:?}");
+    assert!(outcomes[1].0 == "refused" && outcomes[1].1.contains("declined"), "{outcomes:?}");
+    assert!(outcomes[2].0 == "refused" && outcomes[2].1.contains("no human"), "{outcomes:?}");
+    assert!(outcomes[3].0 == "granted" && outcomes[3].1.contains(&dirs[3]), "{outcomes:?}");
+}
+
+/// The operator's list grants without asking; anything else, with a client that cannot ask a
+/// human (this rmcp client declares no elicitation), is refused. A grant to a tool component
+/// applies to its own calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operators_list_grants_a_tool_component_and_nothing_else_is_granted_unasked() {
+    let d = data();
+    let (listed, other) = (d.path().join("listed"), d.path().join("other"));
+    for dir in [&listed, &other] {
+        std::fs::create_dir(dir).expect("mkdir");
+        std::fs::write(dir.join("note.txt"), "granted note").expect("write");
+    }
+    let config = d.path().join("wasm-host.toml");
+    let toml = format!(
+        "[access]\nrequests = true\nauto_approve = [\"hostile-rust=dir:{}:ro\"]\n",
+        listed.display()
+    );
+    std::fs::write(&config, toml).expect("write");
+    let mut args = serve_args(d.path(), &[]);
+    args.extend(["--config".into(), config.display().to_string()]);
+    let client = stdio_client(&args).await;
+    let note = format!("{}/note.txt", listed.display());
+    let before = call(&client, "hostile-rust.read", json!({"path": note})).await;
+    assert_eq!(before.is_error, Some(true), "not granted yet: {}", text(&before));
+    let ask = |dir: &std::path::Path, component: &str| json!({"dir": dir.display().to_string(), "component": component, "minutes": 5});
+    let granted = call(&client, "request_access", ask(&listed, "hostile-rust")).await;
+    assert_ne!(granted.is_error, Some(true), "{}", text(&granted));
+    assert!(text(&granted).contains("auto_approve"), "{}", text(&granted));
+    let after = call(&client, "hostile-rust.read", json!({"path": note})).await;
+    assert_eq!(text(&after), "granted note", "the grant applies to its component's calls");
+    let elsewhere = call(&client, "request_access", ask(&other, "hostile-rust")).await;
+    assert_eq!(elsewhere.is_error, Some(true), "{}", text(&elsewhere));
+    assert!(text(&elsewhere).contains("no human can be asked"), "{}", text(&elsewhere));
+    let for_programs = call(&client, "request_access", ask(&listed, "execute_code")).await;
+    assert_eq!(
+        for_programs.is_error,
+        Some(true),
+        "listed for hostile-rust only: {}",
+        text(&for_programs)
+    );
+    client.cancel().await.expect("close");
+}

@@ -399,18 +399,6 @@ fn official_python_client_over_http() {
     child.kill().expect("kill");
 }
 
-/// Runs a script of tests/py with the repository's venv; what it printed, as JSON.
-fn python_script(script: &str, args: &[String]) -> Value {
-    let python = wasm_host_tests::repo().join(".venv/bin/python");
-    let out = std::process::Command::new(python)
-        .arg(wasm_host_tests::repo().join("tests/py").join(script))
-        .args(args)
-        .output()
-        .expect("run a Python MCP client (scripts/setup installs the SDK into .venv)");
-    assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("one JSON line")
-}
-
 /// Workspace directories (named by their 32-hex handle) under `root`.
 fn workspace_dirs(root: &std::path::Path) -> usize {
     std::fs::read_dir(root)

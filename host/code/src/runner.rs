@@ -78,6 +78,8 @@ pub struct ExecRequest<'a> {
     pub code: &'a str,
     /// A shorter time limit than the server's, if the caller wants one.
     pub timeout: Option<Duration>,
+    /// Directories a human granted programs for a while (`request_access`), besides /workspace.
+    pub extra_dirs: Vec<DirGrant>,
 }
 
 /// Bytes (and estimated tokens) that stayed inside the sandbox versus what went back to the model.
@@ -298,9 +300,10 @@ impl CodeRunner {
         // If the run is dropped (the client cancelled), what it created is removed all the same.
         let mut undo =
             workspace.zip(before.as_ref()).map(|(ws, b)| UndoOnDrop { ws, before: b, armed: true });
-        let dirs = workspace
+        let mut dirs = workspace
             .map(|w| vec![DirGrant { host: w.dir(), guest: GUEST_PATH.into(), read_only: false }])
             .unwrap_or_default();
+        dirs.extend(req.extra_dirs.iter().filter(|d| d.guest != GUEST_PATH).cloned());
         let component = runner.with_call_grant(dirs, limits.clone());
         let catalog = self.executor.catalog();
         let (tools, skills) = (catalog.tool_names(), runnable_skills(catalog));

@@ -65,7 +65,8 @@ pub(crate) struct Record<'a> {
     pub bytes_out: u64,
     /// sha256 of the arguments as received.
     pub args_sha256: String,
-    /// sha256 of the result as sent (after tokenizing).
+    /// sha256 of the result as sent (after tokenizing); absent for a grant decision.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub result_sha256: String,
     /// PII values tokenized in the result, by kind.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]

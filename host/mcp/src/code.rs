@@ -175,6 +175,8 @@ pub(crate) struct ExecArgs {
     timeout: Option<Duration>,
     /// The workspace handle it names.
     pub(crate) workspace: Option<String>,
+    /// Directories granted to programs through `request_access`, still in force.
+    pub(crate) extra_dirs: Vec<wasm_host_policy::DirGrant>,
 }
 
 impl ExecArgs {
@@ -200,7 +202,13 @@ impl ExecArgs {
                 }
             },
         };
-        Ok(ExecArgs { language, code, timeout, workspace: workspace_arg(args)? })
+        Ok(ExecArgs {
+            language,
+            code,
+            timeout,
+            workspace: workspace_arg(args)?,
+            extra_dirs: Vec::new(),
+        })
     }
 }
 
@@ -236,7 +244,12 @@ impl Session {
         code: &CodeMode,
         args: &ExecArgs,
     ) -> Result<Execution, String> {
-        let req = ExecRequest { language: args.language, code: &args.code, timeout: args.timeout };
+        let req = ExecRequest {
+            language: args.language,
+            code: &args.code,
+            timeout: args.timeout,
+            extra_dirs: args.extra_dirs.clone(),
+        };
         let Some(spaces) = &code.workspaces else {
             return Ok(code.runner.execute(req, None).await);
         };

@@ -30,6 +30,7 @@
 mod audit;
 mod code;
 mod convert;
+mod grants;
 mod meta;
 mod metrics;
 mod privacy;
@@ -44,6 +45,7 @@ pub use audit::AuditConfig;
 pub use code::{
     ACCOUNTING_META, CHECKPOINT, CodeMode, EXECUTE_CODE, RESTORE, SAVE_SKILL, SkillSaving,
 };
+pub use grants::{AccessPolicy, REQUEST_ACCESS};
 pub use meta::Mode;
 pub use reload::{ReloadEvent, Reloader, WatchedDir};
 pub use server::{McpServer, McpServerBuilder};

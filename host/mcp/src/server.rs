@@ -9,6 +9,7 @@ use crate::privacy::{self, Boundary, SharedVault};
 use crate::skills::{Skills, skill_weight};
 use crate::{convert, stubs};
 
+mod access;
 mod code_calls;
 use rmcp::model::SubscriptionFilter;
 use rmcp::model::{
@@ -58,6 +59,9 @@ struct Inner {
     privacy: Option<Boundary>,
     /// The audit log (`None`: off).
     audit: Option<crate::audit::AuditLog>,
+    /// `request_access`: the operator's settings (`None`: off) and the grants given.
+    access: Option<crate::grants::AccessPolicy>,
+    grants: crate::grants::GrantStore,
 }
 
 /// The MCP view of the catalog, rebuilt by [`McpServer::refresh`].
@@ -87,11 +91,12 @@ impl McpServer {
             code: None,
             privacy: PiiPolicy::default(),
             audit: None,
+            access: None,
         }
     }
 
     fn build(b: McpServerBuilder) -> Self {
-        let McpServerBuilder { executor, gate: limits, mode, code, privacy, audit } = b;
+        let McpServerBuilder { executor, gate: limits, mode, code, privacy, audit, access } = b;
         // One gate for the catalog: direct calls here, programs' nested calls in the runtime.
         executor.catalog().set_gate_limits(limits);
         let server = McpServer {
@@ -107,6 +112,8 @@ impl McpServer {
                 next_listener: std::sync::atomic::AtomicU64::new(0),
                 privacy: Boundary::new(privacy),
                 audit,
+                access: access.filter(|a| a.enabled),
+                grants: Default::default(),
             }),
             session: Arc::default(),
         };
@@ -214,6 +221,9 @@ impl McpServer {
             if let Some(code) = &self.inner.code {
                 listing.tools.extend(code::definitions(code));
             }
+        }
+        if self.inner.access.is_some() {
+            listing.tools.push(crate::grants::definition());
         }
         for (i, info) in infos.iter().enumerate() {
             listing.positions.insert(info.qualified.clone(), i);
@@ -336,6 +346,7 @@ pub struct McpServerBuilder {
     code: Option<CodeMode>,
     privacy: PiiPolicy,
     audit: Option<crate::audit::AuditLog>,
+    access: Option<crate::grants::AccessPolicy>,
 }
 
 impl McpServerBuilder {
@@ -368,6 +379,12 @@ impl McpServerBuilder {
     pub fn audit(mut self, config: crate::audit::AuditConfig) -> std::io::Result<Self> {
         self.audit = Some(crate::audit::AuditLog::open(config)?);
         Ok(self)
+    }
+
+    /// The `request_access` meta-tool (listed only when `policy.enabled`).
+    pub fn access(mut self, policy: crate::grants::AccessPolicy) -> Self {
+        self.access = Some(policy);
+        self
     }
 
     /// The server.
@@ -461,6 +478,9 @@ impl ServerHandler for McpServer {
         if name == meta::SEARCH_TOOLS {
             return self.search_tools(req.arguments.unwrap_or_default());
         }
+        if name == crate::grants::REQUEST_ACCESS {
+            return self.request_access(&req, &cx).await;
+        }
         if [code::EXECUTE_CODE, code::CHECKPOINT, code::RESTORE, code::SAVE_SKILL]
             .contains(&name.as_str())
         {
@@ -503,7 +523,18 @@ impl ServerHandler for McpServer {
         };
         let _live = self.inner.metrics.live();
         let arguments = args.to_string();
-        let call = self.inner.executor.call(&name, &arguments);
+        let (executor, sent) = (&self.inner.executor, &arguments);
+        let call: std::pin::Pin<Box<dyn Future<Output = CallOutcome> + Send + '_>> =
+            match self.granted_component(&name) {
+                // With what `request_access` granted: the same argument check, then the call.
+                Some((component, tool)) => Box::pin(async move {
+                    match component.check_arguments(&tool, sent) {
+                        Ok(()) => executor.call_component(&component, &tool, sent).await,
+                        Err(e) => CallOutcome::failed(e),
+                    }
+                }),
+                None => Box::pin(executor.call(&name, &arguments)),
+            };
         let progress = report_progress(&cx);
         let outcome = tokio::select! {
             // Dropping the call future drops the store: the guest stops at once.

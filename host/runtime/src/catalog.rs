@@ -225,6 +225,17 @@ impl LoadedComponent {
         }
     }
 
+    /// This component with more capabilities: what a human granted it for a while
+    /// (`request_access`). Shares the compiled code; the limits stay.
+    pub fn with_granted(&self, extra: &wasm_host_policy::EffectiveGrant) -> LoadedComponent {
+        let mut with = self.with_call_grant(extra.dirs.clone(), self.limits.clone());
+        let mut grant = (*with.grant).clone();
+        grant.hosts.extend(extra.hosts.iter().cloned());
+        grant.env.extend(extra.env.iter().cloned());
+        with.grant = Arc::new(grant);
+        with
+    }
+
     /// This component with more directories and other limits, for calls that need a grant the
     /// operator gives per call (a code-mode session's `/workspace`). Shares the compiled code.
     pub fn with_call_grant(

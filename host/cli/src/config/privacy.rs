@@ -1,5 +1,6 @@
-//! The `[privacy]` table (PII tokenizing for the whole server and per component) and the
-//! `[audit]` table (the JSON Lines audit log).
+//! The `[privacy]` table (PII tokenizing for the whole server and per component), the `[audit]`
+//! table (the JSON Lines audit log) and the `[access]` table (`request_access`: capabilities
+//! only a human or this list grants).
 //!
 //! ```toml
 //! [privacy]
@@ -15,6 +16,10 @@
 //! path = "audit.jsonl"                # or --audit-log / WASM_HOST_AUDIT_LOG
 //! max_bytes = "10MiB"                 # rotated at this size
 //! keep = 5                            # rotated files kept
+//!
+//! [access]
+//! requests = true                     # list request_access (or --grant-requests)
+//! auto_approve = ["dir:/srv/shared:ro", "grep=host:api.example.com", "env:LANG"]
 //! ```
 
 use super::ConfigError;
@@ -22,7 +27,16 @@ use super::Cx;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
-use wasm_host_mcp::{AuditConfig, ComponentPii, PiiKind, PiiPolicy, PiiRules};
+use wasm_host_mcp::{AccessPolicy, AuditConfig, ComponentPii, PiiKind, PiiPolicy, PiiRules};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAccess {
+    #[serde(default)]
+    requests: bool,
+    #[serde(default)]
+    auto_approve: Vec<Spanned<String>>,
+}
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +114,24 @@ impl Cx<'_> {
             config.keep = keep;
         }
         Ok(Some(config))
+    }
+
+    /// The validated `[access]` table.
+    pub(super) fn access(&self, raw: &RawAccess) -> Result<AccessPolicy, ConfigError> {
+        for entry in &raw.auto_approve {
+            let spec = entry.get_ref().split_once('=').map_or(entry.get_ref().as_str(), |(_, s)| s);
+            let kind = spec.split_once(':').map(|(k, _)| k);
+            if !matches!(kind, Some("dir" | "host" | "env")) {
+                return Err(self.err(
+                    entry.span().start,
+                    format!("auto_approve: {:?} is not [COMPONENT=]dir:PATH[:ro|:rw], host:PATTERN or env:NAME", entry.get_ref()),
+                ));
+            }
+        }
+        Ok(AccessPolicy {
+            enabled: raw.requests,
+            auto_approve: raw.auto_approve.iter().map(|e| e.get_ref().clone()).collect(),
+        })
     }
 
     fn pii_kinds(&self, names: &[Spanned<String>]) -> Result<BTreeSet<PiiKind>, ConfigError> {

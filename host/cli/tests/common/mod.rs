@@ -291,3 +291,15 @@ pub fn wh(home: &std::path::Path, args: &[&str]) -> std::process::Output {
         .output()
         .expect("run wasm-host")
 }
+
+/// Runs a script of tests/py with the repository's venv; what it printed, as JSON.
+pub fn python_script(script: &str, args: &[String]) -> Value {
+    let python = wasm_host_tests::repo().join(".venv/bin/python");
+    let out = std::process::Command::new(python)
+        .arg(wasm_host_tests::repo().join("tests/py").join(script))
+        .args(args)
+        .output()
+        .expect("run a Python MCP client (scripts/setup installs the SDK into .venv)");
+    assert!(out.status.success(), "{script} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("one JSON line")
+}

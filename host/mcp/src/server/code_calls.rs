@@ -81,14 +81,16 @@ impl McpServer {
         }
         let raw_args = Value::Object(args.clone()).to_string();
         let args = match ExecArgs::parse(&args) {
-            Ok(mut a) if self.inner.privacy.is_some() => {
-                let workspace = a.workspace.as_deref().map(|h| self.workspace_vault(h));
-                let mut vaults = vec![self.session.vault()];
-                vaults.extend(workspace.as_ref());
-                a.code = privacy::detokenize(&vaults, &a.code);
+            Ok(mut a) => {
+                a.extra_dirs = self.inner.grants.dirs_of(crate::grants::PROGRAMS);
+                if self.inner.privacy.is_some() {
+                    let workspace = a.workspace.as_deref().map(|h| self.workspace_vault(h));
+                    let mut vaults = vec![self.session.vault()];
+                    vaults.extend(workspace.as_ref());
+                    a.code = privacy::detokenize(&vaults, &a.code);
+                }
                 a
             }
-            Ok(a) => a,
             Err(why) => {
                 self.count(name, "invalid-arguments");
                 return Ok(convert::error(format!("{name}: {why}")).into());

@@ -46,7 +46,13 @@ async fn every_kind_is_tokenized_in_a_direct_result_a_log_line_and_program_outpu
 
     let said = call(&client, "hostile-rust.say", json!({"text": all_values()})).await;
     assert_tokenized("say result", &text(&said));
-    let logs = client.service().logs.lock().expect("lock").join("\n");
+    // Notifications are handled apart from results: wait for the line, at most 5 s.
+    let logs_now = || client.service().logs.lock().expect("lock").join("\n");
+    let waited = std::time::Instant::now();
+    while !logs_now().contains("hostile-rust.say") && waited.elapsed().as_secs() < 5 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let logs = logs_now();
     assert!(logs.contains("hostile-rust.say"), "a log line arrived: {logs}");
     assert_tokenized("log line", &logs);
 

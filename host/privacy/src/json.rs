@@ -6,7 +6,7 @@ use crate::kinds::{PiiKind, digits};
 use crate::scan::Scanner;
 use crate::vault::{Counts, Vault};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Field names that are never touched (the operator's allow-list), compared lowercased.
 #[derive(Debug, Clone, Default)]
@@ -24,45 +24,72 @@ pub fn tokenize_json(
     options: &JsonOptions,
     counts: &mut Counts,
 ) {
-    match value {
-        Value::String(s) => *s = vault.tokenize(scanner, s, counts),
-        Value::Array(items) => {
-            for v in items {
-                tokenize_json(vault, scanner, v, options, counts);
-            }
+    let mut walk = Walk { vault, scanner, options, counts, hints: HashMap::new() };
+    walk.value(value);
+}
+
+/// One tokenizing pass: what it writes to, and the field-name hints seen so far (an array of
+/// records repeats the same few keys).
+struct Walk<'a> {
+    vault: &'a mut Vault,
+    scanner: &'a Scanner,
+    options: &'a JsonOptions,
+    counts: &'a mut Counts,
+    hints: HashMap<String, Option<PiiKind>>,
+}
+
+impl Walk<'_> {
+    fn hint(&mut self, key: &str) -> Option<PiiKind> {
+        if let Some(h) = self.hints.get(key) {
+            return *h;
         }
-        Value::Object(fields) => {
-            for (key, v) in fields.iter_mut() {
-                let lower = key.to_lowercase();
-                if options.allow_fields.contains(&lower) {
-                    continue;
-                }
-                match (field_hint(&lower), &*v) {
-                    (Some(kind), Value::String(s)) if hinted_value(kind, s) => {
-                        let token = vault.token_for(kind, s);
-                        counts.add(kind);
-                        *v = Value::String(token);
+        let h = field_hint(&key.to_ascii_lowercase());
+        self.hints.insert(key.to_string(), h);
+        h
+    }
+
+    fn value(&mut self, value: &mut Value) {
+        match value {
+            Value::String(s) => self.vault.tokenize_in_place(self.scanner, s, self.counts),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.value(v)),
+            Value::Object(fields) => {
+                for (key, v) in fields.iter_mut() {
+                    if !self.options.allow_fields.is_empty()
+                        && self.options.allow_fields.contains(&key.to_lowercase())
+                    {
+                        continue;
                     }
-                    (Some(kind), Value::Number(n)) if hinted_value(kind, &n.to_string()) => {
-                        let token = vault.token_for(kind, &n.to_string());
-                        counts.add(kind);
-                        *v = Value::String(token);
+                    let hinted = match (self.hint(key), &*v) {
+                        (Some(kind), Value::String(s)) if hinted_value(kind, s) => {
+                            Some((kind, s.clone()))
+                        }
+                        (Some(kind), Value::Number(n)) if hinted_value(kind, &n.to_string()) => {
+                            Some((kind, n.to_string()))
+                        }
+                        _ => None,
+                    };
+                    match hinted {
+                        Some((kind, text)) => {
+                            let token = self.vault.token_for(kind, &text);
+                            self.counts.add(kind);
+                            *v = Value::String(token);
+                        }
+                        None => self.value(v),
                     }
-                    _ => tokenize_json(vault, scanner, v, options, counts),
                 }
             }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
 /// The kind a field name says it holds.
 fn field_hint(name: &str) -> Option<PiiKind> {
-    let words: Vec<&str> = name.split(|c: char| !c.is_ascii_alphanumeric()).collect();
-    let has = |w: &str| words.contains(&w) || (name.contains(w) && w.len() > 4);
+    let word = |w: &str| name.split(|c: char| !c.is_ascii_alphanumeric()).any(|x| x == w);
+    let has = |w: &str| word(w) || (w.len() > 4 && name.contains(w));
     if has("email") || has("e_mail") {
         Some(PiiKind::Email)
-    } else if has("phone") || has("mobile") || words.contains(&"tel") {
+    } else if has("phone") || has("mobile") || word("tel") {
         Some(PiiKind::Phone)
     } else if has("iban") {
         Some(PiiKind::Iban)
@@ -70,7 +97,7 @@ fn field_hint(name: &str) -> Option<PiiKind> {
         Some(PiiKind::Card)
     } else if has("ssn") || has("social_security") {
         Some(PiiKind::Ssn)
-    } else if words.contains(&"ip") || has("ip_address") || has("ipaddr") {
+    } else if word("ip") || has("ip_address") || has("ipaddr") {
         Some(PiiKind::Ipv4)
     } else if has("password") || has("secret") || has("api_key") || has("apikey") || has("token") {
         Some(PiiKind::Secret)

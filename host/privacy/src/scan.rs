@@ -2,7 +2,7 @@
 //! kind's check to keep only real values, then the preferred kind where findings overlap.
 
 use crate::kinds::{self, PiiKind};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use std::collections::BTreeSet;
 use std::ops::Range;
 
@@ -19,6 +19,9 @@ pub struct Finding {
 #[derive(Debug)]
 pub struct Scanner {
     patterns: Vec<(PiiKind, Regex)>,
+    /// All the patterns in one automaton: one pass tells which patterns can match at all, so a
+    /// string with no candidate (most of a tool result) is not searched once per pattern.
+    any: RegexSet,
     /// Values never reported (the operator's allow-list), exact text.
     allowed: std::collections::HashSet<String>,
 }
@@ -27,28 +30,30 @@ pub struct Scanner {
 const PATTERNS: &[(PiiKind, &str)] = &[
     (
         PiiKind::Secret,
-        r"\b(?:sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|sk_(?:live|test)_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|xox[baprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20,})|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+        r"(?-u:\b)(?:sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}|sk_(?:live|test)_[A-Za-z0-9]{16,}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|xox[baprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|glpat-[A-Za-z0-9_\-]{20,})|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
     ),
     (PiiKind::Secret, r"[A-Za-z0-9+/_\-]{32,}={0,2}"),
     (PiiKind::Email, r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
-    (PiiKind::Iban, r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b"),
-    (PiiKind::Card, r"\b\d(?:[ .\-]?\d){12,18}\b"),
-    (PiiKind::Ssn, r"\b\d{3}[ .\-]\d{2}[ .\-]\d{4}\b"),
+    (PiiKind::Iban, r"(?-u:\b)[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?-u:\b)"),
+    (PiiKind::Card, r"(?-u:\b)\d(?:[ .\-]?\d){12,18}(?-u:\b)"),
+    (PiiKind::Ssn, r"(?-u:\b)\d{3}[ .\-]\d{2}[ .\-]\d{4}(?-u:\b)"),
     (PiiKind::Ipv6, r"[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*"),
-    (PiiKind::Ipv4, r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b"),
+    (PiiKind::Ipv4, r"(?-u:\b)\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?-u:\b)"),
     (PiiKind::Phone, r"\+\d{1,3}(?:[ .\-]?\(?\d{1,5}\)?){1,6}"),
-    (PiiKind::Phone, r"(?:\(\d{3}\) ?|\b\d{3}[ .\-])\d{3}[ .\-]\d{4}\b"),
+    (PiiKind::Phone, r"(?:\(\d{3}\) ?|(?-u:\b)\d{3}[ .\-])\d{3}[ .\-]\d{4}(?-u:\b)"),
 ];
 
 impl Scanner {
     /// A scanner for `kinds` (every kind when empty).
     pub fn new(kinds: &BTreeSet<PiiKind>) -> Scanner {
-        let patterns = PATTERNS
+        let chosen: Vec<&(PiiKind, &str)> =
+            PATTERNS.iter().filter(|(k, _)| kinds.is_empty() || kinds.contains(k)).collect();
+        let patterns = chosen
             .iter()
-            .filter(|(k, _)| kinds.is_empty() || kinds.contains(k))
             .map(|(k, p)| (*k, Regex::new(p).expect("built-in pattern compiles")))
             .collect();
-        Scanner { patterns, allowed: Default::default() }
+        let any = RegexSet::new(chosen.iter().map(|(_, p)| *p)).expect("built-in patterns compile");
+        Scanner { patterns, any, allowed: Default::default() }
     }
 
     /// This scanner, never reporting any of `values` (exact text, e.g. a public support address).
@@ -84,8 +89,12 @@ impl Scanner {
     }
 
     fn find_ascii(&self, text: &str) -> Vec<Finding> {
+        let which = self.any.matches(text);
+        if !which.matched_any() {
+            return Vec::new();
+        }
         let mut found: Vec<(usize, Finding)> = Vec::new();
-        for (kind, re) in &self.patterns {
+        for (kind, re) in which.iter().map(|i| &self.patterns[i]) {
             let rank = PiiKind::ALL.iter().position(|k| k == kind).unwrap_or(usize::MAX);
             for m in re.find_iter(text) {
                 if let Some(range) = checked(*kind, text, m.range()) {

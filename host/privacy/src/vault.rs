@@ -96,6 +96,15 @@ impl Vault {
         out
     }
 
+    /// Like [`Vault::tokenize`], rewriting `text` only when something was found (no copy of the
+    /// many strings that hold nothing).
+    pub fn tokenize_in_place(&mut self, scanner: &Scanner, text: &mut String, counts: &mut Counts) {
+        if scanner.find(text).is_empty() {
+            return;
+        }
+        *text = self.tokenize(scanner, text, counts);
+    }
+
     /// `text` with this vault's tokens replaced by the values they stand for; any other
     /// token-shaped text (another vault's, made up) is left as it is.
     pub fn detokenize(&self, text: &str) -> String {

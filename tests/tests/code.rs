@@ -54,7 +54,7 @@ async fn run(
     code: &str,
     ws: Option<&Workspace>,
 ) -> Execution {
-    runner.execute(ExecRequest { language, code, timeout: None }, ws).await
+    runner.execute(ExecRequest { language, code, timeout: None, extra_dirs: Vec::new() }, ws).await
 }
 
 fn ok(e: &Execution) -> &Value {

@@ -148,7 +148,7 @@ async fn privacy_config_turns_it_on_with_kinds_allow_lists_and_a_component_off()
     let config = d.path().join("wasm-host.toml");
     std::fs::write(
         &config,
-        "[privacy]\npii = true\nkinds = [\"email\", \"card\"]\nallow_values = [\"4111 1111 1111 1111\"]\n[privacy.components.execute_code]\npii = false\n",
+        "[privacy]\npii = true\nsandbox_sees_values = false\nkinds = [\"email\", \"card\"]\nallow_values = [\"4111 1111 1111 1111\"]\n[privacy.components.execute_code]\npii = false\n",
     )
     .expect("write");
     let mut args = serve_args(d.path(), &[]);
@@ -158,6 +158,10 @@ async fn privacy_config_turns_it_on_with_kinds_allow_lists_and_a_component_off()
     assert!(read.contains("[EMAIL_1_") && !read.contains(VALUES[0].0), "{read}");
     assert!(read.contains("4111 1111 1111 1111"), "allowed value stays: {read}");
     assert!(read.contains(VALUES[5].0), "kinds not listed stay: {read}");
+    let token = read.split(' ').next().expect("the e-mail's token comes first").to_string();
+    call(&client, "hostile-rust.write", json!({"path": "/data/kept.txt", "content": token})).await;
+    let kept = std::fs::read_to_string(d.path().join("kept.txt")).expect("written");
+    assert_eq!(kept, token, "sandbox_sees_values = false: the tool gets the token, not the value");
     let run = call(
         &client,
         "execute_code",

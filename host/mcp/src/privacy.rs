@@ -77,6 +77,11 @@ impl Boundary {
             .clone()
     }
 
+    /// Whether tokens coming back in arguments and code are replaced by their values.
+    pub(crate) fn detokenizes(&self) -> bool {
+        self.policy.sandbox_sees_values
+    }
+
     /// The vault of workspace `handle` (created on first use).
     pub(crate) fn workspace_vault(&self, handle: &str) -> SharedVault {
         let mut guard = self.workspaces.lock().unwrap_or_else(|p| p.into_inner());

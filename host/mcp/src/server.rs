@@ -511,7 +511,7 @@ impl ServerHandler for McpServer {
         // The audit log hashes the arguments as the client sent them (tokens, not values).
         let received =
             self.inner.privacy.as_ref().and(self.inner.audit.as_ref()).map(|_| args.to_string());
-        if self.inner.privacy.is_some() {
+        if self.inner.privacy.as_ref().is_some_and(Boundary::detokenizes) {
             privacy::detokenize_json(&[self.session.vault()], &mut args);
         }
         let _slot = match self.gate().enter(&name).await {

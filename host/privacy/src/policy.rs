@@ -6,10 +6,15 @@ use crate::kinds::PiiKind;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What to tokenize where. `Default`: off.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PiiPolicy {
     /// Tokenize what leaves for the model (`--pii`, `WASM_HOST_PII`, `[privacy] pii`).
     pub enabled: bool,
+    /// Replace a session's tokens in arguments and program code by their values, so code inside
+    /// the sandbox works with real data (`[privacy] sandbox_sees_values`). Default true; false
+    /// keeps tokens as tokens all the way in (tools then see only what the model saw; what tools
+    /// return inside a program is still real).
+    pub sandbox_sees_values: bool,
     /// The server-wide rules (`[privacy]`).
     pub rules: PiiRules,
     /// Per component (`[privacy.components.NAME]`; `execute_code` names code mode's output).
@@ -55,6 +60,17 @@ pub struct ComponentPii {
     pub allow_values: BTreeSet<String>,
     /// Fields allowed besides the server's.
     pub allow_fields: BTreeSet<String>,
+}
+
+impl Default for PiiPolicy {
+    fn default() -> Self {
+        PiiPolicy {
+            enabled: false,
+            sandbox_sees_values: true,
+            rules: PiiRules::default(),
+            components: BTreeMap::new(),
+        }
+    }
 }
 
 impl PiiPolicy {

@@ -8,6 +8,7 @@
 //! kinds = ["email", "card", "iban"]   # default: every kind
 //! allow_values = ["help@example.com"] # never replaced
 //! allow_fields = ["request_id"]       # JSON fields never replaced
+//! sandbox_sees_values = true          # tokens in arguments and code become values (default)
 //!
 //! [privacy.components.grep]           # any served name; `execute_code` for programs
 //! pii = false
@@ -51,6 +52,7 @@ pub(super) struct RawAudit {
 pub(super) struct RawPrivacy {
     #[serde(default)]
     pii: bool,
+    sandbox_sees_values: Option<bool>,
     kinds: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     allow_values: Vec<String>,
@@ -95,7 +97,12 @@ impl Cx<'_> {
                 },
             );
         }
-        Ok(PiiPolicy { enabled: raw.pii, rules, components })
+        Ok(PiiPolicy {
+            enabled: raw.pii,
+            sandbox_sees_values: raw.sandbox_sees_values.unwrap_or(true),
+            rules,
+            components,
+        })
     }
 
     /// The validated `[audit]` table (`None` without a `path`).

@@ -83,7 +83,7 @@ impl McpServer {
         let args = match ExecArgs::parse(&args) {
             Ok(mut a) => {
                 a.extra_dirs = self.inner.grants.dirs_of(crate::grants::PROGRAMS);
-                if self.inner.privacy.is_some() {
+                if self.inner.privacy.as_ref().is_some_and(Boundary::detokenizes) {
                     let workspace = a.workspace.as_deref().map(|h| self.workspace_vault(h));
                     let mut vaults = vec![self.session.vault()];
                     vaults.extend(workspace.as_ref());

@@ -542,7 +542,6 @@ impl ServerHandler for McpServer {
                 self.count(&name, "cancelled");
                 let call = code_calls::AuditedCall {
                     tool: &name,
-                    component: self.inner.executor.catalog().get(component_of(&name)),
                     outcome: "cancelled",
                     stats: None,
                     args: received.as_deref().unwrap_or(&arguments).as_bytes(),
@@ -569,7 +568,6 @@ impl ServerHandler for McpServer {
         let pii = self.tokenize(self.session.vault(), component_of(&name), &mut result);
         let call = code_calls::AuditedCall {
             tool: &name,
-            component: self.inner.executor.catalog().get(component_of(&name)),
             outcome: outcome.result.as_ref().map_or_else(|e| e.kind(), |_| "ok"),
             stats: Some(&outcome.stats),
             args: received.as_deref().unwrap_or(&arguments).as_bytes(),

@@ -105,6 +105,7 @@ impl McpServer {
 
     /// A component with the grants `request_access` gave it, if it has any in force.
     pub(super) fn granted_component(&self, qualified: &str) -> Option<(LoadedComponent, String)> {
+        self.inner.access.as_ref()?;
         let (component, tool) = self.inner.executor.catalog().resolve(qualified)?;
         let granted = self.inner.grants.of(&component.name);
         if granted.is_empty() {

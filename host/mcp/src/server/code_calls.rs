@@ -8,10 +8,8 @@ use wasm_host_runtime::{CallStats, LoadedComponent};
 
 /// What the audit log records of one call, besides its result.
 pub(super) struct AuditedCall<'a> {
-    /// The tool as served.
+    /// The tool as served (`component.tool`, or a meta-tool).
     pub tool: &'a str,
-    /// The component it belongs to (`None` for meta-tools).
-    pub component: Option<Arc<LoadedComponent>>,
     /// `ok` or the failure's kind.
     pub outcome: &'a str,
     /// The run's figures, if it ran.
@@ -145,7 +143,6 @@ impl McpServer {
         };
         let call = AuditedCall {
             tool: name,
-            component: None,
             outcome: exec.status,
             stats: Some(s),
             args: raw_args.as_bytes(),
@@ -173,7 +170,9 @@ impl McpServer {
     pub(super) fn audit_call(&self, call: AuditedCall<'_>, result: &CallToolResult) {
         let Some(log) = &self.inner.audit else { return };
         let sent = serde_json::to_vec(result).unwrap_or_default();
-        let component = call.component.as_deref();
+        // Looked up only here, so a server without an audit log pays nothing per call.
+        let component = self.inner.executor.catalog().get(super::component_of(call.tool));
+        let component = component.as_deref();
         let version = |c: &LoadedComponent| {
             c.manifest.as_ref().map_or("unversioned".to_string(), |m| m.version.to_string())
         };

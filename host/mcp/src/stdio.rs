@@ -44,11 +44,20 @@ const KNOWN_METHODS: &[&str] = &[
 
 /// An rmcp transport over a byte input and a message queue to the output writer: each line is
 /// read with a size bound, checked, and parsed once; bad lines are answered here.
+///
+/// Cancel-safe: rmcp polls `receive()` inside a `select!` and drops it when another branch
+/// wins, so everything read so far (the partial line, the bytes skipped of an oversized one,
+/// an answer not yet queued) lives here, not in the future, and the next call goes on with it.
 pub struct CheckedLines<R> {
     input: BufReader<R>,
     out: mpsc::Sender<Vec<u8>>,
     max_line: usize,
+    /// The line being read, at most `max_line` bytes, without its newline.
     line: Vec<u8>,
+    /// Bytes of the line being read that were past `max_line` and dropped.
+    skipped: usize,
+    /// An error answer decided but not yet queued to `out`.
+    pending: Option<Vec<u8>>,
 }
 
 impl<R: AsyncRead + Unpin + Send> CheckedLines<R> {
@@ -60,50 +69,83 @@ impl<R: AsyncRead + Unpin + Send> CheckedLines<R> {
             out,
             max_line,
             line: Vec::new(),
+            skipped: 0,
+            pending: None,
         }
     }
 
-    /// The next message rmcp should see, or `None` at end of input.
+    /// The next message rmcp should see, or `None` at end of input. Cancel-safe (see the type).
     async fn next_message(&mut self) -> Option<ClientJsonRpcMessage> {
         loop {
-            self.line.clear();
-            let (complete, skipped) =
-                match read_bounded(&mut self.input, &mut self.line, self.max_line).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reading stdin");
-                        return None;
-                    }
-                };
-            if !complete && self.line.is_empty() && skipped == 0 {
+            if self.pending.is_some() {
+                // Reserve first: a drop while waiting for room keeps the answer in `pending`.
+                let permit = self.out.reserve().await;
+                if let (Ok(permit), Some(answer)) = (permit, self.pending.take()) {
+                    permit.send(answer);
+                }
+            }
+            let complete = match self.read_line().await {
+                Ok(complete) => complete,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading stdin");
+                    return None;
+                }
+            };
+            // From here to the end of the iteration nothing awaits, so taking the line is safe.
+            let line = std::mem::take(&mut self.line);
+            let skipped = std::mem::take(&mut self.skipped);
+            if !complete && line.is_empty() && skipped == 0 {
                 return None;
             }
             if skipped > 0 {
-                let (size, max) = (self.line.len() + skipped, self.max_line);
-                tracing::warn!(
-                    bytes = size,
-                    limit = max,
-                    "stdio message over the size limit; skipped"
-                );
-                let msg = format!(
-                    "message too large: {size} bytes or more, over the limit of {max} bytes per stdio message ({} MiB); it was skipped",
-                    max >> 20
-                );
-                let _ = self.out.send(error_line(Value::Null, -32600, msg)).await;
+                self.pending = Some(too_large(line.len() + skipped, self.max_line));
                 continue;
             }
-            if self.line.iter().all(u8::is_ascii_whitespace) {
+            if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match check(&self.line) {
+            match check(&line) {
                 Checked::Pass(msg) => return Some(*msg),
                 Checked::Drop => {}
-                Checked::Answer(a) => {
-                    let _ = self.out.send(a).await;
-                }
+                Checked::Answer(a) => self.pending = Some(a),
             }
         }
     }
+
+    /// Reads on with the current line into `self.line`, keeping at most `max_line` bytes and
+    /// counting the rest in `self.skipped`. Returns whether a newline ended it (false: end of
+    /// input). State changes only between awaits, so a drop loses nothing.
+    async fn read_line(&mut self) -> std::io::Result<bool> {
+        loop {
+            let buf = self.input.fill_buf().await?;
+            if buf.is_empty() {
+                return Ok(false);
+            }
+            let (chunk, found) = match memchr(buf) {
+                Some(i) => (&buf[..i], Some(i)),
+                None => (buf, None),
+            };
+            let room = self.max_line.saturating_sub(self.line.len());
+            let kept = if self.skipped == 0 { room.min(chunk.len()) } else { 0 };
+            self.line.extend_from_slice(&chunk[..kept]);
+            self.skipped += chunk.len() - kept;
+            let used = found.map_or(buf.len(), |i| i + 1);
+            self.input.consume(used);
+            if found.is_some() {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// The answer to a line of `size` bytes or more, over the limit of `max`.
+fn too_large(size: usize, max: usize) -> Vec<u8> {
+    tracing::warn!(bytes = size, limit = max, "stdio message over the size limit; skipped");
+    let msg = format!(
+        "message too large: {size} bytes or more, over the limit of {max} bytes per stdio message ({} MiB); it was skipped",
+        max >> 20
+    );
+    error_line(Value::Null, -32600, msg)
 }
 
 impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for CheckedLines<R> {
@@ -129,39 +171,6 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for CheckedLin
 
     async fn close(&mut self) -> Result<(), Self::Error> {
         Ok(())
-    }
-}
-
-/// Reads one line (without its newline) into `line`, keeping at most `max` bytes. Returns whether
-/// a newline ended it and how many bytes past `max` were skipped.
-async fn read_bounded(
-    input: &mut (impl AsyncBufReadExt + Unpin),
-    line: &mut Vec<u8>,
-    max: usize,
-) -> std::io::Result<(bool, usize)> {
-    let mut skipped = 0usize;
-    loop {
-        let buf = input.fill_buf().await?;
-        if buf.is_empty() {
-            return Ok((false, skipped));
-        }
-        let (chunk, found) = match memchr(buf) {
-            Some(i) => (&buf[..i], Some(i)),
-            None => (buf, None),
-        };
-        let room = max.saturating_sub(line.len());
-        if skipped == 0 && chunk.len() <= room {
-            line.extend_from_slice(chunk);
-        } else {
-            let kept = if skipped == 0 { room } else { 0 };
-            line.extend_from_slice(&chunk[..kept]);
-            skipped += chunk.len() - kept;
-        }
-        let used = found.map_or(buf.len(), |i| i + 1);
-        input.consume(used);
-        if found.is_some() {
-            return Ok((true, skipped));
-        }
     }
 }
 
@@ -328,6 +337,52 @@ mod tests {
                 .as_str()
                 .is_some_and(|m| m.contains("1000 bytes") && m.contains("limit of 100")),
             "{err}"
+        );
+    }
+
+    /// A `receive()` that rmcp drops mid-line (it polls it inside a `select!`) must not lose the
+    /// part already read: the next call goes on with the same line.
+    #[tokio::test]
+    async fn a_receive_dropped_mid_line_loses_nothing() {
+        use std::time::Duration;
+        use tokio::time::timeout;
+        let (mut writer, reader) = tokio::io::duplex(1 << 16);
+        let (tx, mut rx) = mpsc::channel(8);
+        let mut lines = CheckedLines::new(reader, tx, 100);
+        let wait = Duration::from_millis(50);
+
+        writer.write_all(br#"{"jsonrpc":"2.0","id":1,"#).await.expect("write");
+        assert!(timeout(wait, lines.next_message()).await.is_err(), "half a line: still waiting");
+        writer.write_all(b"\"method\":\"ping\"}\n").await.expect("write");
+        let passed = timeout(wait, lines.next_message()).await.expect("not stuck");
+        assert!(
+            matches!(passed, Some(JsonRpcMessage::Request(ref r)) if r.request.method() == "ping"),
+            "the ping split by a dropped receive passes whole: {passed:?}"
+        );
+
+        writer.write_all(&[b'x'; 150]).await.expect("write");
+        assert!(timeout(wait, lines.next_message()).await.is_err(), "half a long line");
+        writer.write_all(&[b'x'; 50]).await.expect("write");
+        writer
+            .write_all(b"\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n")
+            .await
+            .expect("write");
+        drop(writer);
+        let passed = timeout(wait, lines.next_message()).await.expect("not stuck");
+        assert!(
+            matches!(passed, Some(JsonRpcMessage::Request(ref r)) if r.id == rmcp::model::NumberOrString::Number(2)),
+            "{passed:?}"
+        );
+        assert!(timeout(wait, lines.next_message()).await.expect("not stuck").is_none());
+        let mut answers = Vec::new();
+        while let Ok(a) = rx.try_recv() {
+            answers.push(serde_json::from_slice::<Value>(&a).expect("json"));
+        }
+        assert_eq!(answers.len(), 1, "one answer, for the long line only: {answers:?}");
+        assert_eq!(answers[0]["error"]["code"].as_i64(), Some(-32600), "{answers:?}");
+        assert!(
+            answers[0]["error"]["message"].as_str().is_some_and(|m| m.contains("200 bytes")),
+            "the whole long line is counted: {answers:?}"
         );
     }
 }

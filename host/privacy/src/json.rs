@@ -6,7 +6,7 @@ use crate::kinds::{PiiKind, digits};
 use crate::scan::Scanner;
 use crate::vault::{Counts, Vault};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Field names that are never touched (the operator's allow-list), compared lowercased.
 #[derive(Debug, Clone, Default)]
@@ -24,7 +24,7 @@ pub fn tokenize_json(
     options: &JsonOptions,
     counts: &mut Counts,
 ) {
-    let mut walk = Walk { vault, scanner, options, counts, hints: HashMap::new() };
+    let mut walk = Walk { vault, scanner, options, counts, hints: Vec::new() };
     walk.value(value);
 }
 
@@ -35,16 +35,22 @@ struct Walk<'a> {
     scanner: &'a Scanner,
     options: &'a JsonOptions,
     counts: &'a mut Counts,
-    hints: HashMap<String, Option<PiiKind>>,
+    hints: Vec<(String, Option<PiiKind>)>,
 }
+
+/// Field names whose hint a pass remembers. Records repeat a handful of keys, and comparing a
+/// short key with a few others is cheaper than hashing it.
+const HINTS_KEPT: usize = 32;
 
 impl Walk<'_> {
     fn hint(&mut self, key: &str) -> Option<PiiKind> {
-        if let Some(h) = self.hints.get(key) {
+        if let Some((_, h)) = self.hints.iter().find(|(k, _)| k == key) {
             return *h;
         }
         let h = field_hint(&key.to_ascii_lowercase());
-        self.hints.insert(key.to_string(), h);
+        if self.hints.len() < HINTS_KEPT {
+            self.hints.push((key.to_string(), h));
+        }
         h
     }
 

@@ -70,7 +70,7 @@ impl Scanner {
     /// The values in `text`, in order, not overlapping. Full-width forms (`４１１１`, `＠`) count
     /// as their ASCII letters and digits; ranges are in `text` as given.
     pub fn find(&self, text: &str) -> Vec<Finding> {
-        let mut found = if !text.chars().any(is_full_width) {
+        let mut found = if text.is_ascii() || !text.chars().any(is_full_width) {
             self.find_ascii(text)
         } else {
             let (folded, origin) = fold_full_width(text);
@@ -89,10 +89,12 @@ impl Scanner {
     }
 
     fn find_ascii(&self, text: &str) -> Vec<Finding> {
-        let which = self.any.matches(text);
-        if !which.matched_any() {
+        // `is_match` allocates nothing and stops at the first candidate; most strings of a
+        // result have none, and only the rest pay for the set of patterns that match.
+        if !self.any.is_match(text) {
             return Vec::new();
         }
+        let which = self.any.matches(text);
         let mut found: Vec<(usize, Finding)> = Vec::new();
         for (kind, re) in which.iter().map(|i| &self.patterns[i]) {
             let rank = PiiKind::ALL.iter().position(|k| k == kind).unwrap_or(usize::MAX);

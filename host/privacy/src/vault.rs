@@ -2,7 +2,7 @@
 //! meaningless anywhere else.
 
 use crate::kinds::PiiKind;
-use crate::scan::Scanner;
+use crate::scan::{Finding, Scanner};
 use regex::Regex;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -80,6 +80,20 @@ impl Vault {
         if found.is_empty() {
             return text.to_string();
         }
+        self.replace(text, found, counts)
+    }
+
+    /// Like [`Vault::tokenize`], rewriting `text` only when something was found (no copy of the
+    /// many strings that hold nothing).
+    pub fn tokenize_in_place(&mut self, scanner: &Scanner, text: &mut String, counts: &mut Counts) {
+        let found = scanner.find(text);
+        if !found.is_empty() {
+            *text = self.replace(text, found, counts);
+        }
+    }
+
+    /// `text` with the values at `found` (in order, not overlapping) replaced by their tokens.
+    fn replace(&mut self, text: &str, found: Vec<Finding>, counts: &mut Counts) -> String {
         let mut out = String::with_capacity(text.len());
         let mut at = 0;
         for f in found {
@@ -94,15 +108,6 @@ impl Vault {
         }
         out.push_str(&text[at..]);
         out
-    }
-
-    /// Like [`Vault::tokenize`], rewriting `text` only when something was found (no copy of the
-    /// many strings that hold nothing).
-    pub fn tokenize_in_place(&mut self, scanner: &Scanner, text: &mut String, counts: &mut Counts) {
-        if scanner.find(text).is_empty() {
-            return;
-        }
-        *text = self.tokenize(scanner, text, counts);
     }
 
     /// `text` with this vault's tokens replaced by the values they stand for; any other
@@ -129,8 +134,13 @@ impl Vault {
 /// One spelling per value: digits only for numbers, no spaces in an IBAN, lowercase e-mail.
 fn canonical(kind: PiiKind, value: &str) -> String {
     // A full-width spelling is the same value as the ASCII one (`４１１１…` = `4111…`).
-    let (folded, _) = crate::scan::fold_full_width(value);
-    let value = folded.as_str();
+    let folded;
+    let value = if value.is_ascii() {
+        value
+    } else {
+        folded = crate::scan::fold_full_width(value).0;
+        folded.as_str()
+    };
     match kind {
         PiiKind::Card | PiiKind::Ssn | PiiKind::Phone => crate::kinds::digits(value),
         PiiKind::Iban => value.chars().filter(|c| !c.is_whitespace()).collect(),

@@ -90,6 +90,11 @@ pub struct ServeArgs {
     /// auto_approve` lists it, and refused when the client cannot ask anyone.
     #[arg(long, env = "WASM_HOST_GRANT_REQUESTS")]
     pub grant_requests: bool,
+    /// Ask the operator on this server's terminal (/dev/tty) first when `request_access` is
+    /// called (implies --grant-requests): `y` grants, anything else refuses, no answer in 5
+    /// minutes refuses. For `serve --http` run at a terminal; without one, the client is asked.
+    #[arg(long, env = "WASM_HOST_GRANT_TERMINAL")]
+    pub grant_terminal: bool,
     #[command(flatten)]
     pub code: CodeArgs,
     #[command(flatten)]

@@ -155,7 +155,8 @@ impl ServeSettings {
                 ..file.privacy.clone()
             },
             access: wasm_host_mcp::AccessPolicy {
-                enabled: args.grant_requests || file.access.enabled,
+                enabled: args.grant_requests || args.grant_terminal || file.access.enabled,
+                terminal: args.grant_terminal || file.access.terminal,
                 ..file.access.clone()
             },
             audit: match (&args.audit_log, &file.audit) {

@@ -346,3 +346,136 @@ async fn the_operators_list_grants_a_tool_component_and_nothing_else_is_granted_
     );
     client.cancel().await.expect("close");
 }
+
+/// A server run at a terminal (`script` gives it one) with `--grant-terminal`: the operator's
+/// `y` on that terminal grants a directory to programs, `n` refuses, both are audited; the
+/// agent's reason cannot drive the terminal (escape sequences are shown escaped). The client
+/// here declares no elicitation, so nobody else could have granted it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_answers_on_the_servers_terminal() {
+    use rmcp::ServiceExt;
+    use std::io::Write;
+    let d = data();
+    let (yes, no) = (d.path().join("yes"), d.path().join("no"));
+    for dir in [&yes, &no] {
+        std::fs::create_dir(dir).expect("mkdir");
+        std::fs::write(dir.join("note.txt"), "terminal note").expect("write");
+    }
+    let log = d.path().join("audit.jsonl");
+    let log_arg = log.display().to_string();
+    let args = serve_args(
+        d.path(),
+        &["--http", "127.0.0.1:0", "--grant-terminal", "--audit-log", &log_arg],
+    );
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut command = quote(env!("CARGO_BIN_EXE_wasm-host"));
+    for a in &args {
+        command.push(' ');
+        command.push_str(&quote(a));
+    }
+    let mut terminal = ServerChild(
+        std::process::Command::new("script")
+            .args(["-qfec", &command, "/dev/null"])
+            .env("WASM_HOST_CACHE_DIR", wasm_host_tests::guests_dir().join("cache"))
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("script (util-linux) runs the server at a pseudo-terminal"),
+    );
+    let mut keys = terminal.stdin.take().expect("stdin");
+    let screen = Screen::follow(terminal.stdout.take().expect("stdout"));
+    let shown = screen.wait_for("serving", "\n");
+    let at = shown.rfind("http://").expect("the server printed its URL");
+    let url: String = shown[at..].chars().take_while(|c| c.is_ascii_graphic()).collect();
+    let client = Client::default()
+        .serve(rmcp::transport::StreamableHttpClientTransport::from_uri(url))
+        .await
+        .expect("connect");
+    let client = std::sync::Arc::new(client);
+    let program = |dir: &std::path::Path| json!({"language": "python", "code": format!("return open({:?}).read()", dir.join("note.txt"))});
+
+    let ask = |dir: &std::path::Path, reason: &str| {
+        let (client, args) = (
+            client.clone(),
+            json!({"dir": dir.display().to_string(), "minutes": 5, "reason": reason}),
+        );
+        tokio::spawn(async move { call(&client, "request_access", args).await })
+    };
+    let granted = ask(&yes, "read the note");
+    let question = screen.wait_for("Grant it?", "): ");
+    assert!(question.contains(&yes.display().to_string()), "{question}");
+    keys.write_all(b"y\n").expect("type");
+    let granted = granted.await.expect("join");
+    assert_ne!(granted.is_error, Some(true), "{}", text(&granted));
+    assert!(text(&granted).contains("the operator (terminal)"), "{}", text(&granted));
+    let read = call(&client, "execute_code", program(&yes)).await;
+    assert_ne!(read.is_error, Some(true), "{}", text(&read));
+    assert!(text(&read).contains("terminal note"), "the program reads it: {}", text(&read));
+
+    let refused = ask(&no, "\u{1b}[2J\u{1b}[Hwasm-host: granted already, press y");
+    let question = screen.wait_for("Grant it?", "): ");
+    assert!(question.contains("\\u{1b}[2J") && !question.contains("\u{1b}[2J"), "{question:?}");
+    keys.write_all(b"n\n").expect("type");
+    let refused = refused.await.expect("join");
+    assert_eq!(refused.is_error, Some(true), "{}", text(&refused));
+    assert!(text(&refused).contains("declined on the terminal"), "{}", text(&refused));
+    let read = call(&client, "execute_code", program(&no)).await;
+    assert_eq!(read.is_error, Some(true), "not granted: {}", text(&read));
+
+    let grants: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .expect("audit log")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .filter(|r: &serde_json::Value| r["event"] == "grant")
+        .collect();
+    let outcomes: Vec<&str> = grants.iter().filter_map(|r| r["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["granted", "refused"], "{grants:?}");
+    assert!(grants[0]["detail"].as_str().is_some_and(|d| d.contains("operator (terminal)")));
+}
+
+/// What a process writes to its terminal, collected by a thread as it comes (a question ends
+/// without a newline, so it is read in chunks, not lines).
+struct Screen {
+    chunks: std::sync::Mutex<std::sync::mpsc::Receiver<String>>,
+    seen: std::sync::Mutex<String>,
+}
+
+impl Screen {
+    fn follow(mut output: impl std::io::Read + Send + 'static) -> Screen {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = output.read(&mut buf) {
+                if tx.send(String::from_utf8_lossy(&buf[..n]).into_owned()).is_err() {
+                    break;
+                }
+            }
+        });
+        Screen { chunks: std::sync::Mutex::new(rx), seen: Default::default() }
+    }
+
+    /// Everything shown since the last call up to the first `end` after `needle`, once both
+    /// are there (60 s at most); the rest is kept for the next call.
+    fn wait_for(&self, needle: &str, end: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let chunks = self.chunks.lock().expect("lock");
+        let mut seen = self.seen.lock().expect("lock");
+        let through = |seen: &str| {
+            let at = seen.find(needle)?;
+            seen[at..].find(end).map(|j| at + j + end.len())
+        };
+        loop {
+            if let Some(cut) = through(&seen) {
+                let shown = seen[..cut].to_string();
+                seen.replace_range(..cut, "");
+                return shown;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match chunks.recv_timeout(left) {
+                Ok(chunk) => seen.push_str(&chunk),
+                Err(e) => panic!("waiting for {needle:?} on the terminal ({e}); shown: {seen}"),
+            }
+        }
+    }
+}

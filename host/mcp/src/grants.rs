@@ -3,7 +3,8 @@
 //! An agent (or the code it writes) may ask for a directory, an outbound host or an environment
 //! variable for one component (`execute_code` means its programs) for a while. It never grants
 //! anything itself: the request is granted only when the operator listed it beforehand
-//! (`[access] auto_approve`) or a human approves it, asked through MCP elicitation (a 2025-11-25
+//! (`[access] auto_approve`), answers it on the server's terminal (`[access] terminal`, see the
+//! `terminal` module) or a human approves it, asked through MCP elicitation (a 2025-11-25
 //! session: `elicitation/create`) or an input-required result (a stateless 2026-07-28 request:
 //! the client asks its user and retries with the answer). A client that cannot ask anyone gets a
 //! refusal. A grant is scoped (component; path and read-only or read-write, or host, or
@@ -43,6 +44,9 @@ pub struct AccessPolicy {
     /// Requests granted without asking, as `dir:PATH[:ro|:rw]`, `host:PATTERN` or `env:NAME`,
     /// optionally prefixed by `COMPONENT=` (`[access] auto_approve`).
     pub auto_approve: Vec<String>,
+    /// Ask the operator on the server's controlling terminal first (`--grant-terminal`,
+    /// `[access] terminal`). Default off. Without a terminal, the client's human is asked.
+    pub terminal: bool,
 }
 
 /// One capability asked for.
@@ -156,17 +160,22 @@ impl AccessRequest {
         })
     }
 
-    /// The elicitation that asks a human about this request.
-    pub(crate) fn elicitation(&self) -> ElicitRequestParams {
+    /// What a human is asked about this request (the agent's reason included).
+    pub(crate) fn question(&self) -> String {
         let reason = if self.reason.is_empty() {
             String::new()
         } else {
             format!(" Reason given: {}", self.reason)
         };
+        format!("The agent asks for access: {}.{reason}", self.describe())
+    }
+
+    /// The elicitation that asks a human about this request.
+    pub(crate) fn elicitation(&self) -> ElicitRequestParams {
         let schema = ElicitationSchema::builder().required_bool(APPROVE).build_unchecked();
         ElicitRequestParams::FormElicitationParams {
             meta: None,
-            message: format!("The agent asks for access: {}.{reason} Approve?", self.describe()),
+            message: format!("{} Approve?", self.question()),
             requested_schema: schema,
         }
     }
@@ -336,7 +345,11 @@ mod tests {
         assert!(bad(json!({"dir": "/", "host": "a.example"})).contains("exactly one"));
         assert!(bad(json!({"dir": "/", "minutes": 0})).contains("minutes"));
         let req = request(dir.path());
-        let listed = |entry: String| AccessPolicy { enabled: true, auto_approve: vec![entry] };
+        let listed = |entry: String| AccessPolicy {
+            enabled: true,
+            auto_approve: vec![entry],
+            terminal: false,
+        };
         let path = dir.path().display();
         assert!(req.auto_approved(&listed(format!("dir:{path}:ro"))));
         assert!(req.auto_approved(&listed(format!("execute_code=dir:{path}"))));

@@ -39,6 +39,7 @@ mod server;
 mod skills;
 mod stdio;
 mod stubs;
+mod terminal;
 mod transport;
 
 pub use audit::AuditConfig;

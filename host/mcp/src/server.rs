@@ -62,6 +62,8 @@ struct Inner {
     /// `request_access`: the operator's settings (`None`: off) and the grants given.
     access: Option<crate::grants::AccessPolicy>,
     grants: crate::grants::GrantStore,
+    /// The operator's terminal, when `[access] terminal` is on.
+    terminal: Option<crate::terminal::TerminalPrompt>,
 }
 
 /// The MCP view of the catalog, rebuilt by [`McpServer::refresh`].
@@ -112,6 +114,10 @@ impl McpServer {
                 next_listener: std::sync::atomic::AtomicU64::new(0),
                 privacy: Boundary::new(privacy),
                 audit,
+                terminal: access
+                    .as_ref()
+                    .filter(|a| a.enabled && a.terminal)
+                    .map(|_| crate::terminal::TerminalPrompt::controlling()),
                 access: access.filter(|a| a.enabled),
                 grants: Default::default(),
             }),

@@ -20,6 +20,7 @@
 //!
 //! [access]
 //! requests = true                     # list request_access (or --grant-requests)
+//! terminal = false                    # ask on the server's terminal first (or --grant-terminal)
 //! auto_approve = ["dir:/srv/shared:ro", "grep=host:api.example.com", "env:LANG"]
 //! ```
 
@@ -37,6 +38,8 @@ pub(super) struct RawAccess {
     requests: bool,
     #[serde(default)]
     auto_approve: Vec<Spanned<String>>,
+    #[serde(default)]
+    terminal: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -136,8 +139,9 @@ impl Cx<'_> {
             }
         }
         Ok(AccessPolicy {
-            enabled: raw.requests,
+            enabled: raw.requests || raw.terminal,
             auto_approve: raw.auto_approve.iter().map(|e| e.get_ref().clone()).collect(),
+            terminal: raw.terminal,
         })
     }
 
@@ -170,6 +174,17 @@ mod tests {
         assert_eq!(c.privacy.rules.kinds.len(), 2);
         assert!(c.privacy.rules_for("grep").is_none());
         assert!(c.privacy.rules_for("csv").is_some());
+    }
+
+    #[test]
+    fn access_terminal_turns_requests_on_and_a_bad_auto_approve_is_named() {
+        let c = parse("[access]\nterminal = true\n", "t.toml", Path::new("/")).expect("valid");
+        assert!(c.access.enabled && c.access.terminal);
+        let c = parse("[access]\nrequests = true\n", "t.toml", Path::new("/")).expect("valid");
+        assert!(c.access.enabled && !c.access.terminal);
+        let e = parse("[access]\nauto_approve = [\"disk:/x\"]\n", "t.toml", Path::new("/"))
+            .expect_err("invalid");
+        assert!(e.to_string().contains("t.toml:2") && e.to_string().contains("disk:/x"), "{e}");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! `request_access`: a capability asked for, granted only by the operator's list or a human
-//! (see the `grants` module for the rules).
+//! `request_access`: a capability asked for, granted only by the operator (its list, or its
+//! answer on the server's terminal) or a human (see the `grants` module for the rules).
 
 use super::*;
 use crate::audit;
@@ -37,7 +37,25 @@ impl McpServer {
             return Ok(convert::error(format!("{name}: {why}")).into());
         }
         let stateless = cx.protocol_version().is_some_and(|v| !v.has_initialize());
-        let decided: Result<&str, String> = if request.auto_approved(policy) {
+        let on_terminal = match &self.inner.terminal {
+            Some(t) if !request.auto_approved(policy) => {
+                match t.ask(&request.question(), ASK_FOR).await {
+                    Err(why) if why.starts_with("no operator terminal") => {
+                        tracing::warn!(%why, "request_access: asking the client's human instead");
+                        None
+                    }
+                    answer => Some(answer),
+                }
+            }
+            _ => None,
+        };
+        let decided: Result<&str, String> = if let Some(answer) = on_terminal {
+            match answer {
+                Ok(true) => Ok("the operator (terminal)"),
+                Ok(false) => Err("the operator declined on the terminal".into()),
+                Err(why) => Err(why),
+            }
+        } else if request.auto_approved(policy) {
             Ok("the operator ([access] auto_approve)")
         } else if stateless {
             let grants = &self.inner.grants;

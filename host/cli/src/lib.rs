@@ -32,6 +32,7 @@ use clap::{Parser, Subcommand};
 use settings::{GlobalArgs, SandboxArgs};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Runs MCP tools and programs as sandboxed WASI components.
 #[derive(Parser)]
@@ -216,6 +217,13 @@ pub fn main() -> ExitCode {
             }
         }
     });
+    // Calls on threads of their own outlive their tasks by up to a tick; stop them while the
+    // runtime's timers still exist, and do not wait on a thread blocked in the kernel for ever.
+    let left = runtime.block_on(wasm_host_runtime::stop_own_threads(EXIT_GRACE));
+    if left > 0 {
+        tracing::warn!(calls = left, "exiting with calls still blocked on their own threads");
+    }
+    runtime.shutdown_timeout(EXIT_GRACE);
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -224,6 +232,9 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+/// How long an exiting process waits for calls still running (then for the runtime's threads).
+const EXIT_GRACE: Duration = Duration::from_secs(1);
 
 /// The compile child: no async runtime, stdin in, artifact out (`wasm_host_runtime::run_compile_worker`).
 #[cfg(feature = "compiler")]

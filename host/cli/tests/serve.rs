@@ -124,6 +124,40 @@ async fn cancellation_stops_the_guest_and_the_server_keeps_serving() {
     client.cancel().await.expect("close");
 }
 
+/// A call cancelled just before the server exits (stdin closed within the guest's epoch tick of
+/// 10 ms) must not panic the exiting server: by the time the guest on its own thread yields,
+/// the runtime's timers are gone, and polling the call's deadline then panicked ("A Tokio 1.x
+/// context was found, but it is being shutdown"). Three rounds: the race is one tick wide.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_cancelled_just_before_exit_leaves_no_panic() {
+    use rmcp::transport::TokioChildProcess;
+    use tokio::io::AsyncReadExt;
+    let d = data();
+    let mut args = serve_args(d.path(), &[]);
+    let t = args.iter().position(|a| a == "2s").expect("timeout flag");
+    args[t] = "30s".into();
+    for round in 0..3 {
+        let (transport, stderr) = TokioChildProcess::builder(command(&args))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut stderr = stderr.expect("stderr");
+        let client = Client::default().serve(transport).await.expect("initialize");
+        let spin = call(&client, "hostile-rust.spin", json!({}));
+        assert!(tokio::time::timeout(Duration::from_millis(300), spin).await.is_err());
+        let after = call(&client, "grep.count", json!({"pattern": "TODO", "path": "/data"})).await;
+        assert_eq!(after.is_error, Some(false));
+        client.cancel().await.expect("close");
+        let mut text = String::new();
+        let read = stderr.read_to_string(&mut text);
+        tokio::time::timeout(Duration::from_secs(20), read)
+            .await
+            .expect("the server exits")
+            .expect("stderr");
+        assert!(!text.contains("panicked"), "round {round}: {text}");
+    }
+}
+
 /// One raw HTTP request to the server; returns the status code.
 fn raw_status(url: &str, host: &str, extra_headers: &str, body: &[u8]) -> u16 {
     let addr = url.trim_start_matches("http://").trim_end_matches("/mcp");

@@ -283,12 +283,16 @@ async fn run_on_own_thread(
     // the thread then drops the call at the guest's next yield (every epoch tick), as an inline
     // call would have been dropped.
     let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = OwnThread::counted();
+    let mut exiting = EXITING.subscribe();
     let thread = tokio::task::spawn_blocking(move || {
+        let _running = running;
         handle.block_on(async move {
-            // Stop first: a call cancelled as the runtime shuts down must not poll its timers.
+            // Stop first: a stopped call must not run its guest or poll its timers again.
             tokio::select! {
                 biased;
                 _ = stopped => None,
+                _ = exiting.wait_for(|exiting| *exiting) => None,
                 outcome = job => Some(outcome),
             }
         })
@@ -301,6 +305,45 @@ async fn run_on_own_thread(
         }
         Err(_elapsed) => CallOutcome::failed(CallError::Deadline { limit: timeout }),
     }
+}
+
+/// Set once, when the process is about to exit ([`stop_own_threads`]).
+static EXITING: std::sync::LazyLock<tokio::sync::watch::Sender<bool>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(false).0);
+/// Calls whose thread has not let go yet (counted from before the thread is asked for).
+static OWN_THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One count in [`OWN_THREADS`], given back when dropped (the thread ended, or never started).
+struct OwnThread;
+
+impl OwnThread {
+    fn counted() -> OwnThread {
+        OWN_THREADS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        OwnThread
+    }
+}
+
+impl Drop for OwnThread {
+    fn drop(&mut self) {
+        OWN_THREADS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Stops every call running on a thread of its own and waits up to `max` for those threads to
+/// let go; returns how many still run (a guest blocked in a kernel call, SECURITY.md row 33).
+///
+/// Call it before the tokio runtime shuts down: a call whose caller was dropped stops at its
+/// guest's next epoch tick (10 ms), and one still awaited would run on; either, polled after the
+/// runtime's timers are gone, panics in tokio ("A Tokio 1.x context was found, but it is being
+/// shutdown"). Every call started afterwards stops at once.
+pub async fn stop_own_threads(max: Duration) -> usize {
+    use std::sync::atomic::Ordering::SeqCst;
+    EXITING.send_replace(true);
+    let until = Instant::now() + max;
+    while OWN_THREADS.load(SeqCst) > 0 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    OWN_THREADS.load(SeqCst)
 }
 
 /// How long past its deadline the caller waits for a call on its own thread: longer than the

@@ -40,7 +40,7 @@ mod runtime;
 mod state;
 
 pub use cache::{CompileCache, default_cache_dir};
-pub use call::{CallOutcome, CallStats, Executor, LogLine, LogStream, Output};
+pub use call::{CallOutcome, CallStats, Executor, LogLine, LogStream, Output, stop_own_threads};
 pub use catalog::{
     Catalog, ComponentKind, LoadedComponent, SearchView, SkillScripts, ToolHints, ToolInfo,
     search_index,

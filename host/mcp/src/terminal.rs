@@ -37,11 +37,12 @@ impl TerminalPrompt {
     }
 
     /// Shows `question` and waits up to `within` for a line: `Ok(true)` for `y`/`yes`,
-    /// `Ok(false)` for anything else; `Err` when there is no terminal or no answer in time.
-    pub(crate) async fn ask(&self, question: &str, within: Duration) -> Result<bool, String> {
+    /// `Ok(false)` for anything else; [`Unanswered`] when there is no terminal or no answer.
+    pub(crate) async fn ask(&self, question: &str, within: Duration) -> Result<bool, Unanswered> {
         let _turn = self.one_at_a_time.lock().await;
-        let tty = open(&self.device)
-            .map_err(|e| format!("no operator terminal ({}: {e})", self.device.display()))?;
+        let tty = open(&self.device).map_err(|e| {
+            Unanswered::NoTerminal(format!("no operator terminal ({}: {e})", self.device.display()))
+        })?;
         // Type-ahead from before the question was shown must not answer it.
         let _ = rustix::termios::tcflush(&tty, rustix::termios::QueueSelector::IFlush);
         let shown = format!(
@@ -49,12 +50,34 @@ impl TerminalPrompt {
             escaped(question),
             within.as_secs()
         );
-        (&tty).write_all(shown.as_bytes()).map_err(|e| format!("writing to the terminal: {e}"))?;
+        (&tty)
+            .write_all(shown.as_bytes())
+            .map_err(|e| Unanswered::Failed(format!("writing to the terminal: {e}")))?;
         let answer = tokio::time::timeout(within, read_line(tty)).await;
         match answer {
             Ok(Ok(line)) => Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")),
-            Ok(Err(e)) => Err(format!("reading the operator's answer: {e}")),
-            Err(_) => Err(format!("no answer from the operator within {} s", within.as_secs())),
+            Ok(Err(e)) => Err(Unanswered::Failed(format!("reading the operator's answer: {e}"))),
+            Err(_) => Err(Unanswered::Failed(format!(
+                "no answer from the operator within {} s",
+                within.as_secs()
+            ))),
+        }
+    }
+}
+
+/// Why a question got no answer.
+#[derive(Debug)]
+pub(crate) enum Unanswered {
+    /// No terminal to ask on (the caller may ask someone else).
+    NoTerminal(String),
+    /// Asked, but no answer came (timeout, read error): counts as a refusal.
+    Failed(String),
+}
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unanswered::NoTerminal(why) | Unanswered::Failed(why) => f.write_str(why),
         }
     }
 }
@@ -95,20 +118,17 @@ async fn read_line(tty: std::fs::File) -> std::io::Result<String> {
     }
 }
 
-/// `text` cut to [`MAX_SHOWN`] characters, with control characters (C0, DEL, C1: escape
-/// sequences among them) shown escaped instead of acted on.
+/// `text` on one line, cut to [`MAX_SHOWN`] characters, with control and hidden characters
+/// (escape sequences, bidi overrides) shown escaped instead of acted on.
 fn escaped(text: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == MAX_SHOWN {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
+    let one_line: String = text
+        .chars()
+        .take(MAX_SHOWN)
+        .map(|c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c })
+        .collect();
+    let mut out = wasm_host_runtime::sanitize_for_terminal(&one_line);
+    if text.chars().nth(MAX_SHOWN).is_some() {
+        out.push('…');
     }
     out
 }
@@ -119,8 +139,9 @@ mod tests {
 
     #[test]
     fn agent_text_cannot_drive_the_terminal() {
-        let shown = escaped("read \x1b[2K\x1b[1Agranted\r\nGrant it? y\u{9b}31m");
+        let shown = escaped("read \x1b[2K\x1b[1Agranted\r\nGrant it? y\u{9b}31m \u{202e}fdp");
         assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.contains("\\u{202e}"), "bidi overrides escaped too: {shown:?}");
         assert!(shown.contains("\\u{1b}[2K"), "{shown:?}");
         assert_eq!(escaped(&"x".repeat(1000)).chars().count(), MAX_SHOWN + 1);
     }
@@ -135,10 +156,8 @@ mod tests {
                 .ask("q", Duration::from_secs(1))
                 .await
                 .expect_err("not a terminal");
-            assert!(
-                why.contains("no operator terminal") && why.contains(&device.display().to_string()),
-                "{why}"
-            );
+            assert!(matches!(why, Unanswered::NoTerminal(_)), "{why:?}");
+            assert!(why.to_string().contains(&device.display().to_string()), "{why}");
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::*;
 use crate::audit;
 use crate::grants::{AccessRequest, PROGRAMS, REQUEST_ACCESS, approves};
+use crate::terminal::Unanswered;
 use rmcp::model::InputRequiredResult;
 use rmcp::service::ElicitationMode;
 use wasm_host_runtime::LoadedComponent;
@@ -40,7 +41,7 @@ impl McpServer {
         let on_terminal = match &self.inner.terminal {
             Some(t) if !request.auto_approved(policy) => {
                 match t.ask(&request.question(), ASK_FOR).await {
-                    Err(why) if why.starts_with("no operator terminal") => {
+                    Err(Unanswered::NoTerminal(why)) => {
                         tracing::warn!(%why, "request_access: asking the client's human instead");
                         None
                     }
@@ -53,7 +54,7 @@ impl McpServer {
             match answer {
                 Ok(true) => Ok("the operator (terminal)"),
                 Ok(false) => Err("the operator declined on the terminal".into()),
-                Err(why) => Err(why),
+                Err(why) => Err(why.to_string()),
             }
         } else if request.auto_approved(policy) {
             Ok("the operator ([access] auto_approve)")

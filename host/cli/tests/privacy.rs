@@ -25,6 +25,14 @@ const VALUES: [(&str, &str); 8] = [
 const LOOK_ALIKES: [&str; 4] =
     ["4111 1111 1111 1112", "GB00 WEST 1234 5698 7654 32", "000-12-3456", "300.1.2.3"];
 
+/// A new directory `name` under `parent` holding `note.txt` with `text`.
+fn dir_with_note(parent: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let dir = parent.join(name);
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("note.txt"), text).expect("write");
+    dir
+}
+
 fn all_values() -> String {
     VALUES.iter().map(|(v, _)| *v).collect::<Vec<_>>().join(" | ")
 }
@@ -250,12 +258,7 @@ fn a_program_gets_a_directory_only_after_a_human_approves_it() {
     let d = data();
     let dirs: Vec<String> = ["approved", "declined", "unasked", "legacy"]
         .iter()
-        .map(|name| {
-            let dir = d.path().join(name);
-            std::fs::create_dir(&dir).expect("mkdir");
-            std::fs::write(dir.join("note.txt"), format!("note {name}")).expect("write");
-            dir.display().to_string()
-        })
+        .map(|name| dir_with_note(d.path(), name, &format!("note {name}")).display().to_string())
         .collect();
     let log = d.path().join("audit.jsonl");
     let log_arg = log.display().to_string();
@@ -311,11 +314,8 @@ fn a_program_gets_a_directory_only_after_a_human_approves_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operators_list_grants_a_tool_component_and_nothing_else_is_granted_unasked() {
     let d = data();
-    let (listed, other) = (d.path().join("listed"), d.path().join("other"));
-    for dir in [&listed, &other] {
-        std::fs::create_dir(dir).expect("mkdir");
-        std::fs::write(dir.join("note.txt"), "granted note").expect("write");
-    }
+    let listed = dir_with_note(d.path(), "listed", "granted note");
+    let other = dir_with_note(d.path(), "other", "granted note");
     let config = d.path().join("wasm-host.toml");
     let toml = format!(
         "[access]\nrequests = true\nauto_approve = [\"hostile-rust=dir:{}:ro\"]\n",
@@ -356,11 +356,8 @@ async fn the_operator_answers_on_the_servers_terminal() {
     use rmcp::ServiceExt;
     use std::io::Write;
     let d = data();
-    let (yes, no) = (d.path().join("yes"), d.path().join("no"));
-    for dir in [&yes, &no] {
-        std::fs::create_dir(dir).expect("mkdir");
-        std::fs::write(dir.join("note.txt"), "terminal note").expect("write");
-    }
+    let yes = dir_with_note(d.path(), "yes", "terminal note");
+    let no = dir_with_note(d.path(), "no", "terminal note");
     let log = d.path().join("audit.jsonl");
     let log_arg = log.display().to_string();
     let args = serve_args(

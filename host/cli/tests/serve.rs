@@ -103,9 +103,7 @@ async fn guest_stdout_becomes_log_notifications_not_protocol_messages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_stops_the_guest_and_the_server_keeps_serving() {
     let d = data();
-    let mut args = serve_args(d.path(), &[]);
-    let t = args.iter().position(|a| a == "2s").expect("timeout flag");
-    args[t] = "30s".into();
+    let args = serve_args_with_timeout(d.path(), "30s");
     let client = stdio_client(&args).await;
     let started = Instant::now();
     // Dropping the request future sends notifications/cancelled.
@@ -133,9 +131,7 @@ async fn a_call_cancelled_just_before_exit_leaves_no_panic() {
     use rmcp::transport::TokioChildProcess;
     use tokio::io::AsyncReadExt;
     let d = data();
-    let mut args = serve_args(d.path(), &[]);
-    let t = args.iter().position(|a| a == "2s").expect("timeout flag");
-    args[t] = "30s".into();
+    let args = serve_args_with_timeout(d.path(), "30s");
     for round in 0..3 {
         let (transport, stderr) = TokioChildProcess::builder(command(&args))
             .stderr(std::process::Stdio::piped())
@@ -156,6 +152,14 @@ async fn a_call_cancelled_just_before_exit_leaves_no_panic() {
             .expect("stderr");
         assert!(!text.contains("panicked"), "round {round}: {text}");
     }
+}
+
+/// [`serve_args`] with the call timeout (2 s there) set to `timeout`.
+fn serve_args_with_timeout(d: &std::path::Path, timeout: &str) -> Vec<String> {
+    let mut args = serve_args(d, &[]);
+    let t = args.iter().position(|a| a == "2s").expect("timeout flag");
+    args[t] = timeout.into();
+    args
 }
 
 /// One raw HTTP request to the server; returns the status code.
